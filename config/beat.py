@@ -1,0 +1,16 @@
+"""The whole Celery beat schedule, in one place.
+
+Every periodic task is idempotent and only makes durable what reads already treat as true (an expired
+hold is expired whether or not its task has run yet). Add new entries here, never in app modules.
+The README's "Background work" table mirrors this dict.
+"""
+
+from datetime import timedelta
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    "core-heartbeat": {
+        "task": "core.tasks.heartbeat",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
+}

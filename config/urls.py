@@ -1,0 +1,58 @@
+"""URL map. App URLs are included here; the tenant's public pages (``/<tenant-slug>/…``) come last so
+that fixed prefixes always win (tenant slugs cannot take a reserved prefix)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from core import views as core_views
+from tenants import views as tenant_views
+
+auth_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include(auth_patterns)),
+    path("dashboard/", include("tenants.urls")),
+]
+
+# Each app adds its own fixed-prefix and dashboard routes in <app>/urls.py (``urlpatterns``) and its
+# tenant public routes in ``public_urlpatterns`` (mounted under /<tenant_slug>/). Namespaces:
+# ``<app_name>`` and ``<app_name>_public``.
+for _app in ("queues", "ticketing", "waitlists", "notifications"):
+    try:
+        _module = __import__(f"{_app}.urls", fromlist=["urlpatterns"])
+    except ModuleNotFoundError as error:
+        if error.name != f"{_app}.urls":
+            raise
+        continue
+    _namespace = getattr(_module, "app_name", _app)
+    urlpatterns.append(path("", include((_module.urlpatterns, _namespace))))
+    if getattr(_module, "public_urlpatterns", None):
+        urlpatterns.append(
+            path("<slug:tenant_slug>/", include((_module.public_urlpatterns, f"{_namespace}_public")))
+        )
+
+urlpatterns.append(path("<slug:tenant_slug>/", tenant_views.public_home, name="tenant_home"))
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "core.views.not_found"

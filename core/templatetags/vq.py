@@ -1,0 +1,28 @@
+"""Template helpers: money and times in the thing's own time zone."""
+
+import zoneinfo
+
+from django import template
+from django.utils import timezone
+
+from core.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount_cents, currency="USD"):
+    if amount_cents is None:
+        return ""
+    return format_money(int(amount_cents), currency)
+
+
+@register.filter
+def in_zone(value, zone_name):
+    """Convert an aware datetime into ``zone_name`` (an IANA name) for display."""
+    if value is None:
+        return ""
+    try:
+        return timezone.localtime(value, zoneinfo.ZoneInfo(str(zone_name)))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return value

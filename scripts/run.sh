@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts the whole application in the foreground: web + websockets, worker, beat. Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export PYTHONUNBUFFERED=1
+
+started_embedded=0
+if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" ]]; then started_embedded=1; fi
+# Start embedded services once and hand the same URLs to every process.
+eval "$(python -m config.embedded env)"
+
+cleanup() {
+  if [[ $started_embedded == 1 && "${VQ_KEEP_SERVICES:-0}" != 1 ]]; then
+    env -u DATABASE_URL -u REDIS_URL python -m config.embedded down || true
+  fi
+}
+trap cleanup EXIT
+
+python manage.py migrate --noinput
+python manage.py collectstatic --noinput --verbosity 0
+python manage.py seed_demo
+honcho start -f Procfile

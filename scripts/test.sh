@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Uses DATABASE_URL / REDIS_URL when set, embedded servers otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export PYTHONUNBUFFERED=1
+export VQ_FAST_PASSWORD_HASHER=1
+eval "$(python -m config.embedded env)"
+python manage.py collectstatic --noinput --verbosity 0
+ruff check .
+# Unit, integration and concurrency tests in parallel; browser tests (if any) after, on their own.
+pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile -m "not browser" "$@"
+if [[ -n "$(grep -rl 'pytest.mark.browser' tests 2>/dev/null || true)" ]]; then
+  bash scripts/browser-setup.sh
+  pytest -m browser -p no:xdist "$@"
+fi

@@ -1,0 +1,30 @@
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+
+from tenants import demo
+
+DEMO_APPS = ["queues", "ticketing", "waitlists", "notifications"]
+
+
+class Command(BaseCommand):
+    help = "Load idempotent demo data (tenants, logins, and each app's demo content) and print the logins."
+
+    def handle(self, *args, **options):
+        tenants, users = demo.seed()
+        for app in DEMO_APPS:
+            try:
+                module = import_module(f"{app}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{app}.demo":
+                    raise
+                continue
+            module.seed(tenants, users)
+        self.stdout.write("")
+        self.stdout.write("=" * 72)
+        self.stdout.write(" VirtualQ demo is ready at http://127.0.0.1:8000/")
+        self.stdout.write(f" Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for email, _password, what in demo.logins():
+            self.stdout.write(f"   {email:<32} {what}")
+        self.stdout.write("=" * 72)
+        self.stdout.write("")

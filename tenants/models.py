@@ -1,0 +1,180 @@
+"""People and tenancy: User (email login), Account (billing) → Tenant, Membership (role), Customer."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from core.models import TenantManager, TimeStamped
+
+# Top-level URL segments a tenant slug may not take, because /<tenant-slug>/ shares the root.
+RESERVED_SLUGS = {
+    "admin", "accounts", "api", "dashboard", "healthz", "readyz", "media", "static", "status", "ws",
+    "events", "e", "q", "help", "offers", "checkout", "tickets", "waiting", "unsubscribe", "login",
+    "logout", "signup", "waitlist", "about", "www",
+}  # fmt: skip
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (for example Europe/Berlin).")
+
+
+def validate_tenant_slug(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(f"{value!r} is reserved; choose another address.")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("Users need an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    is_staff = models.BooleanField(default=False, help_text="Can log into the Django admin (operators).")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.name or self.email).split(" ")[0]
+
+
+class Account(TimeStamped):
+    """The billing entity; one account can own several tenants."""
+
+    name = models.CharField(max_length=200)
+    billing_email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tenant(TimeStamped):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="tenants")
+    slug = models.SlugField(max_length=60, unique=True, validators=[validate_tenant_slug])
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    currency = models.CharField(max_length=3, default="USD")
+    brand_colour = models.CharField(
+        max_length=7, default="#3b5bdb", help_text="Hex colour used on the tenant's public pages."
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    is_public = models.BooleanField(default=True, help_text="Listed on the VirtualQ home page.")
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="tenant_brand_colour_hex"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="tenant_currency_iso"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    STAFF = "staff", "Staff"
+
+
+ROLE_RANK = {Role.STAFF: 1, Role.MANAGER: 2, Role.OWNER: 3}
+
+
+class Membership(TimeStamped):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["tenant__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_user_tenant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.tenant} ({self.get_role_display()})"
+
+    def has_role(self, minimum: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+
+class Customer(TimeStamped):
+    """A member of the public known to one tenant (by email when given)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customers")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    social_handle = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    email_consent = models.BooleanField(default=False)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["tenant", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="customer_tenant_email_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Customer {self.pk}"

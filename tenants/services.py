@@ -1,0 +1,73 @@
+"""Write path for tenants, memberships and customers."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from tenants.models import Account, Customer, Membership, Role, Tenant, User
+
+
+def tenant_create(
+    *, account: Account, slug: str, name: str, owner: User, time_zone: str = "UTC", currency: str = "USD"
+) -> Tenant:
+    """Create a tenant with ``owner`` as its first owner. Validates the slug and time zone."""
+    tenant = Tenant(account=account, slug=slug, name=name, time_zone=time_zone, currency=currency)
+    tenant.full_clean()
+    with transaction.atomic(durable=True):
+        tenant.save()
+        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+    return tenant
+
+
+def membership_set(*, tenant: Tenant, user: User, role: str) -> Membership:
+    membership, _ = Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
+    return membership
+
+
+def customer_upsert(
+    *,
+    tenant: Tenant,
+    email: str = "",
+    name: str = "",
+    phone: str = "",
+    social_handle: str = "",
+    location: str = "",
+    email_consent: bool | None = None,
+    user: User | None = None,
+) -> Customer:
+    """Find the tenant's customer by email (case-insensitive) or create one; fills in blanks and
+    records consent when given. Safe under concurrent calls for the same email (unique index + retry).
+
+    Runs inside the caller's transaction when there is one (it uses a savepoint)."""
+    email = (email or "").strip().lower()
+    updates = {
+        key: value
+        for key, value in {
+            "name": name,
+            "phone": phone,
+            "social_handle": social_handle,
+            "location": location,
+        }.items()
+        if value
+    }
+    if email_consent is not None:
+        updates["email_consent"] = email_consent
+    if user is not None:
+        updates["user"] = user
+    if not email:
+        return Customer.objects.create(tenant=tenant, **updates)
+    for _attempt in range(3):
+        customer = Customer.objects.filter(tenant=tenant, email__iexact=email).first()
+        if customer is not None:
+            changed = [key for key, value in updates.items() if getattr(customer, key) != value]
+            for key in changed:
+                setattr(customer, key, updates[key])
+            if changed:
+                customer.save(update_fields=[*changed, "updated_at"])
+            return customer
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(tenant=tenant, email=email, **updates)
+        except IntegrityError:
+            continue  # another request created them first; read theirs
+    raise IntegrityError("could not upsert customer")

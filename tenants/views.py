@@ -1,0 +1,90 @@
+from importlib import import_module
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from core.errors import NotFound
+from tenants.access import get_public_tenant, member_required, resolve_membership
+from tenants.selectors import memberships_for
+
+# Apps that contribute sections to the tenant's public home and dashboard home. Each may define
+# ``<app>/sections.py`` with ``public_section(request, tenant) -> str`` and
+# ``dashboard_section(request, tenant) -> str`` (rendered HTML) and ``DASHBOARD_NAV``.
+SECTION_APPS = ["queues", "ticketing", "waitlists", "notifications"]
+
+
+def _sections_module(app: str):
+    try:
+        return import_module(f"{app}.sections")
+    except ModuleNotFoundError as error:
+        if error.name != f"{app}.sections":
+            raise
+        return None
+
+
+def _render_sections(hook: str, request, tenant) -> list[str]:
+    parts = []
+    for app in SECTION_APPS:
+        module = _sections_module(app)
+        function = getattr(module, hook, None) if module else None
+        if function is not None:
+            html = function(request, tenant)
+            if html:
+                parts.append(mark_safe(html))  # noqa: S308 - rendered by our own templates
+    return parts
+
+
+def dashboard_nav(tenant) -> list[tuple[str, str]]:
+    items = []
+    for app in SECTION_APPS:
+        module = _sections_module(app)
+        items.extend(getattr(module, "DASHBOARD_NAV", []) if module else [])
+    return items
+
+
+def public_home(request, tenant_slug):
+    tenant = get_public_tenant(tenant_slug)
+    return render(
+        request,
+        "tenants/public_home.html",
+        {"tenant": tenant, "sections": _render_sections("public_section", request, tenant)},
+    )
+
+
+@login_required
+def dashboard_home(request):
+    memberships = list(memberships_for(request.user))
+    current = request.session.get("current_tenant")
+    if len(memberships) == 1 and request.GET.get("all") is None:
+        return redirect("dashboard:tenant", tenant_slug=memberships[0].tenant.slug)
+    return render(
+        request, "tenants/dashboard_home.html", {"memberships": memberships, "current_slug": current}
+    )
+
+
+@login_required
+@require_POST
+def dashboard_switch(request):
+    slug = request.POST.get("tenant", "")
+    try:
+        membership = resolve_membership(request.user, slug)
+    except NotFound:
+        raise NotFound("You are not a member of that tenant.") from None
+    request.session["current_tenant"] = membership.tenant.slug
+    return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
+
+
+@member_required()
+def tenant_dashboard(request):
+    tenant = request.tenant
+    return render(
+        request,
+        "tenants/tenant_dashboard.html",
+        {
+            "tenant": tenant,
+            "membership": request.membership,
+            "sections": _render_sections("dashboard_section", request, tenant),
+        },
+    )

@@ -1,0 +1,59 @@
+import pytest
+
+from tenants.models import Role
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    # Plain static storage: tests must not depend on collectstatic having run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+@pytest.fixture
+def tenant(db):
+    return factories.TenantFactory()
+
+
+@pytest.fixture
+def other_tenant(db):
+    return factories.TenantFactory()
+
+
+@pytest.fixture
+def owner(tenant):
+    return factories.MembershipFactory(tenant=tenant, role=Role.OWNER).user
+
+
+@pytest.fixture
+def manager(tenant):
+    return factories.MembershipFactory(tenant=tenant, role=Role.MANAGER).user
+
+
+@pytest.fixture
+def staff(tenant):
+    return factories.MembershipFactory(tenant=tenant, role=Role.STAFF).user
+
+
+@pytest.fixture
+def outsider(other_tenant):
+    """A member of another tenant: must see nothing of ``tenant``."""
+    return factories.MembershipFactory(tenant=other_tenant, role=Role.OWNER).user
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
