@@ -126,6 +126,9 @@ def _start_postgres() -> None:
 
 
 def _pg_bin(name: str) -> str:
+    import warnings
+
+    warnings.filterwarnings("ignore", module="platformdirs")
     import pgserver
 
     return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
