@@ -1,0 +1,61 @@
+"""Notification settings. Each is read from Django settings when set there (tests override them with
+the ``settings`` fixture), otherwise from the environment variable of the same name (README
+"Configuration"), otherwise the default below."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from config.env import env_int, env_str
+
+DEFAULTS = {
+    # Attempts per message before it ends ``failed`` (the cap).
+    "NOTIFICATIONS_MAX_ATTEMPTS": 6,
+    # Retry delay after attempt n: min(base × 2^(n-1), max) seconds.
+    "NOTIFICATIONS_BACKOFF_BASE_SECONDS": 30,
+    "NOTIFICATIONS_BACKOFF_MAX_SECONDS": 3600,
+    # How long a dispatcher owns a claimed message; must exceed the Celery hard time limit, so a live
+    # worker never loses its claim, and an expired claim means the worker died.
+    "NOTIFICATIONS_CLAIM_SECONDS": 300,
+    "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Messages claimed per sweep.
+    "NOTIFICATIONS_BATCH_SIZE": 50,
+}
+
+
+def get_int(name: str) -> int:
+    value = getattr(settings, name, None)
+    if value is not None:
+        return int(value)
+    return env_int(name, DEFAULTS[name])
+
+
+def max_attempts() -> int:
+    return get_int("NOTIFICATIONS_MAX_ATTEMPTS")
+
+
+def backoff_seconds(attempt: int) -> int:
+    """Delay before the attempt after ``attempt`` (1-based): exponential, capped."""
+    base = get_int("NOTIFICATIONS_BACKOFF_BASE_SECONDS")
+    cap = get_int("NOTIFICATIONS_BACKOFF_MAX_SECONDS")
+    return min(base * 2 ** max(attempt - 1, 0), cap)
+
+
+def claim_seconds() -> int:
+    return get_int("NOTIFICATIONS_CLAIM_SECONDS")
+
+
+def webhook_timeout_seconds() -> int:
+    return get_int("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS")
+
+
+def batch_size() -> int:
+    return get_int("NOTIFICATIONS_BATCH_SIZE")
+
+
+def task_queue() -> str | None:
+    """The Celery queue dispatch tasks go to (None: the default queue). Tests isolate a worker with it."""
+    value = getattr(settings, "NOTIFICATIONS_TASK_QUEUE", None)
+    if value is not None:
+        return value or None
+    return env_str("NOTIFICATIONS_TASK_QUEUE") or None

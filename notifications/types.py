@@ -1,0 +1,77 @@
+"""Event types and channels, and who may receive what by default.
+
+Callers pass one of the ``EventType`` values to :func:`notifications.services.notify`. The audience of an
+event type decides the default channels (see ``DEFAULT_CHANNELS``); people change them with
+NotificationPreference rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    TICKET_SUBMITTED = "ticket.submitted", "New request or ticket submitted (staff)"
+    TICKET_APPROVED = "ticket.approved", "Your request was approved"
+    TICKET_REJECTED = "ticket.rejected", "Your request was rejected"
+    TICKET_CALLED = "ticket.called", "It is your turn"
+    TICKET_COMPLETED = "ticket.completed", "Your request was completed"
+    ORDER_CONFIRMED = "order.confirmed", "Order confirmation with tickets"
+    WAITLIST_OFFER = "waitlist.offer", "Waitlist offer"
+    SUPPORT_UPDATED = "support.updated", "Support ticket updated"
+    SUPPORT_ESCALATED = "support.escalated", "Support ticket escalated (staff)"
+
+
+# Plain string constants, so callers can write ``types.TICKET_CALLED``.
+TICKET_SUBMITTED = EventType.TICKET_SUBMITTED.value
+TICKET_APPROVED = EventType.TICKET_APPROVED.value
+TICKET_REJECTED = EventType.TICKET_REJECTED.value
+TICKET_CALLED = EventType.TICKET_CALLED.value
+TICKET_COMPLETED = EventType.TICKET_COMPLETED.value
+ORDER_CONFIRMED = EventType.ORDER_CONFIRMED.value
+WAITLIST_OFFER = EventType.WAITLIST_OFFER.value
+SUPPORT_UPDATED = EventType.SUPPORT_UPDATED.value
+SUPPORT_ESCALATED = EventType.SUPPORT_ESCALATED.value
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WEBHOOK = "webhook", "Webhook"
+
+
+# Channels a person can choose (webhooks belong to the tenant, not to a person).
+PERSONAL_CHANNELS = (Channel.EMAIL.value, Channel.SMS.value)
+
+# Events meant for the tenant's team; sent to every member when no ``user`` is given.
+STAFF_EVENTS = frozenset({TICKET_SUBMITTED, SUPPORT_UPDATED, SUPPORT_ESCALATED})
+# Events meant for the customer.
+CUSTOMER_EVENTS = frozenset(
+    {
+        TICKET_APPROVED,
+        TICKET_REJECTED,
+        TICKET_CALLED,
+        TICKET_COMPLETED,
+        ORDER_CONFIRMED,
+        WAITLIST_OFFER,
+        SUPPORT_UPDATED,
+    }
+)
+
+# Customer events that answer something the customer explicitly asked for and that carry what they need
+# (their tickets, the offer they queued for). They go to email without the submission form's consent
+# box; an explicit opt-out (unsubscribe / preference) still stops them. Everything else to a customer by
+# email needs ``Customer.email_consent``.
+ESSENTIAL_CUSTOMER_EVENTS = frozenset({ORDER_CONFIRMED, WAITLIST_OFFER})
+
+# With no NotificationPreference row: email is on, SMS is off (no consent for texts is ever collected
+# implicitly; people opt in on the preferences page).
+DEFAULT_CHANNELS = {Channel.EMAIL.value: True, Channel.SMS.value: False}
+
+
+def events_for_customer() -> list[tuple[str, str]]:
+    return [(value, label) for value, label in EventType.choices if value in CUSTOMER_EVENTS]
+
+
+def events_for_staff() -> list[tuple[str, str]]:
+    return [(value, label) for value, label in EventType.choices if value in STAFF_EVENTS]
