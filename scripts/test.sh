@@ -5,7 +5,16 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONUNBUFFERED=1
 export VQ_FAST_PASSWORD_HASHER=1
+started_embedded=0
+if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" ]]; then started_embedded=1; fi
 eval "$(python -m config.embedded env)"
+cleanup() {
+  # Stop the embedded servers this run used (their data stays for the next run).
+  if [[ $started_embedded == 1 && "${VQ_KEEP_SERVICES:-0}" != 1 ]]; then
+    env -u DATABASE_URL -u REDIS_URL python -m config.embedded down >/dev/null || true
+  fi
+}
+trap cleanup EXIT
 python manage.py collectstatic --noinput --verbosity 0
 ruff check .
 # Unit, integration and concurrency tests in parallel; browser tests (if any) after, on their own.
