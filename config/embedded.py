@@ -7,7 +7,7 @@ Rules this module enforces:
 - Starting is serialised with an exclusive file lock, so many processes starting at once (pytest-xdist
   workers, honcho children) end up with one server each, never two.
 
-Command line: ``python -m config.embedded up|down|env``.
+Command line: ``python -m config.embedded up|down|env|status``.
 """
 
 from __future__ import annotations
@@ -264,6 +264,14 @@ def main(argv: list[str]) -> int:
         for key, value in env.items():
             print(f"export {key}={value}" if action == "env" else f"{key}={value}")
         return 0
+    if action == "status":
+        # Exit 0 when every embedded server this configuration needs is already running.
+        needed = []
+        if not os.environ.get("DATABASE_URL"):
+            needed.append(_postgres_running())
+        if not os.environ.get("REDIS_URL"):
+            needed.append(_redis_running())
+        return 0 if all(needed) else 1
     if action == "down":
         stopped = []
         if not os.environ.get("DATABASE_URL") and stop_postgres():

@@ -6,7 +6,8 @@ export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONUNBUFFERED=1
 
 started_embedded=0
-if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_URL:-}" ]]; then started_embedded=1; fi
+# Stop the embedded servers at the end only if this run started them.
+python -m config.embedded status || started_embedded=1
 # Start embedded services once and hand the same URLs to every process.
 eval "$(python -m config.embedded env)"
 
