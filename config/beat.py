@@ -13,4 +13,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # Delivers pending outbox messages that are due: retries after backoff, messages whose on-commit
+    # enqueue failed, and claims left by a worker that died mid-delivery.
+    "notifications-dispatch-due": {
+        "task": "notifications.tasks.dispatch_due",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
 }

@@ -1,0 +1,85 @@
+"""Operators' view of the outbox: filter by status / channel / event, read every attempt, "retry now".
+Rows are read-only here; retrying goes through ``services.message_retry``."""
+
+from django.contrib import admin, messages
+
+from notifications import services
+from notifications.models import DeliveryAttempt, NotificationPreference, OutboxMessage, OutboxStatus
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ["number", "started_at", "finished_at", "succeeded", "response_status", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "tenant",
+        "event_type",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "event_type", "tenant"]
+    search_fields = ["recipient", "related_id", "last_error"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    actions = ["retry_now"]
+    readonly_fields = [
+        "tenant",
+        "event_type",
+        "channel",
+        "recipient",
+        "customer",
+        "user",
+        "related_type",
+        "related_id",
+        "payload",
+        "status",
+        "attempts",
+        "max_attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "last_error",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Operators read messages here (view permission); the only write is the "retry now" action.
+        return False
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        retried = 0
+        for message in queryset.select_related("tenant"):
+            if message.status == OutboxStatus.SENT:
+                continue
+            services.message_retry(tenant=message.tenant, actor=request.user, message_id=message.pk)
+            retried += 1
+        self.message_user(request, f"{retried} message(s) will be sent again shortly.", messages.SUCCESS)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "user", "customer", "event_type", "channel", "enabled"]
+    list_filter = ["channel", "event_type", "enabled", "tenant"]
+    search_fields = ["user__email", "customer__email"]
+    raw_id_fields = ["user", "customer"]

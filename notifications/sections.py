@@ -1,0 +1,6 @@
+"""Dashboard hooks: the delivery log and the member's own notification choices in the tenant nav."""
+
+DASHBOARD_NAV = [
+    ("Notifications", "notifications:log"),
+    ("My notifications", "notifications:preferences"),
+]
