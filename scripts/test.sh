@@ -22,5 +22,5 @@ ruff check .
 pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile -m "not browser" "$@"
 if [[ -n "$(grep -rl 'pytest.mark.browser' tests 2>/dev/null || true)" ]]; then
   bash scripts/browser-setup.sh
-  pytest -m browser -p no:xdist "$@"
+  pytest -m browser -p no:xdist tests/e2e "$@"
 fi
