@@ -1,0 +1,22 @@
+import pytest
+
+from tests.notifications.backends import RecordingSmsBackend
+from tests.notifications.webhook_server import WebhookReceiver
+
+
+@pytest.fixture(autouse=True)
+def _notification_settings(settings):
+    settings.SMS_BACKEND = "tests.notifications.backends.RecordingSmsBackend"
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 6
+    settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS = 30
+    settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600
+    settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS = 5
+    RecordingSmsBackend.reset()
+    yield
+    RecordingSmsBackend.reset()
+
+
+@pytest.fixture
+def webhook_receiver():
+    with WebhookReceiver() as receiver:
+        yield receiver
