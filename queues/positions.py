@@ -1,0 +1,180 @@
+"""Main-line order, positions and ETA, in closed form (pure functions, no database).
+
+The main line is a weighted round-robin over a queue's lanes. One *cycle* lists lane ids in serving
+order: each lane appears ``weight`` times in a block, lanes in their display order (3:1 gives
+``[P, P, P, L]``). The queue's *phase* is the index in the cycle of the next slot to serve; "call next"
+walks the slots from the phase, skipping lanes with nobody waiting, and leaves the phase just after the
+slot it used — so the interleave continues where it was instead of restarting at every change.
+
+Why a closed form works: with no arrivals, lane ``j``'s tickets are taken at its first ``S_j`` slots of
+the infinite slot sequence starting at the phase (an emptied lane's later slots are simply skipped). So a
+ticket of lane ``i`` with lane rank ``r`` (0-based: ``r`` waiting tickets of its lane are ahead) is
+taken at lane ``i``'s ``(r+1)``-th slot, and before it come ``min(S_j, c_j)`` tickets of every other lane
+``j``, where ``c_j`` counts lane ``j``'s slots before that slot. Its position is ``1 + r + Σ min(S_j, c_j)``.
+No table of positions is stored or rewritten; a lane rank is one indexed count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+def build_cycle(lanes: Sequence[tuple[int, int]]) -> list[int]:
+    """``lanes``: ``(lane_id, weight)`` in display order → the serving cycle of lane ids."""
+    cycle: list[int] = []
+    for lane_id, weight in lanes:
+        cycle.extend([lane_id] * max(0, int(weight)))
+    return cycle
+
+
+def _slots_before(cycle: Sequence[int], phase: int, lane_id: int, rank: int) -> dict[int, int]:
+    """Slots of every lane that come before lane ``lane_id``'s ``(rank+1)``-th slot from ``phase``."""
+    size = len(cycle)
+    per_cycle = cycle.count(lane_id)
+    full_cycles, remainder = divmod(rank, per_cycle)
+    counts: dict[int, int] = {}
+    for other in set(cycle):
+        counts[other] = full_cycles * cycle.count(other)
+    seen_own = 0
+    for step in range(size):
+        slot_lane = cycle[(phase + step) % size]
+        if slot_lane == lane_id:
+            if seen_own == remainder:
+                break
+            seen_own += 1
+        counts[slot_lane] += 1
+    counts.pop(lane_id, None)
+    return counts
+
+
+def position(
+    *, cycle: Sequence[int], phase: int, lane_id: int, rank: int, waiting: Mapping[int, int]
+) -> int | None:
+    """1-based place in the main line of the ticket with lane rank ``rank`` in ``lane_id``.
+
+    ``waiting`` maps lane id → waiting tickets in that lane (the ticket's own lane included). None when
+    the lane is not in the cycle (weight 0 or unknown).
+    """
+    if not cycle or lane_id not in cycle:
+        return None
+    before = _slots_before(cycle, phase % len(cycle), lane_id, rank)
+    return 1 + rank + sum(min(waiting.get(other, 0), slots) for other, slots in before.items())
+
+
+def interleave(
+    *, cycle: Sequence[int], phase: int, heads: Mapping[int, Sequence], limit: int
+) -> list[tuple[int, object]]:
+    """The first ``limit`` entries of the main line: ``(lane_id, item)`` where ``heads`` gives each lane's
+    first waiting items in lane order (at least ``limit`` of them, or all there are)."""
+    if not cycle:
+        return []
+    size = len(cycle)
+    taken = dict.fromkeys(heads, 0)
+    result: list[tuple[int, object]] = []
+    step = phase % size
+    idle = 0
+    while len(result) < limit and idle < size:
+        lane_id = cycle[step]
+        items = heads.get(lane_id, ())
+        if taken.get(lane_id, 0) < len(items):
+            result.append((lane_id, items[taken[lane_id]]))
+            taken[lane_id] += 1
+            idle = 0
+        else:
+            idle += 1
+        step = (step + 1) % size
+    return result
+
+
+def next_lane(*, cycle: Sequence[int], phase: int, waiting: Mapping[int, int]) -> tuple[int, int] | None:
+    """The lane "call next" serves from and the phase after it, or None when nobody is waiting."""
+    if not cycle:
+        return None
+    size = len(cycle)
+    for step in range(size):
+        index = (phase + step) % size
+        if waiting.get(cycle[index], 0) > 0:
+            return cycle[index], (index + 1) % size
+    return None
+
+
+def phase_after_serving(*, cycle: Sequence[int], phase: int, lane_id: int) -> int:
+    """The phase after a ticket of ``lane_id`` is served out of turn: just past that lane's next slot."""
+    if not cycle or lane_id not in cycle:
+        return phase
+    size = len(cycle)
+    for step in range(size):
+        index = (phase + step) % size
+        if cycle[index] == lane_id:
+            return (index + 1) % size
+    return phase
+
+
+def rule_in_words(lanes: Sequence[tuple[str, int]]) -> str:
+    """``lanes``: ``(name, weight)`` → "3 priority requests are served for every 1 personal one"."""
+    active = [(name, weight) for name, weight in lanes if weight > 0]
+    if not active:
+        return "Nobody is being served from this queue right now."
+    if len(active) == 1:
+        return "Everyone is served in the order they joined."
+    if len(active) == 2:
+        (first, a), (second, b) = active
+        return (
+            f"{a} {first.lower()} {'request is' if a == 1 else 'requests are'} served for every "
+            f"{b} {second.lower()} {'one' if b == 1 else 'ones'}; within a lane, in the order they joined."
+        )
+    parts = ", then ".join(f"{weight} {name.lower()}" for name, weight in active)
+    return f"Served in turns: {parts}; within a lane, in the order they joined."
+
+
+# --- ETA ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eta:
+    low_minutes: int
+    high_minutes: int
+    basis: str  # "history" or "configured"
+
+    def text(self) -> str:
+        if self.high_minutes <= 1:
+            return "about a minute"
+        if self.low_minutes == self.high_minutes:
+            return f"about {self.low_minutes} minutes"
+        return f"{self.low_minutes}–{self.high_minutes} minutes"
+
+
+NO_ESTIMATE = "no estimate yet"
+
+
+def estimate(
+    *,
+    position: int | None,
+    average_seconds: float | None,
+    spread_seconds: float | None,
+    samples: int,
+    default_minutes: int | None,
+) -> Eta | None:
+    """Wait until served for the ticket at ``position``, as a range; None when there is nothing to go on.
+
+    With history (``samples`` ≥ 1) the centre is ``position × average`` and the range widens with the
+    spread of recent durations (√n, as for a sum of independent durations), never narrower than ±20 %.
+    Without history the configured minutes per ticket give a ±50 % range. Otherwise: no estimate.
+    """
+    if position is None or position < 1:
+        return None
+    if samples >= 1 and average_seconds:
+        centre = position * average_seconds
+        margin = max(0.2 * centre, 1.5 * math.sqrt(position) * (spread_seconds or 0.0))
+        basis = "history"
+    elif default_minutes:
+        centre = position * default_minutes * 60.0
+        margin = 0.5 * centre
+        basis = "configured"
+    else:
+        return None
+    low = max(0, math.floor((centre - margin) / 60))
+    high = max(1, math.ceil((centre + margin) / 60))
+    return Eta(low_minutes=low, high_minutes=high, basis=basis)

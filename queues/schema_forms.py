@@ -1,0 +1,132 @@
+"""Custom fields: a ticket type's JSON Schema (draft 2020-12) rendered as ordinary Django form fields, and
+the server-side validation of ``custom_data`` with ``jsonschema`` (always, whatever the form did).
+
+The form renderer supports a flat object whose properties are strings (optionally ``enum``, ``format``
+email/date/uri, ``maxLength``/``minLength``/``pattern``), integers and numbers (``minimum``/``maximum``),
+booleans, and arrays of string enums (checkboxes). Anything else is refused when the type is saved, so a
+public form can always be drawn.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+FIELD_PREFIX = "custom__"
+
+
+def check_schema(schema: dict) -> None:
+    """Raise ValueError with a clear message when ``schema`` is not a renderable 2020-12 object schema."""
+    if schema in (None, {}):
+        return
+    if not isinstance(schema, dict):
+        raise ValueError("The custom-fields schema must be a JSON object.")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        raise ValueError(f"Not a valid JSON Schema: {error.message}") from None
+    if schema.get("type") != "object":
+        raise ValueError('The custom-fields schema must have "type": "object" at the top.')
+    properties = schema.get("properties", {})
+    for name, spec in properties.items():
+        kind = spec.get("type")
+        if kind == "array":
+            items = spec.get("items", {})
+            if items.get("type") != "string" or "enum" not in items:
+                raise ValueError(f"Custom field '{name}': lists must be of string choices (items with enum).")
+        elif kind not in ("string", "integer", "number", "boolean"):
+            raise ValueError(
+                f"Custom field '{name}': type {kind!r} cannot be shown on a form "
+                "(use string, integer, number, boolean or a list of choices)."
+            )
+    for name in schema.get("required", []):
+        if name not in properties:
+            raise ValueError(f"Required custom field '{name}' is not among the properties.")
+
+
+def _label(name: str, spec: dict) -> str:
+    return spec.get("title") or name.replace("_", " ").capitalize()
+
+
+def form_fields(schema: dict) -> dict[str, forms.Field]:
+    """Django form fields for the schema's properties, keyed ``custom__<name>``."""
+    fields: dict[str, forms.Field] = {}
+    required = set((schema or {}).get("required", []))
+    for name, spec in (schema or {}).get("properties", {}).items():
+        common = {
+            "label": _label(name, spec),
+            "required": name in required,
+            "help_text": spec.get("description", ""),
+        }
+        kind = spec.get("type")
+        if kind == "string" and "enum" in spec:
+            choices = [(value, str(value)) for value in spec["enum"]]
+            if name not in required:
+                choices = [("", "—"), *choices]
+            field: forms.Field = forms.ChoiceField(choices=choices, **common)
+        elif kind == "string" and spec.get("format") == "email":
+            field = forms.EmailField(max_length=spec.get("maxLength", 254), **common)
+        elif kind == "string" and spec.get("format") == "date":
+            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        elif kind == "string" and spec.get("format") == "uri":
+            field = forms.URLField(max_length=spec.get("maxLength", 500), **common)
+        elif kind == "string":
+            max_length = spec.get("maxLength")
+            widget = forms.Textarea(attrs={"rows": 3}) if (max_length or 1000) > 200 else None
+            field = forms.CharField(
+                max_length=max_length, min_length=spec.get("minLength"), widget=widget, **common
+            )
+            if "pattern" in spec:
+                field.widget.attrs["pattern"] = spec["pattern"]
+        elif kind == "integer":
+            field = forms.IntegerField(min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common)
+        elif kind == "number":
+            field = forms.FloatField(min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common)
+        elif kind == "boolean":
+            common["required"] = False  # an unticked box is "false", not missing
+            field = forms.BooleanField(**common)
+        elif kind == "array":
+            field = forms.MultipleChoiceField(
+                choices=[(value, str(value)) for value in spec["items"]["enum"]],
+                widget=forms.CheckboxSelectMultiple,
+                **common,
+            )
+        else:  # refused by check_schema; skip defensively
+            continue
+        fields[FIELD_PREFIX + name] = field
+    return fields
+
+
+def data_from_cleaned(schema: dict, cleaned: dict) -> dict:
+    """Turn cleaned form values into the JSON object stored as ``custom_data`` (blanks left out)."""
+    data: dict = {}
+    for name, spec in (schema or {}).get("properties", {}).items():
+        value = cleaned.get(FIELD_PREFIX + name)
+        if value in (None, "", []):
+            if spec.get("type") == "boolean":
+                data[name] = False
+            continue
+        if isinstance(value, datetime.date):
+            value = value.isoformat()
+        data[name] = value
+    return data
+
+
+def validate_custom_data(schema: dict, data: dict) -> dict[str, list[str]]:
+    """Validate ``data`` against ``schema``; return errors keyed by field name ("" for the whole object)."""
+    if not schema:
+        return {} if not data else {"": ["This ticket type has no custom fields."]}
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, list[str]] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            spec = schema.get("properties", {}).get(missing, {})
+            errors.setdefault(missing, []).append(f"{_label(missing, spec)} is required.")
+            continue
+        key = str(error.path[0]) if error.path else ""
+        errors.setdefault(key, []).append(error.message)
+    return errors
