@@ -1,0 +1,453 @@
+"""Event ticketing: venues, events, tiers with inventory, checkout sessions, orders, issued tickets.
+
+Invariants the database holds (never only Python): ``0 ≤ sold``, ``0 ≤ reserved``,
+``sold + reserved ≤ quantity`` on every tier; order totals add up; one live idempotency key per tenant;
+event times are ordered. Inventory counters are only changed by ``ticketing.inventory`` (conditional
+UPDATEs); lifecycles are django-fsm-2 fields changed only by ``ticketing.services``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+import django_fsm
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import TenantOwned
+from core.references import new_reference, new_token
+from tenants.models import validate_time_zone
+
+
+class Venue(TenantOwned):
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=120)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    capacity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="venue_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="venue_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="venue_longitude_range",
+            ),
+            models.UniqueConstraint(fields=["tenant", "name", "city"], name="venue_tenant_name_city_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+
+class EventStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ON_SALE = "on_sale", "On sale"
+    SOLD_OUT = "sold_out", "Sold out"
+    CANCELLED = "cancelled", "Cancelled"
+    ENDED = "ended", "Ended"
+
+
+class Event(TenantOwned):
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="events")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(blank=True)
+    performer = models.CharField(max_length=200, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    doors_open_at = models.DateTimeField(null=True, blank=True)
+    # Venue snapshot taken at creation: later venue edits do not move an announced event.
+    venue_name = models.CharField(max_length=200, editable=False)
+    venue_address = models.CharField(max_length=300, blank=True, editable=False)
+    venue_city = models.CharField(max_length=120, editable=False)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone], editable=False)
+    status = django_fsm.FSMField(default=EventStatus.DRAFT, choices=EventStatus.choices, protected=True)
+    sale_starts_at = models.DateTimeField(null=True, blank=True)
+    sale_ends_at = models.DateTimeField(null=True, blank=True)
+    checkout_limit = models.PositiveIntegerField(
+        default=5, help_text="How many checkout sessions may be open at once."
+    )
+    checkout_minutes = models.PositiveIntegerField(default=10, help_text="How long a checkout holds seats.")
+    per_order_max = models.PositiveIntegerField(default=10)
+    currency = models.CharField(max_length=3, default="USD")
+    fee_fixed_cents = models.PositiveIntegerField(default=0, help_text="Service fee per ticket, fixed part.")
+    fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Service fee per ticket, % of price."
+    )
+    tax_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Tax, % of subtotal plus fees."
+    )
+    waiting_room_enabled = models.BooleanField(
+        default=False, help_text="Only people admitted by the waiting room may open a checkout."
+    )
+    dedupe_key = models.CharField(max_length=500, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(doors_open_at__isnull=True) | Q(doors_open_at__lte=F("starts_at")),
+                name="event_doors_before_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(sale_starts_at__isnull=True)
+                | Q(sale_ends_at__isnull=True)
+                | Q(sale_ends_at__gt=F("sale_starts_at")),
+                name="event_sale_window_ordered",
+            ),
+            models.CheckConstraint(condition=Q(checkout_limit__gte=1), name="event_checkout_limit_positive"),
+            models.CheckConstraint(
+                condition=Q(checkout_minutes__gte=1), name="event_checkout_minutes_positive"
+            ),
+            models.CheckConstraint(condition=Q(per_order_max__gte=1), name="event_per_order_max_positive"),
+            models.CheckConstraint(
+                condition=Q(fee_percent__gte=0, tax_percent__gte=0), name="event_rates_not_negative"
+            ),
+            models.UniqueConstraint(fields=["tenant", "slug"], name="event_tenant_slug_unique"),
+            models.UniqueConstraint(fields=["dedupe_key"], name="event_dedupe_key_unique"),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="event_search_gin"),
+            models.Index(fields=["tenant", "status", "starts_at"], name="event_tenant_status_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status != EventStatus.DRAFT
+
+    # Transitions only change state; ticketing.services decides when and does the rest.
+    @django_fsm.transition(field=status, source=EventStatus.DRAFT, target=EventStatus.ON_SALE)
+    def publish(self) -> None:
+        pass
+
+    @django_fsm.transition(
+        field=status,
+        source=[EventStatus.DRAFT, EventStatus.ON_SALE, EventStatus.SOLD_OUT],
+        target=EventStatus.CANCELLED,
+    )
+    def cancel(self) -> None:
+        pass
+
+    @django_fsm.transition(
+        field=status, source=[EventStatus.ON_SALE, EventStatus.SOLD_OUT], target=EventStatus.ENDED
+    )
+    def end(self) -> None:
+        pass
+
+
+class TierKind(models.TextChoices):
+    GENERAL = "general", "General admission"
+    VIP = "vip", "VIP"
+    EARLY_BIRD = "early_bird", "Early bird"
+    OTHER = "other", "Other"
+
+
+class TicketTier(TenantOwned):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=TierKind.choices, default=TierKind.GENERAL)
+    price_cents = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField()
+    sold = models.IntegerField(default=0, editable=False)
+    reserved = models.IntegerField(default=0, editable=False)
+    sale_starts_at = models.DateTimeField(null=True, blank=True)
+    sale_ends_at = models.DateTimeField(null=True, blank=True)
+    min_per_order = models.PositiveIntegerField(default=1)
+    max_per_order = models.PositiveIntegerField(default=10)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["event", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sold__gte=0), name="tier_sold_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="tier_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("sold") + F("reserved")), name="tier_never_oversold"
+            ),
+            models.CheckConstraint(condition=Q(min_per_order__gte=1), name="tier_min_per_order_positive"),
+            models.CheckConstraint(
+                condition=Q(min_per_order__lte=F("max_per_order")), name="tier_min_not_above_max"
+            ),
+            models.CheckConstraint(
+                condition=Q(sale_starts_at__isnull=True)
+                | Q(sale_ends_at__isnull=True)
+                | Q(sale_ends_at__gt=F("sale_starts_at")),
+                name="tier_sale_window_ordered",
+            ),
+            models.UniqueConstraint(fields=["event", "name"], name="tier_event_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.name}"
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.sold - self.reserved
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    EXPIRED = "expired", "Expired"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+class SessionSource(models.TextChoices):
+    DIRECT = "direct", "Direct"
+    WAITING_ROOM = "waiting_room", "Waiting room"
+    HOLD = "hold", "Existing hold (waitlist offer)"
+
+
+class CheckoutSession(django_fsm.ConcurrentTransitionMixin, TenantOwned):
+    token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkout_sessions")
+    customer = models.ForeignKey(
+        "tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="checkout_sessions"
+    )
+    user = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="checkout_sessions"
+    )
+    status = django_fsm.FSMField(default=SessionStatus.ACTIVE, choices=SessionStatus.choices, protected=True)
+    source = models.CharField(max_length=20, choices=SessionSource.choices, default=SessionSource.DIRECT)
+    source_reference = models.CharField(
+        max_length=100, blank=True, help_text="Waiting-room entry or waitlist offer this session came from."
+    )
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One admission (waiting-room entry) or one waitlist offer opens at most one live session.
+            models.UniqueConstraint(
+                fields=["event", "source", "source_reference"],
+                condition=Q(status="active") & ~Q(source_reference=""),
+                name="checkout_session_one_live_per_source",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="active"), name="checkout_session_active_expiry"
+            ),
+            models.Index(fields=["event", "status"], name="checkout_session_event_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.token[:6]}… ({self.status})"
+
+    def is_live(self, now) -> bool:
+        return self.status == SessionStatus.ACTIVE and self.expires_at > now
+
+    @django_fsm.transition(field=status, source=SessionStatus.ACTIVE, target=SessionStatus.COMPLETED)
+    def complete(self) -> None:
+        pass
+
+    @django_fsm.transition(field=status, source=SessionStatus.ACTIVE, target=SessionStatus.EXPIRED)
+    def expire(self) -> None:
+        pass
+
+    @django_fsm.transition(field=status, source=SessionStatus.ACTIVE, target=SessionStatus.ABANDONED)
+    def abandon(self) -> None:
+        pass
+
+
+class CheckoutItem(models.Model):
+    """Seats of one tier held by one session (counted in the tier's ``reserved`` while it is active)."""
+
+    session = models.ForeignKey(CheckoutSession, on_delete=models.CASCADE, related_name="items")
+    tier = models.ForeignKey(TicketTier, on_delete=models.PROTECT, related_name="checkout_items")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["tier_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="checkout_item_quantity_positive"),
+            models.UniqueConstraint(fields=["session", "tier"], name="checkout_item_session_tier_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.tier.name}"
+
+
+class CheckoutSlot(models.Model):
+    """The event's checkout limit as rows: a session needs a free slot, so there can never be more
+    open sessions than slots numbered ≤ the limit. Claimed with ``FOR UPDATE SKIP LOCKED`` so people
+    opening checkouts never queue behind one hot row. A slot is free when it holds no session or its
+    session's hold has passed ``held_until`` (expired sessions are released by whoever claims the slot)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="checkout_slots")
+    number = models.PositiveIntegerField()
+    session = models.OneToOneField(
+        CheckoutSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="slot"
+    )
+    held_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "number"], name="checkout_slot_event_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="checkout_slot_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} slot {self.number}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending payment"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
+    reference = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
+    access_token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey("tenants.Customer", on_delete=models.PROTECT, related_name="ticket_orders")
+    session = models.OneToOneField(
+        CheckoutSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="order"
+    )
+    status = django_fsm.FSMField(default=OrderStatus.PENDING, choices=OrderStatus.choices, protected=True)
+    subtotal_cents = models.IntegerField()
+    fee_cents = models.IntegerField()
+    tax_cents = models.IntegerField()
+    total_cents = models.IntegerField()
+    currency = models.CharField(max_length=3)
+    payment_provider = models.CharField(max_length=20)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal_cents__gte=0, fee_cents__gte=0, tax_cents__gte=0, total_cents__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cents=F("subtotal_cents") + F("fee_cents") + F("tax_cents")),
+                name="order_total_adds_up",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_tenant_idempotency_key_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "created_at"], name="order_event_created")]
+
+    def __str__(self) -> str:
+        return f"Order {self.reference}"
+
+    @django_fsm.transition(field=status, source=OrderStatus.PENDING, target=OrderStatus.PAID)
+    def mark_paid(self) -> None:
+        pass
+
+    @django_fsm.transition(
+        field=status, source=[OrderStatus.PENDING, OrderStatus.PAID], target=OrderStatus.CANCELLED
+    )
+    def cancel(self) -> None:
+        pass
+
+    @django_fsm.transition(field=status, source=OrderStatus.PAID, target=OrderStatus.REFUNDED)
+    def refund(self) -> None:
+        pass
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    tier = models.ForeignKey(TicketTier, on_delete=models.PROTECT, related_name="order_items")
+    tier_name = models.CharField(max_length=120)
+    quantity = models.PositiveIntegerField()
+    unit_price_cents = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_item_quantity_positive"),
+            models.UniqueConstraint(fields=["order", "tier"], name="order_item_order_tier_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.tier_name}"
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+class TicketStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    USED = "used", "Used"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class IssuedTicket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    tier = models.ForeignKey(TicketTier, on_delete=models.PROTECT, related_name="issued_tickets")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="issued_tickets")
+    code = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    status = django_fsm.FSMField(default=TicketStatus.VALID, choices=TicketStatus.choices, protected=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="checked_in_tickets"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="used", used_at__isnull=False) | ~Q(status="used"),
+                name="issued_ticket_used_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "status"], name="issued_ticket_event_status")]
+
+    def __str__(self) -> str:
+        return f"Ticket {self.code[:6]}… ({self.status})"
+
+    @django_fsm.transition(field=status, source=TicketStatus.VALID, target=TicketStatus.USED)
+    def use(self) -> None:
+        pass
+
+    @django_fsm.transition(field=status, source=TicketStatus.VALID, target=TicketStatus.CANCELLED)
+    def cancel(self) -> None:
+        pass
