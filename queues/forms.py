@@ -1,0 +1,238 @@
+"""Forms for queues. They collect and tidy input; the services decide (and re-check everything)."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+
+from core.money import format_money, parse_money
+from core.references import new_token
+from queues import schema_forms
+from queues.models import Lane, Queue, QueueKind, TicketType
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class SubmitForm(forms.Form):
+    """The public submission form; the type's custom fields are added from its JSON Schema."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email", help_text="We use it only for this request.")
+    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
+    location = forms.CharField(max_length=200, required=False, label="Where are you? (optional)")
+    social_handle = forms.CharField(max_length=100, required=False, label="Social handle (optional)")
+    need_text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="What do you need?"
+    )
+    lane = forms.ChoiceField(label="Lane", widget=forms.RadioSelect)
+    tip = forms.CharField(max_length=12, required=False, label="Tip")
+    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+    email_consent = forms.BooleanField(required=False, label="Email me when my request moves")
+
+    def __init__(self, *args, queue: Queue, lanes: list[Lane], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queue = queue
+        self.lanes = {str(lane.pk): lane for lane in lanes}
+        currency = queue.tenant.currency
+        choices = []
+        for lane in lanes:
+            label = lane.name
+            if lane.minimum_tip_cents:
+                label += f" — tip of at least {format_money(lane.minimum_tip_cents, currency)}"
+            if not lane.enabled:
+                label += " (closed right now)"
+            choices.append((str(lane.pk), label))
+        self.fields["lane"].choices = choices
+        if len(lanes) == 1:
+            self.fields["lane"].widget = forms.HiddenInput()
+            self.fields["lane"].initial = str(lanes[0].pk)
+        else:
+            self.fields["lane"].help_text = "; ".join(
+                f"{lane.name}: {lane.description}" for lane in lanes if lane.description
+            )
+        minimums = [lane for lane in lanes if lane.minimum_tip_cents]
+        if minimums:
+            self.fields["tip"].help_text = (
+                " ".join(
+                    f"The {lane.name.lower()} lane needs a tip of at least "
+                    f"{format_money(lane.minimum_tip_cents, currency)}."
+                    for lane in minimums
+                )
+                + f" Amount in {currency}, e.g. 5 or 5.50."
+            )
+        else:
+            self.fields["tip"].help_text = f"Optional, in {currency}."
+        limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024) or 1
+        self.fields[
+            "attachments"
+        ].help_text = f"Up to 3 files, {limit} MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3."
+        if queue.kind == QueueKind.SUPPORT:
+            self.fields["need_text"].label = "Describe the problem"
+        self.schema = queue.ticket_type.custom_fields_schema or {}
+        self.fields.update(schema_forms.form_fields(self.schema))
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", new_token(24))
+
+    def clean_tip(self):
+        text = (self.cleaned_data.get("tip") or "").strip()
+        if not text:
+            return 0
+        try:
+            return parse_money(text, self.queue.tenant.currency)
+        except (ValueError, ArithmeticError):
+            raise forms.ValidationError("Enter an amount like 5 or 5.50.") from None
+
+    def clean(self):
+        cleaned = super().clean()
+        lane = self.lanes.get(cleaned.get("lane") or "")
+        if lane is not None and "tip" in cleaned and cleaned["tip"] < lane.minimum_tip_cents:
+            minimum = format_money(lane.minimum_tip_cents, self.queue.tenant.currency)
+            self.add_error("tip", f"The {lane.name.lower()} lane needs a tip of at least {minimum}.")
+        if lane is not None and not lane.enabled:
+            self.add_error("lane", f"The {lane.name.lower()} lane is closed right now.")
+        return cleaned
+
+    def chosen_lane(self) -> Lane:
+        return self.lanes[self.cleaned_data["lane"]]
+
+    def custom_data(self) -> dict:
+        return schema_forms.data_from_cleaned(self.schema, self.cleaned_data)
+
+    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
+        for key, messages in field_errors.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
+class TransitionForm(forms.Form):
+    event = forms.CharField(max_length=50)
+    note = forms.CharField(max_length=2000, required=False, label="Reason or note")
+    state = forms.CharField(max_length=50, required=False)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(max_length=2000, required=False)
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    state = forms.ChoiceField(required=False, label="State")
+    lane = forms.ChoiceField(required=False, label="Lane")
+    assignee = forms.ChoiceField(required=False, label="Assigned to")
+
+    def __init__(self, *args, queue: Queue, lanes, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "Any")] + [
+            (s, s.replace("_", " ")) for s in queue.ticket_type.machine.states
+        ]
+        self.fields["lane"].choices = [("", "Any")] + [(lane.code, lane.name) for lane in lanes]
+        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody")] + [
+            (str(m.user_id), m.user.get_full_name()) for m in members
+        ]
+
+
+class QueueSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Queue
+        fields = ["name", "description", "enabled", "is_public", "default_service_minutes", "ttl_minutes"]
+        labels = {
+            "default_service_minutes": "Default minutes per ticket",
+            "ttl_minutes": "Time limit (minutes)",
+        }
+
+
+class QueueCreateForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    slug = forms.SlugField(max_length=60, label="Address", help_text="Used in /<your page>/q/<address>/.")
+    kind = forms.ChoiceField(choices=QueueKind.choices)
+    ticket_type = forms.ModelChoiceField(
+        queryset=TicketType.objects.none(),
+        required=False,
+        help_text="Leave empty to use the system type for the kind.",
+    )
+    default_service_minutes = forms.IntegerField(min_value=1, required=False)
+
+    RESERVED = {"new", "types", "tickets", "attachments"}
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ticket_type"].queryset = TicketType.objects.available_to(tenant)
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in self.RESERVED:
+            raise forms.ValidationError("This address is reserved; choose another.")
+        return slug
+
+
+class LaneSettingsForm(forms.ModelForm):
+    minimum_tip = forms.CharField(max_length=12, required=False, label="Minimum tip")
+
+    class Meta:
+        model = Lane
+        fields = ["name", "enabled", "weight"]
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["weight"].min_value = 1
+        self.fields["weight"].widget.attrs["min"] = 1
+        if self.instance.pk and not self.is_bound:
+            self.initial["minimum_tip"] = f"{self.instance.minimum_tip_cents / 100:.2f}"
+
+    def clean_minimum_tip(self):
+        text = (self.cleaned_data.get("minimum_tip") or "0").strip()
+        try:
+            return parse_money(text, self.currency)
+        except (ValueError, ArithmeticError):
+            raise forms.ValidationError("Enter an amount like 5 or 5.50.") from None
+
+    def clean_weight(self):
+        weight = self.cleaned_data["weight"]
+        if weight < 1:
+            raise forms.ValidationError("The weight must be at least 1.")
+        return weight
+
+
+class JSONTextField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 12, "class": "code"})
+
+    def prepare_value(self, value):
+        if isinstance(value, dict | list):
+            return json.dumps(value, indent=2)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+
+
+class TicketTypeForm(forms.Form):
+    code = forms.SlugField(max_length=50)
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    workflow = JSONTextField(help_text="init, states, transitions (name/from/to), phases per state.")
+    custom_fields_schema = JSONTextField(required=False, label="Custom fields (JSON Schema)")
+    ttl_minutes = forms.IntegerField(min_value=1, required=False, label="Time limit (minutes)")

@@ -1,0 +1,347 @@
+"""Creator/staff dashboard for queues. Every view resolves the tenant and role through
+``member_required`` and fetches objects with ``get_for_tenant`` (another tenant's object is a 404);
+state changes are POST-only and go through ``queues.services``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, NotFound, ValidationError
+from core.tenancy import get_for_tenant
+from queues import selectors, services
+from queues.forms import (
+    FilterForm,
+    LaneSettingsForm,
+    QueueCreateForm,
+    QueueSettingsForm,
+    TicketTypeForm,
+    TransitionForm,
+)
+from queues.models import Lane, Queue, Ticket, TicketAttachment, TicketType
+from tenants.access import member_required
+from tenants.models import Membership, Role
+
+
+def _queue(request, queue_slug: str) -> Queue:
+    return get_for_tenant(
+        Queue.objects.select_related("ticket_type", "tenant"), request.tenant, slug=queue_slug
+    )
+
+
+def _ticket(request, reference: str) -> Ticket:
+    return get_for_tenant(
+        Ticket.objects.select_related("ticket_type", "lane", "queue", "customer", "assignee", "tenant"),
+        request.tenant,
+        reference=reference,
+    )
+
+
+def _members(tenant):
+    return list(Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email"))
+
+
+def _back(request, fallback: str):
+    target = request.POST.get("next", "")
+    if target.startswith("/dashboard/") and "//" not in target:
+        return redirect(target)
+    return redirect(fallback)
+
+
+@member_required()
+def queue_list(request):
+    queues = list(selectors.queues_for_tenant(request.tenant))
+    snapshots = [selectors.queue_snapshot(queue) for queue in queues]
+    return render(
+        request, "queues/dashboard/queue_list.html", {"snapshots": snapshots, "tenant": request.tenant}
+    )
+
+
+@member_required(Role.MANAGER)
+def queue_create(request):
+    form = QueueCreateForm(request.POST or None, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            queue = services.queue_create(
+                tenant=request.tenant,
+                actor=request.user,
+                slug=form.cleaned_data["slug"],
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                ticket_type=form.cleaned_data["ticket_type"],
+                default_service_minutes=form.cleaned_data["default_service_minutes"],
+            )
+        except ValidationError as error:
+            for key, errors in error.field_errors.items():
+                for message in errors:
+                    form.add_error(key if key in form.fields else None, message)
+        else:
+            messages.success(request, f"{queue.name} is ready.")
+            return redirect("queues:queue_board", request.tenant.slug, queue.slug)
+    return render(request, "queues/dashboard/queue_create.html", {"form": form, "tenant": request.tenant})
+
+
+@member_required()
+def queue_board(request, queue_slug: str):
+    """Pending tickets, who is being served, and the main line in order with positions — a constant
+    number of queries whatever the queue length."""
+    queue = _queue(request, queue_slug)
+    snapshot = selectors.queue_snapshot(queue)
+    line = selectors.main_line(snapshot, limit=50)
+    now = timezone.now()
+    context = {
+        "tenant": request.tenant,
+        "queue": queue,
+        "snapshot": snapshot,
+        "pending": selectors.pending_tickets(queue),
+        "serving": selectors.serving_tickets(queue),
+        "line": [(place, ticket, snapshot.eta(place), ticket.is_expired(now)) for place, ticket in line],
+        "machine": queue.ticket_type.machine,
+        "socket_path": reverse("queues:queue_board", args=[request.tenant.slug, queue.slug]).replace(
+            "/dashboard/", "/ws/queues/dashboard/", 1
+        ),
+    }
+    template = (
+        "queues/dashboard/_board.html" if request.GET.get("fragment") else "queues/dashboard/board.html"
+    )
+    return render(request, template, context)
+
+
+@member_required()
+@require_POST
+def call_next(request, queue_slug: str):
+    queue = _queue(request, queue_slug)
+    ticket = services.ticket_call_next(tenant=request.tenant, actor=request.user, queue=queue)
+    if ticket is None:
+        messages.info(request, "Nobody is waiting.")
+    else:
+        messages.success(
+            request, f"Called {ticket.turn_label or ticket.reference} ({ticket.customer or 'guest'})."
+        )
+    return redirect("queues:queue_board", request.tenant.slug, queue.slug)
+
+
+@member_required()
+def ticket_list(request, queue_slug: str):
+    queue = _queue(request, queue_slug)
+    lanes = list(queue.lanes.all())
+    members = _members(request.tenant)
+    form = FilterForm(request.GET or None, queue=queue, lanes=lanes, members=members)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = list(selectors.search_tickets(queue, filters=filters))
+    return render(
+        request,
+        "queues/dashboard/ticket_list.html",
+        {"tenant": request.tenant, "queue": queue, "form": form, "tickets": tickets},
+    )
+
+
+@member_required()
+def ticket_detail(request, reference: str):
+    ticket = _ticket(request, reference)
+    snapshot = selectors.queue_snapshot(ticket.queue)
+    place, _rank = selectors.ticket_position(ticket, snapshot)
+    return render(
+        request,
+        "queues/dashboard/ticket_detail.html",
+        {
+            "tenant": request.tenant,
+            "ticket": ticket,
+            "queue": ticket.queue,
+            "snapshot": snapshot,
+            "position": place,
+            "eta": snapshot.eta(place),
+            "expired": ticket.is_expired(timezone.now()),
+            "transitions": ticket.machine.allowed(ticket.state),
+            "history": selectors.ticket_history(ticket),
+            "comments": list(ticket.comments.select_related("author_user", "author_customer")),
+            "attachments": list(ticket.attachments.all()),
+            "items": list(ticket.items.all()),
+            "members": _members(request.tenant),
+            "lanes": list(ticket.queue.lanes.all()),
+        },
+    )
+
+
+@member_required()
+@require_POST
+def ticket_transition(request, reference: str):
+    ticket = _ticket(request, reference)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Choose an action.")
+    # The state the member saw: if it moved since, the optimistic check reports a conflict.
+    seen = form.cleaned_data.get("state")
+    if seen and seen != ticket.state:
+        messages.error(
+            request, f"{ticket.reference} changed meanwhile (now {ticket.state_label}); nothing was done."
+        )
+        return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
+    try:
+        services.ticket_transition(
+            tenant=request.tenant,
+            actor=request.user,
+            ticket=ticket,
+            event=form.cleaned_data["event"],
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as error:
+        messages.error(request, f"{ticket.reference}: {error.message}")
+    else:
+        messages.success(request, f"{ticket.reference} is now {ticket.state_label}.")
+    return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
+
+
+@member_required()
+@require_POST
+def ticket_assign(request, reference: str):
+    ticket = _ticket(request, reference)
+    user_id = request.POST.get("assignee", "")
+    assignee = None
+    if user_id:
+        membership = Membership.objects.filter(
+            tenant=request.tenant, user_id=user_id if user_id.isdigit() else 0
+        )
+        membership = membership.select_related("user").first()
+        if membership is None:
+            raise NotFound("That person is not on this team.")
+        assignee = membership.user
+    services.ticket_assign(tenant=request.tenant, actor=request.user, ticket=ticket, assignee=assignee)
+    messages.success(
+        request, f"{ticket.reference} assigned to {assignee.get_full_name() if assignee else 'nobody'}."
+    )
+    return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
+
+
+@member_required()
+@require_POST
+def ticket_lane(request, reference: str):
+    ticket = _ticket(request, reference)
+    lane_id = request.POST.get("lane", "")
+    lane = get_for_tenant(Lane, request.tenant, pk=lane_id if lane_id.isdigit() else 0)
+    services.ticket_change_lane(tenant=request.tenant, actor=request.user, ticket=ticket, lane=lane)
+    messages.success(request, f"{ticket.reference} moved to {lane.name}.")
+    return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
+
+
+@member_required()
+@require_POST
+def ticket_comment(request, reference: str):
+    ticket = _ticket(request, reference)
+    try:
+        services.ticket_comment_add(
+            tenant=request.tenant,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            actor=request.user,
+            is_internal=bool(request.POST.get("is_internal")),
+            attachments=request.FILES.getlist("attachments"),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(sum(error.field_errors.values(), [])) or error.message)
+    return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
+
+
+@member_required()
+def attachment_download(request, pk: int):
+    attachment = get_for_tenant(TicketAttachment, request.tenant, pk=pk)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+    response["Content-Type"] = attachment.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@member_required(Role.MANAGER)
+def queue_settings(request, queue_slug: str):
+    queue = _queue(request, queue_slug)
+    form = QueueSettingsForm(request.POST or None, instance=Queue.objects.get(pk=queue.pk), prefix="queue")
+    if request.method == "POST" and form.is_valid():
+        services.queue_update(
+            tenant=request.tenant,
+            actor=request.user,
+            queue=queue,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+        messages.success(request, "Queue settings saved.")
+        return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
+    lane_forms = [
+        LaneSettingsForm(instance=lane, currency=request.tenant.currency, prefix=f"lane-{lane.pk}")
+        for lane in queue.lanes.all()
+    ]
+    return render(
+        request,
+        "queues/dashboard/settings.html",
+        {"tenant": request.tenant, "queue": queue, "form": form, "lane_forms": lane_forms},
+    )
+
+
+@member_required(Role.MANAGER)
+@require_POST
+def lane_settings(request, queue_slug: str, lane_id: int):
+    queue = _queue(request, queue_slug)
+    lane = get_for_tenant(Lane, request.tenant, pk=lane_id, queue=queue)
+    form = LaneSettingsForm(
+        request.POST,
+        instance=Lane.objects.get(pk=lane.pk),
+        currency=request.tenant.currency,
+        prefix=f"lane-{lane.pk}",
+    )
+    if form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in ("name", "enabled", "weight")}
+        changes["minimum_tip_cents"] = form.cleaned_data["minimum_tip"]
+        services.lane_update(tenant=request.tenant, actor=request.user, lane=lane, changes=changes)
+        messages.success(request, f"{lane.name} saved.")
+    else:
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        messages.error(request, f"{lane.name} not saved — {errors}")
+    return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
+
+
+@member_required()
+def type_list(request):
+    types = list(TicketType.objects.available_to(request.tenant).order_by("tenant_id", "name"))
+    return render(request, "queues/dashboard/type_list.html", {"tenant": request.tenant, "types": types})
+
+
+@member_required(Role.MANAGER)
+def type_edit(request, pk: int | None = None):
+    ticket_type = get_for_tenant(TicketType, request.tenant, pk=pk) if pk else None
+    initial = {}
+    if ticket_type is not None:
+        initial = {
+            "code": ticket_type.code,
+            "name": ticket_type.name,
+            "description": ticket_type.description,
+            "workflow": ticket_type.workflow,
+            "custom_fields_schema": ticket_type.custom_fields_schema,
+            "ttl_minutes": ticket_type.ttl_minutes,
+        }
+    else:
+        from queues.workflow import SERVICE
+
+        initial = {"workflow": SERVICE, "custom_fields_schema": {"type": "object", "properties": {}}}
+    form = TicketTypeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.ticket_type_save(
+                tenant=request.tenant,
+                actor=request.user,
+                ticket_type=ticket_type,
+                **{key: form.cleaned_data[key] for key in form.fields},
+            )
+        except ValidationError as error:
+            for key, errors in error.field_errors.items():
+                for message in errors:
+                    form.add_error(key if key in form.fields else None, message)
+        else:
+            messages.success(request, f"Saved {saved.name} (version {saved.version}).")
+            return redirect("queues:type_list", request.tenant.slug)
+    return render(
+        request,
+        "queues/dashboard/type_form.html",
+        {"tenant": request.tenant, "form": form, "ticket_type": ticket_type},
+    )

@@ -1,0 +1,135 @@
+"""Public pages: the submission form and the status page. They authorise nothing beyond the public
+reference, rate limit lookups, and call services for every change."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from core.errors import NotFound, ValidationError
+from core.ratelimit import check_rate, client_address
+from core.references import normalize_reference
+from queues import selectors, services
+from queues.forms import SubmitForm
+from queues.models import Lane, Queue
+from tenants.access import get_public_tenant
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request, tenant_slug: str, queue_slug: str):
+    tenant = get_public_tenant(tenant_slug)
+    queue = (
+        Queue.objects.for_tenant(tenant)
+        .select_related("ticket_type", "tenant")
+        .filter(slug=queue_slug)
+        .first()
+    )
+    if queue is None:
+        raise NotFound("There is no queue at this address.")
+    lanes = list(Lane.objects.filter(queue=queue).order_by("display_order", "id"))
+    snapshot = selectors.queue_snapshot(queue)
+    form = SubmitForm(request.POST or None, request.FILES or None, queue=queue, lanes=lanes)
+    if request.method == "POST" and queue.enabled and form.is_valid():
+        try:
+            ticket = services.ticket_submit(
+                tenant=tenant,
+                queue=queue,
+                lane=form.chosen_lane(),
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                location=form.cleaned_data["location"],
+                social_handle=form.cleaned_data["social_handle"],
+                need_text=form.cleaned_data["need_text"],
+                custom_data=form.custom_data(),
+                tip_cents=form.cleaned_data["tip"],
+                email_consent=form.cleaned_data["email_consent"],
+                attachments=form.cleaned_data["attachments"],
+                submission_token=form.cleaned_data["submission_token"],
+                actor=request.user if request.user.is_authenticated else None,
+            )
+        except ValidationError as error:
+            if error.field_errors:
+                form.apply_errors(error.field_errors)
+            else:
+                form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, f"Sent! Your reference number is {ticket.reference}. Keep it to check back."
+            )
+            return redirect("queues:status", reference=ticket.reference)
+    if request.method == "POST" and not queue.enabled:
+        messages.error(request, f"{queue.name} is not taking new requests right now. Nothing was sent.")
+    status = 200 if request.method == "GET" else 400
+    return render(
+        request,
+        "queues/submit.html",
+        {"tenant": tenant, "queue": queue, "form": form, "snapshot": snapshot, "lanes": snapshot.lanes},
+        status=status,
+    )
+
+
+def status_lookup(request):
+    """``/status/?reference=…`` (the home and 404 pages' lookup forms) → the status page."""
+    text = request.GET.get("reference", "")
+    if text:
+        check_rate("ticket-status", client_address(request))
+        reference = normalize_reference(text)
+        if reference:
+            return redirect("queues:status", reference=reference)
+        return render(
+            request,
+            "queues/status_lookup.html",
+            {"error": "That does not look like a reference number (12 letters and digits).", "value": text},
+            status=404,
+        )
+    return render(request, "queues/status_lookup.html", {})
+
+
+def status(request, reference: str):
+    """State in words, lane, position, ETA range, the queue's rule and history. Rate limited per client;
+    constant query count: the ticket, the lanes, one lane-rank count, the history."""
+    check_rate("ticket-status", client_address(request))
+    try:
+        ticket = selectors.ticket_for_status(reference)
+    except NotFound:
+        return render(
+            request,
+            "queues/status_lookup.html",
+            {
+                "error": "There is no ticket with that reference number. Check it and try again.",
+                "value": reference,
+            },
+            status=404,
+        )
+    if ticket.reference != reference:
+        return redirect("queues:status", reference=ticket.reference)
+    now = timezone.now()
+    snapshot = selectors.queue_snapshot(ticket.queue)
+    place, rank = selectors.ticket_position(ticket, snapshot)
+    expired = ticket.is_expired(now)
+    if expired:
+        place = None
+    eta = snapshot.eta(place)
+    history = selectors.ticket_history(ticket)
+    return render(
+        request,
+        "queues/status.html",
+        {
+            "ticket": ticket,
+            "queue": ticket.queue,
+            "tenant": ticket.tenant,
+            "snapshot": snapshot,
+            "position": place,
+            "rank": rank,
+            "eta": eta,
+            "expired": expired,
+            "history": history,
+            "socket_path": reverse("queues:status", args=[ticket.reference]).replace(
+                "/status/", "/ws/queues/status/", 1
+            ),
+        },
+    )
