@@ -19,7 +19,9 @@ DEFAULTS = {
     "NOTIFICATIONS_CLAIM_SECONDS": 300,
     "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": 10,
     # Messages claimed per sweep.
-    "NOTIFICATIONS_BATCH_SIZE": 50,
+    "NOTIFICATIONS_BATCH_SIZE": 20,
+    # A dispatch run stops claiming after this long (kept well under CELERY_TASK_SOFT_TIME_LIMIT).
+    "NOTIFICATIONS_SWEEP_SECONDS": 60,
 }
 
 
@@ -51,6 +53,10 @@ def webhook_timeout_seconds() -> int:
 
 def batch_size() -> int:
     return get_int("NOTIFICATIONS_BATCH_SIZE")
+
+
+def sweep_seconds() -> int:
+    return get_int("NOTIFICATIONS_SWEEP_SECONDS")
 
 
 def task_queue() -> str | None:

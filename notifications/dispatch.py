@@ -17,6 +17,7 @@ Rules this module enforces:
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -167,15 +168,30 @@ def finish_attempt(
     return succeeded
 
 
+def release_claims(messages: list[OutboxMessage]) -> None:
+    """Give back claims this dispatcher will not use (out of time): the attempt is not counted."""
+    for message in messages:
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxStatus.PENDING, claimed_until=message.claimed_until
+        ).update(claimed_until=None, attempts=F("attempts") - 1)
+
+
 def dispatch_messages(*, message_ids: list[int] | None = None, now: datetime | None = None) -> int:
     """Claim and deliver due messages (only ``message_ids`` when given; otherwise sweep in batches).
-    Returns how many deliveries were attempted."""
+
+    Stops claiming, and gives back claims it has not started, once ``NOTIFICATIONS_SWEEP_SECONDS`` have
+    passed, so a run finishes well inside the Celery soft time limit. Returns deliveries attempted.
+    """
+    deadline = time.monotonic() + conf.sweep_seconds()
     attempted = 0
-    for _ in range(20):
+    while time.monotonic() < deadline:
         claimed = claim_due(message_ids=message_ids, now=now)
-        for message in claimed:
+        for index, message in enumerate(claimed):
+            if time.monotonic() >= deadline:
+                release_claims(claimed[index:])
+                return attempted
             deliver_claimed(message, now=now)
-        attempted += len(claimed)
+            attempted += 1
         if message_ids is not None or len(claimed) < conf.batch_size():
             break
     return attempted

@@ -241,3 +241,22 @@ def test_fsm_protects_status_and_constraints_hold(tenant):
         message.status = "sent"
     with pytest.raises(IntegrityError), transaction.atomic():
         OutboxMessage.objects.filter(pk=message.pk).update(attempts=99)
+
+
+def test_a_run_out_of_time_gives_back_the_claims_it_did_not_use(tenant, settings, monkeypatch):
+    import itertools
+
+    from notifications import dispatch
+
+    settings.NOTIFICATIONS_SWEEP_SECONDS = 10
+    first, second = OutboxMessageFactory(tenant=tenant), OutboxMessageFactory(tenant=tenant)
+    # Clock: deadline set at 0, first batch claimed at 0, first delivery at 5, then time is up.
+    clock = itertools.chain([0, 0, 5, 50], itertools.repeat(50))
+    monkeypatch.setattr(dispatch.time, "monotonic", lambda: next(clock))
+    assert dispatch_messages() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts) == ("sent", 1)
+    assert (second.status, second.attempts, second.claimed_until) == ("pending", 0, None)
+    monkeypatch.undo()
+    assert dispatch_messages() == 1
