@@ -1,0 +1,156 @@
+"""Operator admin. Lifecycle fields are read-only here; state changes go through services (actions)."""
+
+from django.contrib import admin, messages
+
+from core.errors import DomainError
+from ticketing import services
+from ticketing.models import (
+    CheckoutItem,
+    CheckoutSession,
+    CheckoutSlot,
+    Event,
+    IssuedTicket,
+    Order,
+    OrderItem,
+    OrderStatus,
+    TicketTier,
+    Venue,
+)
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "time_zone", "capacity", "tenant"]
+    list_filter = ["tenant", "time_zone"]
+    search_fields = ["name", "city", "address"]
+
+
+class TicketTierInline(admin.TabularInline):
+    model = TicketTier
+    extra = 0
+    fields = ["name", "kind", "price_cents", "quantity", "sold", "reserved", "is_active"]
+    readonly_fields = ["sold", "reserved"]
+    can_delete = False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["title", "performer", "starts_at", "venue_name", "status", "tenant"]
+    list_filter = ["status", "tenant", "waiting_room_enabled"]
+    search_fields = ["title", "performer", "venue_name", "venue_city", "slug"]
+    readonly_fields = ["status", "venue_name", "venue_address", "venue_city", "time_zone", "dedupe_key"]
+    date_hierarchy = "starts_at"
+    inlines = [TicketTierInline]
+
+
+@admin.register(TicketTier)
+class TicketTierAdmin(admin.ModelAdmin):
+    list_display = ["name", "event", "kind", "price_cents", "quantity", "sold", "reserved", "is_active"]
+    list_filter = ["kind", "is_active", "tenant"]
+    search_fields = ["name", "event__title"]
+    readonly_fields = ["sold", "reserved"]
+
+
+class CheckoutItemInline(admin.TabularInline):
+    model = CheckoutItem
+    extra = 0
+    readonly_fields = ["tier", "quantity"]
+    can_delete = False
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(admin.ModelAdmin):
+    list_display = ["token", "event", "status", "source", "expires_at", "customer", "created_at"]
+    list_filter = ["status", "source", "tenant"]
+    search_fields = ["token", "customer__email", "event__title", "source_reference"]
+    readonly_fields = ["status", "token", "expires_at", "ended_at", "source", "source_reference"]
+    inlines = [CheckoutItemInline]
+    actions = ["expire_due"]
+
+    @admin.action(description="Expire selected sessions whose hold has passed (releases seats)")
+    def expire_due(self, request, queryset):
+        expired = sum(services.checkout_expire(session_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Expired {expired} session(s).")
+
+
+@admin.register(CheckoutItem)
+class CheckoutItemAdmin(admin.ModelAdmin):
+    list_display = ["session", "tier", "quantity"]
+    list_filter = ["session__status"]
+    search_fields = ["session__token", "tier__name"]
+    readonly_fields = ["session", "tier", "quantity"]
+
+
+@admin.register(CheckoutSlot)
+class CheckoutSlotAdmin(admin.ModelAdmin):
+    list_display = ["event", "number", "session", "held_until"]
+    list_filter = ["event__tenant"]
+    search_fields = ["event__title"]
+    readonly_fields = ["event", "number", "session", "held_until"]
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    readonly_fields = ["tier", "tier_name", "quantity", "unit_price_cents"]
+    can_delete = False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "event",
+        "customer",
+        "status",
+        "total_cents",
+        "currency",
+        "payment_provider",
+        "created_at",
+    ]  # noqa: E501
+    list_filter = ["status", "payment_provider", "tenant"]
+    search_fields = ["reference", "customer__email", "event__title", "idempotency_key"]
+    readonly_fields = [
+        "status", "reference", "access_token", "subtotal_cents", "fee_cents", "tax_cents", "total_cents",
+        "paid_at", "cancelled_at", "refunded_at", "idempotency_key", "session",
+    ]  # fmt: skip
+    inlines = [OrderItemInline]
+    actions = ["mark_paid", "cancel_orders"]
+
+    @admin.action(description="Mark selected pay-at-door orders paid")
+    def mark_paid(self, request, queryset):
+        done = 0
+        for order in queryset.filter(status=OrderStatus.PENDING).select_related("tenant"):
+            try:
+                services.order_mark_paid(tenant=order.tenant, actor=request.user, order=order)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{order.reference}: {error.message}", messages.WARNING)
+        self.message_user(request, f"Marked {done} order(s) paid.")
+
+    @admin.action(description="Cancel selected orders (tickets cancelled, seats returned)")
+    def cancel_orders(self, request, queryset):
+        done = 0
+        for order in queryset.select_related("tenant"):
+            try:
+                services.order_cancel(tenant=order.tenant, actor=request.user, order=order)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{order.reference}: {error.message}", messages.WARNING)
+        self.message_user(request, f"Cancelled {done} order(s).")
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(admin.ModelAdmin):
+    list_display = ["order", "tier_name", "quantity", "unit_price_cents"]
+    search_fields = ["order__reference", "tier_name"]
+    list_filter = ["order__status"]
+    readonly_fields = ["order", "tier", "tier_name", "quantity", "unit_price_cents"]
+
+
+@admin.register(IssuedTicket)
+class IssuedTicketAdmin(admin.ModelAdmin):
+    list_display = ["code", "event", "tier", "status", "used_at", "used_by"]
+    list_filter = ["status", "tenant"]
+    search_fields = ["code", "order__reference", "order__customer__email"]
+    readonly_fields = ["status", "code", "used_at", "used_by", "order", "tier", "event"]

@@ -1,0 +1,289 @@
+"""Forms. Date-times are typed in the VENUE's time zone (shown next to each field) and converted to UTC
+here; a wall-clock time that does not exist on a DST change day (clocks jump forward) is refused with a
+clear message, and an ambiguous one (clocks go back) is read as the first occurrence."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+from django import forms
+
+from core.money import parse_money
+from ticketing.models import TierKind, Venue
+from ticketing.payments import PROVIDERS
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def to_utc(value: datetime | None, zone_name: str) -> datetime | None:
+    """A naive wall-clock time in ``zone_name`` → aware UTC; ValidationError if it does not exist."""
+    if value is None:
+        return None
+    zone = zoneinfo.ZoneInfo(zone_name)
+    naive = value.replace(tzinfo=None)
+    aware = naive.replace(tzinfo=zone, fold=0)
+    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise forms.ValidationError(
+            f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name} (the clocks go forward). "
+            "Choose another time."
+        )
+    return aware.astimezone(UTC)
+
+
+def to_local_input(value: datetime | None, zone_name: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(zoneinfo.ZoneInfo(zone_name)).strftime(LOCAL_INPUT)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("input_formats", [LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        # Parse as naive wall-clock time; the form converts it in the venue's zone.
+        if value in self.empty_values:
+            return None
+        for fmt in self.input_formats:
+            try:
+                return datetime.strptime(str(value).strip(), fmt)
+            except ValueError:
+                continue
+        raise forms.ValidationError("Enter a date and time, for example 2026-03-29 19:30.")
+
+
+class MoneyField(forms.CharField):
+    def __init__(self, *args, currency: str = "USD", **kwargs):
+        self.currency = currency
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return 0
+        try:
+            return parse_money(value, self.currency)
+        except (ValueError, ArithmeticError):
+            raise forms.ValidationError("Enter an amount like 25 or 25.50.") from None
+
+
+class VenueForm(forms.ModelForm):
+    class Meta:
+        model = Venue
+        fields = ["name", "address", "city", "time_zone", "latitude", "longitude", "capacity"]
+        help_texts = {"time_zone": "IANA name, for example Europe/London. Event times are shown in it."}
+
+
+class EventForm(forms.Form):
+    DATETIME_FIELDS = ("starts_at", "ends_at", "doors_open_at", "sale_starts_at", "sale_ends_at")
+
+    venue = forms.ModelChoiceField(queryset=Venue.objects.none())
+    title = forms.CharField(max_length=200)
+    performer = forms.CharField(max_length=200, required=False, label="Artist / performer")
+    description = forms.CharField(widget=forms.Textarea, required=False)
+    starts_at = LocalDateTimeField(label="Starts")
+    ends_at = LocalDateTimeField(label="Ends")
+    doors_open_at = LocalDateTimeField(label="Doors open", required=False)
+    sale_starts_at = LocalDateTimeField(label="Sale starts", required=False)
+    sale_ends_at = LocalDateTimeField(label="Sale ends", required=False)
+    checkout_limit = forms.IntegerField(
+        min_value=1, max_value=10000, initial=5, help_text="Checkouts open at once."
+    )
+    checkout_minutes = forms.IntegerField(
+        min_value=1, max_value=120, initial=10, help_text="Minutes a checkout holds seats."
+    )
+    per_order_max = forms.IntegerField(min_value=1, max_value=100, initial=10, label="Most tickets per order")
+    fee_fixed = MoneyField(required=False, label="Service fee per ticket (fixed)", initial="0")
+    fee_percent = forms.DecimalField(
+        min_value=0, max_value=100, decimal_places=2, initial=0, label="Service fee per ticket (%)"
+    )
+    tax_percent = forms.DecimalField(
+        min_value=0, max_value=100, decimal_places=2, initial=0, label="Tax (% of tickets + fees)"
+    )
+    waiting_room_enabled = forms.BooleanField(required=False, label="Use a waiting room for this sale")
+
+    def __init__(self, *args, tenant, event=None, **kwargs):
+        self.tenant = tenant
+        self.event = event
+        if event is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    **{
+                        name: getattr(event, name)
+                        for name in (
+                            "title",
+                            "performer",
+                            "description",
+                            "checkout_limit",
+                            "checkout_minutes",
+                            "per_order_max",
+                            "fee_percent",
+                            "tax_percent",
+                            "waiting_room_enabled",
+                        )
+                    },  # noqa: E501
+                    **{
+                        name: to_local_input(getattr(event, name), event.time_zone)
+                        for name in self.DATETIME_FIELDS
+                    },
+                    "fee_fixed": f"{event.fee_fixed_cents / 100:.2f}",
+                    "venue": event.venue_id,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].queryset = Venue.objects.for_tenant(tenant)
+        if event is not None:
+            # The venue (and its zone) is fixed once the event exists: it was snapshotted.
+            del self.fields["venue"]
+        zone = event.time_zone if event else "the venue's time zone"
+        for name in self.DATETIME_FIELDS:
+            self.fields[name].help_text = f"In {zone}."
+
+    def clean(self):
+        data = super().clean()
+        zone = self.event.time_zone if self.event else getattr(data.get("venue"), "time_zone", None)
+        if zone:
+            for name in self.DATETIME_FIELDS:
+                try:
+                    data[name] = to_utc(data.get(name), zone)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "The event must end after it starts.")
+        if data.get("doors_open_at") and data.get("starts_at") and data["doors_open_at"] > data["starts_at"]:
+            self.add_error("doors_open_at", "Doors must open at or before the start time.")
+        if (
+            data.get("sale_starts_at")
+            and data.get("sale_ends_at")
+            and data["sale_ends_at"] <= data["sale_starts_at"]
+        ):
+            self.add_error("sale_ends_at", "The sale must end after it starts.")
+        return data
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["fee_fixed_cents"] = data.pop("fee_fixed") or 0
+        return data
+
+
+class TierForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=TierKind.choices)
+    price = MoneyField(label="Price", help_text="0 for free tickets.")
+    quantity = forms.IntegerField(min_value=0, max_value=1_000_000)
+    sale_starts_at = LocalDateTimeField(label="Sale starts", required=False)
+    sale_ends_at = LocalDateTimeField(label="Sale ends", required=False)
+    min_per_order = forms.IntegerField(min_value=1, initial=1, label="Fewest per order")
+    max_per_order = forms.IntegerField(min_value=1, initial=10, label="Most per order")
+    position = forms.IntegerField(min_value=0, initial=0, help_text="Lower comes first.")
+    is_active = forms.BooleanField(required=False, initial=True, label="On sale (shown on the event page)")
+
+    def __init__(self, *args, event, tier=None, **kwargs):
+        self.event = event
+        if tier is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    **{
+                        name: getattr(tier, name)
+                        for name in (
+                            "name",
+                            "kind",
+                            "quantity",
+                            "min_per_order",
+                            "max_per_order",
+                            "position",
+                            "is_active",
+                        )
+                    },  # noqa: E501
+                    "price": f"{tier.price_cents / 100:.2f}",
+                    "sale_starts_at": to_local_input(tier.sale_starts_at, event.time_zone),
+                    "sale_ends_at": to_local_input(tier.sale_ends_at, event.time_zone),
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["price"].currency = event.currency
+        for name in ("sale_starts_at", "sale_ends_at"):
+            self.fields[name].help_text = f"In {event.time_zone}. Leave empty to follow the event's sale."
+
+    def clean(self):
+        data = super().clean()
+        for name in ("sale_starts_at", "sale_ends_at"):
+            try:
+                data[name] = to_utc(data.get(name), self.event.time_zone)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        if (
+            data.get("min_per_order")
+            and data.get("max_per_order")
+            and data["min_per_order"] > data["max_per_order"]
+        ):
+            self.add_error("max_per_order", "The most per order cannot be below the fewest.")
+        if (
+            data.get("sale_starts_at")
+            and data.get("sale_ends_at")
+            and data["sale_ends_at"] <= data["sale_starts_at"]
+        ):
+            self.add_error("sale_ends_at", "The sale must end after it starts.")
+        return data
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["price_cents"] = data.pop("price")
+        return data
+
+
+class CustomerDetailsForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email", help_text="We send your tickets here.")
+    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
+    email_consent = forms.BooleanField(
+        required=False, label="Email me about future events from this organiser"
+    )
+
+
+class PaymentForm(forms.Form):
+    provider = forms.ChoiceField(widget=forms.RadioSelect, label="How would you like to pay?")
+    card_number = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Card number",
+        help_text="Test mode: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [(p.name, p.label) for p in providers]
+        if len(providers) == 1:
+            self.fields["provider"].initial = providers[0].name
+        if "test_card" not in {p.name for p in providers}:
+            del self.fields["card_number"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("provider") == "test_card" and not (data.get("card_number") or "").strip():
+            self.add_error("card_number", "Enter the card number.")
+        return data
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(
+        max_length=400,
+        label="Ticket code",
+        help_text="Scan the QR code or type the code printed under it.",
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "autocapitalize": "off"}),
+    )
+
+
+class MyTicketsForm(forms.Form):
+    email = forms.EmailField(label="The email you bought with")
+
+
+PROVIDER_NAMES = list(PROVIDERS)

@@ -1,0 +1,110 @@
+"""Payment providers behind one small interface.
+
+A provider gets the amount and the details typed at checkout and answers paid / pending, or raises
+``PaymentDeclined``. Built in:
+
+- ``free``: only for a zero total; paid at once.
+- ``test_card``: a pretend card processor for demos and tests. Any number that passes the Luhn check is
+  paid, except the documented declining number **4000 0000 0000 0002** (``DECLINING_TEST_CARD``).
+- ``pay_at_door``: nothing is charged; the order stays pending until staff mark it paid at the door.
+
+The built-in providers do no network I/O, so the checkout service calls them inside its transaction: a
+decline rolls the whole purchase back and the held seats stay held for another try. A real processor
+would authorise before the transaction and capture on commit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from core.errors import ValidationError
+
+DECLINING_TEST_CARD = "4000000000000002"
+
+
+class PaymentDeclined(ValidationError):
+    code = "payment_declined"
+    default_message = "The payment was declined. Try another card or payment method."
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    paid: bool
+    reference: str = ""
+
+
+class PaymentProvider:
+    name = ""
+    label = ""
+    help_text = ""
+
+    def is_available(self, *, total_cents: int) -> bool:
+        return total_cents > 0
+
+    def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
+        raise NotImplementedError
+
+
+class FreeProvider(PaymentProvider):
+    name = "free"
+    label = "Free tickets"
+    help_text = "Nothing to pay."
+
+    def is_available(self, *, total_cents: int) -> bool:
+        return total_cents == 0
+
+    def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
+        if amount_cents != 0:
+            raise ValidationError("This order is not free; choose a payment method.")
+        return PaymentResult(paid=True, reference="free")
+
+
+def luhn_ok(number: str) -> bool:
+    digits = [int(d) for d in number][::-1]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+class TestCardProvider(PaymentProvider):
+    name = "test_card"
+    label = "Card (test mode)"
+    help_text = "Test mode: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined."
+
+    def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
+        number = re.sub(r"[\s-]", "", str(details.get("card_number", "")))
+        if not re.fullmatch(r"\d{12,19}", number) or not luhn_ok(number):
+            raise ValidationError(
+                "Check the card number.", field_errors={"card_number": ["This is not a valid card number."]}
+            )
+        if number == DECLINING_TEST_CARD:
+            raise PaymentDeclined(field_errors={"card_number": ["The card was declined."]})
+        return PaymentResult(paid=True, reference=f"test_{secrets.token_hex(8)}")
+
+
+class PayAtDoorProvider(PaymentProvider):
+    name = "pay_at_door"
+    label = "Pay at the door"
+    help_text = "Your tickets are reserved now; pay when you arrive. Staff mark the order paid."
+
+    def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
+        return PaymentResult(paid=False, reference="")
+
+
+PROVIDERS: dict[str, PaymentProvider] = {
+    provider.name: provider for provider in (FreeProvider(), TestCardProvider(), PayAtDoorProvider())
+}
+
+
+def get_provider(name: str) -> PaymentProvider:
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        raise ValidationError(
+            "Choose a payment method.", field_errors={"provider": ["Choose a payment method."]}
+        ) from None
+
+
+def providers_for(total_cents: int) -> list[PaymentProvider]:
+    return [provider for provider in PROVIDERS.values() if provider.is_available(total_cents=total_cents)]
