@@ -133,6 +133,10 @@ class DeliveryAttempt(TenantOwned):
     def __str__(self) -> str:
         return f"Attempt {self.number} of message {self.message_id}: {'ok' if self.succeeded else 'failed'}"
 
+    @property
+    def duration_ms(self) -> int:
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
 
 class NotificationPreference(TenantOwned):
     """One switch: does this person get this event type on this channel, for this tenant?

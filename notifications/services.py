@@ -209,11 +209,12 @@ def preferences_update(*, tenant, choices: dict[tuple[str, str], bool], user=Non
     """Store ``{(event_type, channel): enabled}`` for one user (in this tenant) or one customer.
 
     Takes no locks beyond the unique constraints (an upsert per switch). Raises ValueError for unknown
-    event types or channels.
+    event types or channels (users: email only).
     """
     owner = _preference_owner(tenant=tenant, user=user, customer=customer)
+    allowed = PERSONAL_CHANNELS if customer is not None else (Channel.EMAIL.value,)
     for (event_type, channel), enabled in choices.items():
-        if event_type not in EventType.values or channel not in PERSONAL_CHANNELS:
+        if event_type not in EventType.values or channel not in allowed:
             raise ValueError(f"Unknown preference {event_type}/{channel}")
         NotificationPreference.objects.update_or_create(
             tenant=tenant,
@@ -232,9 +233,11 @@ def preferences_for(*, tenant, user=None, customer=None) -> dict[tuple[str, str]
         for p in NotificationPreference.objects.filter(tenant=tenant, **owner)
     }
     events = CUSTOMER_EVENTS if customer is not None else STAFF_EVENTS
+    # Staff have no phone number on file, and a customer without one cannot get texts.
+    channels = PERSONAL_CHANNELS if customer is not None and customer.phone else (Channel.EMAIL.value,)
     return {
         (event_type, channel): stored.get((event_type, channel), DEFAULT_CHANNELS[channel])
         for event_type in EventType.values
         if event_type in events
-        for channel in PERSONAL_CHANNELS
+        for channel in channels
     }

@@ -165,3 +165,15 @@ def test_customer_preferences_by_link(client, tenant):
 def test_dashboard_nav_lists_notifications(owner_client, tenant):
     response = owner_client.get(reverse("dashboard:tenant", args=[tenant.slug]))
     assert reverse("notifications:log", args=[tenant.slug]).encode() in response.content
+
+
+def test_switches_offer_only_channels_the_person_can_receive(tenant, owner):
+    assert {c for _, c in preferences_for(tenant=tenant, user=owner)} == {"email"}
+    no_phone = CustomerFactory(tenant=tenant, phone="")
+    assert {c for _, c in preferences_for(tenant=tenant, customer=no_phone)} == {"email"}
+    with_phone = CustomerFactory(tenant=tenant, phone="+15550199")
+    assert {c for _, c in preferences_for(tenant=tenant, customer=with_phone)} == {"email", "sms"}
+    from notifications.services import preferences_update
+
+    with pytest.raises(ValueError):
+        preferences_update(tenant=tenant, user=owner, choices={(TICKET_SUBMITTED, "sms"): True})
