@@ -161,3 +161,26 @@ def test_webhook_message_only_with_url_and_secret(tenant):
     tenant.save()
     written = _notify(tenant=tenant, event_type=TICKET_CALLED, customer=customer)
     assert [(m.channel, m.recipient) for m in written] == [("webhook", "http://127.0.0.1:9/hook")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_webhook_per_change_even_when_several_people_are_notified(tenant, owner, manager, dispatched):
+    tenant.webhook_url = "http://127.0.0.1:9/hook"
+    tenant.webhook_secret = "s"
+    tenant.save()
+    customer = CustomerFactory(tenant=tenant)
+    with transaction.atomic(durable=True):
+        for person in (owner, manager):
+            notify(tenant=tenant, event_type=TICKET_SUBMITTED, context=CONTEXT, user=person, related=customer)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            # A webhook written in a rolled-back savepoint does not count as written.
+            notify(tenant=tenant, event_type=ORDER_CONFIRMED, context=CONTEXT, customer=customer)
+            raise RuntimeError
+        notify(tenant=tenant, event_type=ORDER_CONFIRMED, context=CONTEXT, customer=customer)
+    webhooks = list(OutboxMessage.objects.filter(channel="webhook").values_list("event_type", flat=True))
+    assert sorted(webhooks) == [ORDER_CONFIRMED, TICKET_SUBMITTED]
+    assert OutboxMessage.objects.filter(channel="email", event_type=TICKET_SUBMITTED).count() == 2
+    # The next transaction is a new change: it gets its own webhook.
+    with transaction.atomic(durable=True):
+        notify(tenant=tenant, event_type=TICKET_SUBMITTED, context=CONTEXT, user=owner, related=customer)
+    assert OutboxMessage.objects.filter(channel="webhook", event_type=TICKET_SUBMITTED).count() == 2
