@@ -579,8 +579,15 @@ def checkout_open_from_hold(
 
 def _lock_session(session_id: int) -> tuple[CheckoutSession, CheckoutSlot | None]:
     """Lock in the house order: the session's slot (if any), then the session row."""
-    slot = CheckoutSlot.objects.select_for_update().filter(session_id=session_id).first()
-    session = CheckoutSession.objects.select_for_update().select_related("event").get(pk=session_id)
+    slot = (
+        CheckoutSlot.objects.select_for_update(of=("self",))
+        .filter(session_id=session_id)
+        .order_by("pk")
+        .first()
+    )
+    session = (
+        CheckoutSession.objects.select_for_update(of=("self",)).select_related("event").get(pk=session_id)
+    )
     return session, slot
 
 
@@ -880,7 +887,7 @@ def _notify_order_confirmed(*, order: Order, tickets: list[IssuedTicket], now: d
 def _order_lock(tenant: Tenant, order: Order) -> Order:
     if order.tenant_id != tenant.id:
         raise NotFound()
-    return Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("event").get(pk=order.pk)
 
 
 def order_mark_paid(
