@@ -78,10 +78,11 @@ def build_request(
 class HttpConnection:
     """One keep-alive connection; reconnects when the server closes."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, statuses: Counter | None = None):
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.statuses = statuses if statuses is not None else Counter()
 
     async def request(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
@@ -99,6 +100,7 @@ class HttpConnection:
                 if attempt == 2:
                     raise
                 continue
+            self.statuses[response.status] += 1
             if response.headers.get("connection", "").lower() == "close":
                 await self.close()
             return response
@@ -119,6 +121,7 @@ class HttpLoadResult:
     statuses: Counter = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     failures: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
 
     @property
     def completed(self) -> int:
@@ -171,6 +174,46 @@ async def _http_load(
     result.seconds = time.monotonic() - start
     await asyncio.gather(*(conn.close() for conn in connections))
     return result
+
+
+async def _http_session_load(host, port, op, concurrency, seconds, prepare) -> HttpLoadResult:
+    result = HttpLoadResult(concurrency, 0.0)
+    outcomes: Counter = Counter()
+    connections = [HttpConnection(host, port, result.statuses) for _ in range(concurrency)]
+    contexts = await asyncio.gather(*(prepare(conn, n) for n, conn in enumerate(connections)))
+    result.statuses.clear()  # count only the measured window
+    start = time.monotonic()
+    deadline = start + seconds
+
+    async def worker(number: int) -> None:
+        iteration = 0
+        while time.monotonic() < deadline:
+            began = time.monotonic()
+            try:
+                outcome = await op(connections[number], number, iteration, contexts[number]) or "ok"
+            except (OSError, asyncio.IncompleteReadError) as error:
+                result.failures[error.__class__.__name__] += 1
+                await connections[number].close()
+                await asyncio.sleep(0.05)
+                continue
+            outcomes[outcome] += 1
+            if outcome == "ok":
+                result.latencies.append(time.monotonic() - began)
+            iteration += 1
+
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    result.seconds = time.monotonic() - start
+    result.outcomes = outcomes
+    await asyncio.gather(*(conn.close() for conn in connections))
+    return result
+
+
+def http_session_load(
+    host: str, port: int, op: Callable, *, concurrency: int, seconds: float, prepare: Callable
+) -> HttpLoadResult:
+    """Like ``http_load`` for multi-request operations: ``await op(conn, n, iteration, context)`` returns
+    an outcome ("ok" or a name); latencies are per successful op; every response's status is counted."""
+    return asyncio.run(_http_session_load(host, port, op, concurrency, seconds, prepare))
 
 
 def http_load(

@@ -92,7 +92,10 @@ def _start(name: str, port: int, command: list[str], probe_path: str, env: dict[
 def daphne(*, name: str = "daphne", port_offset: int = 0, env: dict[str, str] | None = None) -> Server:
     """The app under daphne (one process, the way ``make run`` serves it)."""
     port = PORT_BASE + port_offset
-    command = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "bench.asgi:application"]
+    # As the Procfile runs it (--proxy-headers: the client address comes from X-Forwarded-For, which lets
+    # the load generator present many buyers to the per-address rate limits).
+    command = [sys.executable, "-m", "daphne", "-b", HOST, "-p", str(port), "--proxy-headers",
+               "bench.asgi:application"]  # fmt: skip
     return _start(name, port, command, "/healthz", env)
 
 
@@ -106,7 +109,7 @@ def uvicorn(
         return None
     port = PORT_BASE + port_offset
     command = [sys.executable, "-m", "uvicorn", "--host", HOST, "--port", str(port), "--no-access-log",
-               "--log-level", "warning", "bench.asgi:application"]  # fmt: skip
+               "--proxy-headers", "--log-level", "warning", "bench.asgi:application"]  # fmt: skip
     return _start(name, port, command, "/healthz", env)
 
 
