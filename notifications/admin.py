@@ -83,3 +83,23 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["channel", "event_type", "enabled", "tenant"]
     search_fields = ["user__email", "customer__email"]
     raw_id_fields = ["user", "customer"]
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    """Every attempt across messages, e.g. all failures of one tenant's webhook this morning."""
+
+    list_display = ["message", "number", "tenant", "succeeded", "response_status", "started_at", "error"]
+    list_filter = ["succeeded", "message__channel", "tenant"]
+    search_fields = ["error", "message__recipient"]
+    list_select_related = ["message", "tenant"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

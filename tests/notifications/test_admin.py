@@ -34,3 +34,19 @@ def test_admin_lists_filters_and_retries(operator_client, tenant, settings):
     failed.refresh_from_db()
     assert failed.status == "pending"
     assert failed.max_attempts == 12
+
+
+def test_attempts_are_listed_read_only(operator_client, tenant):
+    from django.utils import timezone
+
+    from notifications.models import DeliveryAttempt
+
+    message = OutboxMessageFactory(tenant=tenant, attempts=1)
+    now = timezone.now()
+    DeliveryAttempt.objects.create(
+        tenant=tenant, message=message, number=1, started_at=now, finished_at=now, succeeded=False, error="boom"
+    )
+    url = reverse("admin:notifications_deliveryattempt_changelist")
+    response = operator_client.get(url, {"succeeded__exact": "0"})
+    assert response.status_code == 200
+    assert b"boom" in response.content
