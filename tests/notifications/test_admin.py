@@ -44,7 +44,13 @@ def test_attempts_are_listed_read_only(operator_client, tenant):
     message = OutboxMessageFactory(tenant=tenant, attempts=1)
     now = timezone.now()
     DeliveryAttempt.objects.create(
-        tenant=tenant, message=message, number=1, started_at=now, finished_at=now, succeeded=False, error="boom"
+        tenant=tenant,
+        message=message,
+        number=1,
+        started_at=now,
+        finished_at=now,
+        succeeded=False,
+        error="boom",
     )
     url = reverse("admin:notifications_deliveryattempt_changelist")
     response = operator_client.get(url, {"succeeded__exact": "0"})
