@@ -20,4 +20,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # Releases seats held by checkout sessions past their expiry (reads already count them as free).
+    "ticketing-expire-checkout-sessions": {
+        "task": "ticketing.tasks.expire_checkout_sessions",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
+    # Makes durable what status pages already show: tickets past their queue's time-to-live expire.
+    "queues-expire-tickets": {
+        "task": "queues.tasks.expire_tickets",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
 }

@@ -77,7 +77,6 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
     queue = snapshot.queue
     lanes = []
     for lane in snapshot.lanes:
-        eta = snapshot.lane_eta(lane.id)
         lanes.append(
             {
                 "id": lane.id,
@@ -88,7 +87,7 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
                 "now_serving": f"{lane.prefix}-{lane.now_serving}" if lane.now_serving else "—",
                 "next_turn": f"{lane.prefix}-{lane.next_turn}",
                 "version": lane.version,
-                "eta": eta.text() if eta else "no estimate yet",
+                "eta": lane.eta_text,
             }
         )
     return {

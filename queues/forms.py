@@ -47,6 +47,7 @@ class SubmitForm(forms.Form):
     email_consent = forms.BooleanField(required=False, label="Email me when my request moves")
 
     def __init__(self, *args, queue: Queue, lanes: list[Lane], **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.queue = queue
         self.lanes = {str(lane.pk): lane for lane in lanes}
@@ -64,8 +65,8 @@ class SubmitForm(forms.Form):
             self.fields["lane"].widget = forms.HiddenInput()
             self.fields["lane"].initial = str(lanes[0].pk)
         else:
-            self.fields["lane"].help_text = "; ".join(
-                f"{lane.name}: {lane.description}" for lane in lanes if lane.description
+            self.fields["lane"].help_text = " ".join(
+                f"{lane.name}: {lane.description.rstrip('.')}." for lane in lanes if lane.description
             )
         minimums = [lane for lane in lanes if lane.minimum_tip_cents]
         if minimums:

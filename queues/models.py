@@ -169,6 +169,7 @@ class Lane(TenantOwned):
     name = models.CharField(max_length=80)
     description = models.CharField(max_length=200, blank=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    turn_prefix = models.CharField(max_length=3, blank=True, help_text="Shown before turn numbers (P-12).")
     weight = models.PositiveSmallIntegerField(
         default=1, help_text="Tickets served per turn of the interleave."
     )
@@ -199,7 +200,7 @@ class Lane(TenantOwned):
 
     @property
     def prefix(self) -> str:
-        return (self.code[:1] or "T").upper()
+        return self.turn_prefix or (self.code[:1] or "T").upper()
 
 
 class TicketQuerySet(models.QuerySet):

@@ -27,6 +27,7 @@ class LaneState:
     next_turn: int
     version: int
     prefix: str
+    eta_text: str = ""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -99,9 +100,13 @@ def lane_states(queue: Queue) -> list[LaneState]:
 def queue_snapshot(queue: Queue) -> QueueSnapshot:
     """One query (the lanes); the queue row is the caller's."""
     lanes = lane_states(queue)
-    return QueueSnapshot(
+    snapshot = QueueSnapshot(
         queue=queue, lanes=lanes, cycle=positions.build_cycle([(lane.id, lane.weight) for lane in lanes])
     )
+    for lane in lanes:
+        eta = snapshot.lane_eta(lane.id)
+        lane.eta_text = eta.text() if eta else positions.NO_ESTIMATE
+    return snapshot
 
 
 def lane_rank(ticket: Ticket) -> int:
@@ -219,3 +224,7 @@ def search_tickets(queue: Queue, *, filters: dict, limit: int = 50) -> QuerySet[
             condition |= Q(reference=reference)
         tickets = tickets.filter(condition)
     return tickets.order_by("-submitted_at", "-id")[:limit]
+
+
+def pending_count(queue: Queue) -> int:
+    return Ticket.objects.filter(queue=queue, phase=Phase.PENDING).count()

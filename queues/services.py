@@ -292,6 +292,20 @@ class LaneSpec:
     weight: int = 1
     minimum_tip_cents: int = 0
     description: str = ""
+    turn_prefix: str = ""
+
+
+def _unique_prefixes(specs: list[LaneSpec]) -> list[str]:
+    """A distinct turn prefix per lane: the given one, else the first unused letter of its code."""
+    taken: set[str] = set()
+    result = []
+    for spec in specs:
+        candidates = [spec.turn_prefix] if spec.turn_prefix else [c.upper() for c in spec.code if c.isalpha()]
+        candidates += list("ABCDEFGHJKLMNPQRSTUVWXYZ")
+        prefix = next(c for c in candidates if c and c not in taken)
+        taken.add(prefix)
+        result.append(prefix)
+    return result
 
 
 def queue_create(
@@ -316,7 +330,10 @@ def queue_create(
         raise NotFound()
     if lanes is None:
         lanes = (
-            [LaneSpec("priority", "Priority", 3, 500), LaneSpec("personal", "Personal", 1, 0)]
+            [
+                LaneSpec("priority", "Priority", 3, 500, turn_prefix="P"),
+                LaneSpec("personal", "Personal", 1, 0, turn_prefix="F"),
+            ]
             if kind == QueueKind.CREATOR
             else [LaneSpec("main", "Main", 1, 0)]
         )
@@ -334,8 +351,10 @@ def queue_create(
             ttl_minutes=ttl_minutes,
             time_zone=time_zone or tenant.time_zone,
         )
-        for order, spec in enumerate(lanes):
+        lanes = list(lanes)
+        for order, (spec, prefix) in enumerate(zip(lanes, _unique_prefixes(lanes), strict=True)):
             Lane.objects.create(
+                turn_prefix=prefix,
                 tenant=tenant,
                 queue=queue,
                 code=spec.code,
@@ -385,7 +404,9 @@ def lane_update(*, tenant: Tenant, actor, lane: Lane, changes: dict) -> Lane:
         locked.version = F("version") + 1
         locked.save(update_fields=[*changes, "version", "updated_at"])
         locked.refresh_from_db()
-        ChangeSet(tenant_id=tenant.pk, queue_id=lane.queue_id).broadcast_on_commit()
+        changes = ChangeSet(tenant_id=tenant.pk, queue_id=lane.queue_id)
+        changes.lane_change(lane_id=lane.pk, version=locked.version)
+        changes.broadcast_on_commit()
     return locked
 
 
@@ -730,6 +751,7 @@ def ticket_call_next(*, tenant: Tenant, actor, queue: Queue, now: datetime | Non
             )
             if head is None:  # the counter drifted: repair it and look again
                 Lane.objects.filter(pk=lane_id).update(waiting_count=0, version=F("version") + 1)
+                changes.lane_change(lane_id=lane_id, version=Lane.objects.get(pk=lane_id).version)
                 continue
             if head.is_expired(now) and head.machine.find(head.state, "expire"):
                 _apply(

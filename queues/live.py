@@ -1,0 +1,165 @@
+"""What a status-page watcher knows and how it follows a queue without querying the database.
+
+A :class:`StatusWatch` starts from one consistent read at connect (:func:`read_status_state`) and then
+applies each queue broadcast (see ``queues.events``): queue-level numbers are replaced when the
+broadcast is newer (lane versions only grow), and the watcher's lane rank moves by one for every ticket
+removed from or added to its lane ahead of it, applied strictly in lane-version order. A gap that does
+not close within a few messages asks the page to reload ("resync") rather than show a wrong number.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.utils import timezone
+
+from core.references import normalize_reference
+from queues import positions
+from queues import workflow as wf
+
+MAX_GAP_MESSAGES = 3
+
+
+def phase_text(phase: str, *, expired: bool, tenant_name: str) -> str:
+    if expired:
+        return "This request waited longer than the queue's time limit and has expired."
+    return {
+        wf.PENDING: f"Waiting for {tenant_name} to review it.",
+        wf.WAITING: "You are in line.",
+        wf.SERVING: "It is your turn — being handled now.",
+        wf.DONE: "Done. Thank you!",
+    }.get(phase, "This request is closed.")
+
+
+def read_status_state(reference: str) -> dict | None:
+    """Everything a status watcher needs, read consistently (the lane rank and the lane version in one
+    statement, so they describe the same moment). None for an unknown reference."""
+    from queues.models import Lane, Ticket
+
+    normalized = normalize_reference(reference)
+    if normalized is None:
+        return None
+    ticket = Ticket.objects.select_related("queue", "lane", "tenant").filter(reference=normalized).first()
+    if ticket is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.version, (SELECT count(*) FROM queues_ticket t WHERE t.lane_id = l.id "
+            "AND t.phase = %s AND t.lane_sequence < %s) FROM queues_lane l WHERE l.id = %s",
+            [wf.WAITING, ticket.lane_sequence, ticket.lane_id],
+        )
+        lane_version, rank = cursor.fetchone()
+    queue = ticket.queue
+    lanes = list(Lane.objects.filter(queue=queue).order_by("display_order", "id"))
+    return {
+        "ticket": ticket.pk,
+        "tenant": ticket.tenant_id,
+        "tenant_name": ticket.tenant.name,
+        "queue": queue.pk,
+        "lane": ticket.lane_id,
+        "lane_name": ticket.lane.name,
+        "sequence": ticket.lane_sequence,
+        "state": ticket.state,
+        "state_label": ticket.state_label,
+        "phase": ticket.phase,
+        "turn": ticket.turn_label,
+        "expired": ticket.is_expired(timezone.now()),
+        "rank": rank,
+        "lane_version": lane_version,
+        "lanes": [{"id": lane.pk, "waiting": lane.waiting_count, "version": lane.version} for lane in lanes],
+        "cycle": positions.build_cycle([(lane.pk, lane.weight) for lane in lanes]),
+        "phase_index": queue.interleave_phase,
+        "eta": {
+            "average": queue.service_seconds_average,
+            "spread": queue.service_seconds_spread,
+            "samples": queue.service_samples,
+            "default_minutes": queue.default_service_minutes,
+        },
+    }
+
+
+class StatusWatch:
+    def __init__(self, state: dict):
+        self.ticket_id = state["ticket"]
+        self.tenant_name = state["tenant_name"]
+        self.lane = state["lane"]
+        self.lane_name = state["lane_name"]
+        self.sequence = state["sequence"]
+        self.state = state["state"]
+        self.state_label = state["state_label"]
+        self.phase = state["phase"]
+        self.turn = state["turn"]
+        self.expired = state["expired"]
+        self.rank = state["rank"]
+        self.lane_version = state["lane_version"]
+        self.waiting = {lane["id"]: lane["waiting"] for lane in state["lanes"]}
+        self.seen_total = sum(lane["version"] for lane in state["lanes"])
+        self.cycle = list(state["cycle"])
+        self.phase_index = state["phase_index"]
+        self.eta = dict(state["eta"])
+        self.pending: dict[int, dict] = {}
+        self.gap_messages = 0
+
+    def apply(self, payload: dict) -> dict:
+        """Apply one queue broadcast; return the message for the browser."""
+        total = sum(lane["version"] for lane in payload.get("lanes", []))
+        if total >= self.seen_total:
+            self.seen_total = total
+            self.waiting = {lane["id"]: lane["waiting"] for lane in payload["lanes"]}
+            self.cycle = list(payload["cycle"])
+            self.phase_index = payload["phase"]
+            self.eta = dict(payload["eta"])
+        for ticket in payload.get("tickets", []):
+            if ticket["id"] != self.ticket_id:
+                continue
+            self.state, self.state_label, self.phase = ticket["state"], ticket["state_label"], ticket["phase"]
+            self.lane, self.lane_name, self.turn = ticket["lane"], ticket["lane_name"], ticket["turn"]
+            self.expired = False
+            if ticket["rank"] is not None and ticket["version"] is not None:
+                self.rank, self.lane_version = ticket["rank"], ticket["version"]
+                self.pending = {v: c for v, c in self.pending.items() if v > self.lane_version}
+        for change in payload.get("changes", []):
+            if change["lane"] == self.lane and change["version"] > self.lane_version:
+                self.pending[change["version"]] = change
+        while self.lane_version + 1 in self.pending:
+            change = self.pending.pop(self.lane_version + 1)
+            if change["removed"] is not None and change["removed"] < self.sequence:
+                self.rank -= 1
+            if change["added"] is not None and change["added"] < self.sequence:
+                self.rank += 1
+            self.lane_version += 1
+        if self.pending and self.phase == wf.WAITING:
+            self.gap_messages += 1
+            if self.gap_messages > MAX_GAP_MESSAGES:
+                return {"type": "resync"}
+        else:
+            self.gap_messages = 0
+        return {"type": "status", "fields": self.fields()}
+
+    def position(self) -> int | None:
+        if self.phase != wf.WAITING or self.expired:
+            return None
+        return positions.position(
+            cycle=self.cycle,
+            phase=self.phase_index,
+            lane_id=self.lane,
+            rank=max(0, self.rank),
+            waiting=self.waiting,
+        )
+
+    def fields(self) -> dict[str, str]:
+        place = self.position()
+        eta = positions.estimate(
+            position=place,
+            average_seconds=self.eta.get("average"),
+            spread_seconds=self.eta.get("spread"),
+            samples=self.eta.get("samples") or 0,
+            default_minutes=self.eta.get("default_minutes"),
+        )
+        return {
+            "state": "expired" if self.expired else self.state_label,
+            "phase": phase_text(self.phase, expired=self.expired, tenant_name=self.tenant_name),
+            "position": str(place) if place else "—",
+            "eta": (eta.text() if eta else positions.NO_ESTIMATE) if place else "—",
+            "lane": self.lane_name,
+            "turn": self.turn,
+        }
