@@ -41,11 +41,23 @@ def make_event(
     starts_at = starts_at or timezone.now() + timedelta(days=30)
     fields.setdefault("ends_at", starts_at + timedelta(hours=3))
     event = services.event_create(
-        tenant=tenant, actor=None, venue=venue, title=title, performer=performer, starts_at=starts_at, **fields
+        tenant=tenant,
+        actor=None,
+        venue=venue,
+        title=title,
+        performer=performer,
+        starts_at=starts_at,
+        **fields,
     )
     for position, (name, price, quantity) in enumerate(tiers):
         services.tier_create(
-            tenant=tenant, actor=None, event=event, name=name, price_cents=price, quantity=quantity, position=position
+            tenant=tenant,
+            actor=None,
+            event=event,
+            name=name,
+            price_cents=price,
+            quantity=quantity,
+            position=position,
         )
     if on_sale:
         event = services.event_publish(tenant=tenant, actor=None, event=event)
@@ -55,7 +67,9 @@ def make_event(
 def buy(*, tenant, event, quantities, email="buyer@example.test", provider="test_card", now=None, key=""):
     """Open a checkout, set the buyer and pay with the good test card. Returns the order."""
     session = services.checkout_open(tenant=tenant, event=event, quantities=quantities, now=now)
-    session = services.checkout_set_customer(tenant=tenant, session=session, name="Buyer", email=email, now=now)
+    session = services.checkout_set_customer(
+        tenant=tenant, session=session, name="Buyer", email=email, now=now
+    )
     return services.checkout_complete(
         tenant=tenant,
         session=session,

@@ -60,7 +60,9 @@ def test_event_time_rules_are_database_constraints(tenant):
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(doors_open_at=event.starts_at + timedelta(minutes=1))
     with pytest.raises(ValidationError):
-        services.event_update(tenant=tenant, actor=None, event=event, ends_at=event.starts_at - timedelta(hours=1))
+        services.event_update(
+            tenant=tenant, actor=None, event=event, ends_at=event.starts_at - timedelta(hours=1)
+        )
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,10 @@ def test_purchase_turns_held_into_sold_and_issues_tickets(tenant):
     assert order.status == OrderStatus.PAID and order.tickets.count() == 1
     services.checkout_set_customer(tenant=tenant, session=session, name="A", email="a@example.test")
     order = services.checkout_complete(
-        tenant=tenant, session=session, provider="test_card", payment_details={"card_number": "4242424242424242"}
+        tenant=tenant,
+        session=session,
+        provider="test_card",
+        payment_details={"card_number": "4242424242424242"},
     )
     general.refresh_from_db()
     vip.refresh_from_db()
@@ -132,7 +137,10 @@ def test_declined_card_rolls_back_and_keeps_the_hold(tenant):
     services.checkout_set_customer(tenant=tenant, session=session, name="B", email="b@example.test")
     with pytest.raises(PaymentDeclined):
         services.checkout_complete(
-            tenant=tenant, session=session, provider="test_card", payment_details={"card_number": DECLINING_TEST_CARD}
+            tenant=tenant,
+            session=session,
+            provider="test_card",
+            payment_details={"card_number": DECLINING_TEST_CARD},
         )
     tier.refresh_from_db()
     assert (tier.sold, tier.reserved) == (0, 2)
@@ -175,8 +183,12 @@ def test_second_submit_of_a_completed_session_returns_its_order(tenant):
     session = services.checkout_open(tenant=tenant, event=event, quantities={tier_of(event).id: 1})
     services.checkout_set_customer(tenant=tenant, session=session, name="C", email="c@example.test")
     details = {"card_number": "4242424242424242"}
-    first = services.checkout_complete(tenant=tenant, session=session, provider="test_card", payment_details=details)
-    second = services.checkout_complete(tenant=tenant, session=session, provider="test_card", payment_details=details)
+    first = services.checkout_complete(
+        tenant=tenant, session=session, provider="test_card", payment_details=details
+    )
+    second = services.checkout_complete(
+        tenant=tenant, session=session, provider="test_card", payment_details=details
+    )
     assert first.pk == second.pk and Order.objects.count() == 1
 
 
@@ -203,7 +215,9 @@ def test_sold_out_answer_and_event_status_follows(tenant):
     event = fresh(event)
     tier.refresh_from_db()
     assert event.status == EventStatus.ON_SALE and tier.reserved == 0
-    assert received == [{"signal": seats_freed, "tenant_id": tenant.id, "event_id": event.id, "tier_ids": [tier.id]}]
+    assert received == [
+        {"signal": seats_freed, "tenant_id": tenant.id, "event_id": event.id, "tier_ids": [tier.id]}
+    ]
 
 
 def test_expired_session_is_available_on_read_without_the_scheduler(tenant):
@@ -305,9 +319,13 @@ def test_waiting_room_gate(tenant):
         services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, admission="forged:token")
     expired = admission_sign(event_id=event.id, entry_id=7, expires_at=now - timedelta(seconds=1))
     with pytest.raises(PermissionDenied, match="expired"):
-        services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, admission=expired, now=now)
+        services.checkout_open(
+            tenant=tenant, event=event, quantities={tier.id: 1}, admission=expired, now=now
+        )
     good = admission_sign(event_id=event.id, entry_id=7, expires_at=now + timedelta(minutes=10))
-    session = services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, admission=good, now=now)
+    session = services.checkout_open(
+        tenant=tenant, event=event, quantities={tier.id: 1}, admission=good, now=now
+    )
     assert session.source_reference == "entry:7"
     with pytest.raises(Conflict):
         services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, admission=good, now=now)
@@ -357,17 +375,27 @@ def test_check_in_outcomes(tenant, owner):
     now = timezone.now()
     from ticketing.qr import ticket_payload
 
-    result = services.ticket_check_in(tenant=tenant, actor=owner, event=event, code=ticket_payload(first.code), now=now)
+    result = services.ticket_check_in(
+        tenant=tenant, actor=owner, event=event, code=ticket_payload(first.code), now=now
+    )
     assert result.outcome == "admitted"
     again = services.ticket_check_in(tenant=tenant, actor=owner, event=event, code=first.code)
     assert again.outcome == "already_used" and again.ticket.used_at == now
-    assert services.ticket_check_in(tenant=tenant, actor=owner, event=other_event, code=second.code).outcome == (
-        "wrong_event"
+    assert services.ticket_check_in(
+        tenant=tenant, actor=owner, event=other_event, code=second.code
+    ).outcome == ("wrong_event")
+    assert (
+        services.ticket_check_in(tenant=tenant, actor=owner, event=event, code="nope").outcome == "not_found"
     )
-    assert services.ticket_check_in(tenant=tenant, actor=owner, event=event, code="nope").outcome == "not_found"
-    assert services.ticket_check_in(tenant=tenant, actor=owner, event=event, code="x:forged").outcome == "not_found"
+    assert (
+        services.ticket_check_in(tenant=tenant, actor=owner, event=event, code="x:forged").outcome
+        == "not_found"
+    )
     services.order_cancel(tenant=tenant, actor=owner, order=order)
-    assert services.ticket_check_in(tenant=tenant, actor=owner, event=event, code=second.code).outcome == "cancelled"
+    assert (
+        services.ticket_check_in(tenant=tenant, actor=owner, event=event, code=second.code).outcome
+        == "cancelled"
+    )
 
 
 def test_other_tenant_objects_are_not_found(tenant, other_tenant):
