@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _sms(settings):
     settings.SMS_BACKEND = "tests.notifications.backends.RecordingSmsBackend"
+    settings.NOTIFICATIONS_TASK_QUEUE = "vq-tests-not-consumed"
     RecordingSmsBackend.reset()
     yield
     RecordingSmsBackend.reset()

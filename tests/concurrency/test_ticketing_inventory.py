@@ -50,6 +50,12 @@ def run_threads(count: int, work, *, timeout: float = 120) -> list:
     return results
 
 
+def held_seats(tier_id: int) -> int:
+    """Seats of the tier held by active sessions: what buyers were promised."""
+    live = CheckoutItem.objects.filter(tier_id=tier_id, session__status=SessionStatus.ACTIVE)
+    return live.aggregate(n=Sum("quantity"))["n"] or 0
+
+
 class Watcher:
     """Samples the tier on its own connection while the race runs."""
 
@@ -63,12 +69,7 @@ class Watcher:
         try:
             while not self.stop.is_set():
                 row = TicketTier.objects.values_list("quantity", "sold", "reserved").get(pk=self.tier_id)
-                held = (
-                    CheckoutItem.objects.filter(tier_id=self.tier_id, session__status=SessionStatus.ACTIVE).aggregate(
-                        n=Sum("quantity")
-                    )["n"]
-                    or 0
-                )
+                held = held_seats(self.tier_id)
                 self.samples.append((*row, held))
         finally:
             connection.close()
@@ -130,9 +131,7 @@ def test_without_the_protection_the_same_race_oversells(settings):
         return services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1})
 
     results = run_threads(100, hold)
-    held = CheckoutItem.objects.filter(tier=tier, session__status=SessionStatus.ACTIVE).aggregate(n=Sum("quantity"))[
-        "n"
-    ]
+    held = held_seats(tier.id)
     tier.refresh_from_db()
     assert held > tier.quantity, f"expected an oversell without protection, got {held} holds for 10 seats"
     # The counter itself looks legal (each absolute write was in bounds): the CHECK cannot catch this.
@@ -209,9 +208,8 @@ def test_same_key_from_different_sessions_makes_one_order():
     sessions = []
     for index in range(10):
         session = services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1})
-        sessions.append(
-            services.checkout_set_customer(tenant=tenant, session=session, name="E", email=f"e{index}@example.test")
-        )
+        email = f"e{index}@example.test"
+        sessions.append(services.checkout_set_customer(tenant=tenant, session=session, name="E", email=email))
 
     def submit(index):
         return services.checkout_complete(

@@ -11,6 +11,9 @@ def _notification_settings(settings):
     settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS = 30
     settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600
     settings.NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS = 5
+    # On-commit enqueues from these tests go to a queue no development worker consumes (a worker on the
+    # same Redis would otherwise deliver test message ids against its own database).
+    settings.NOTIFICATIONS_TASK_QUEUE = "vq-tests-not-consumed"
     RecordingSmsBackend.reset()
     yield
     RecordingSmsBackend.reset()
