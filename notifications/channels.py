@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -136,12 +139,30 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
+def check_webhook_address(url: str) -> None:
+    """Refuse internal destinations unless allowed (see ``conf.webhook_allow_private``). The check
+    resolves the host name; it narrows, not closes, DNS-rebinding tricks, so production should also
+    egress-filter the workers."""
+    if conf.webhook_allow_private():
+        return
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError as error:
+        raise WebhookError(f"Could not resolve {host}: {error}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise PermanentDeliveryError(f"Webhook address {host} resolves to a non-public address ({ip}).")
+
+
 def send_webhook(message) -> DeliveryResult:
     secret = message.tenant.webhook_secret
     if not secret:
         raise PermanentDeliveryError("The tenant has no webhook secret; unsigned webhooks are never sent.")
     if not message.recipient.startswith(("https://", "http://")):
         raise PermanentDeliveryError("Webhook addresses must be http(s) URLs.")
+    check_webhook_address(message.recipient)
     body = webhook_body(message)
     timestamp = int(time.time())
     request = urllib.request.Request(  # noqa: S310 - scheme checked above

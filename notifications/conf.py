@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from config.env import env_int, env_str
+from config.env import env_bool, env_int, env_str
 
 DEFAULTS = {
     # Attempts per message before it ends ``failed`` (the cap).
@@ -57,6 +57,16 @@ def batch_size() -> int:
 
 def sweep_seconds() -> int:
     return get_int("NOTIFICATIONS_SWEEP_SECONDS")
+
+
+def webhook_allow_private() -> bool:
+    """May webhooks go to loopback / private / link-local addresses? Yes in development (tests use a
+    local receiver); no by default once ``DJANGO_SECURE`` is on, so a tenant cannot aim our workers at
+    internal services."""
+    value = getattr(settings, "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", None)
+    if value is not None:
+        return bool(value)
+    return env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", not getattr(settings, "SECURE", False))
 
 
 def task_queue() -> str | None:

@@ -260,3 +260,13 @@ def test_a_run_out_of_time_gives_back_the_claims_it_did_not_use(tenant, settings
     assert (second.status, second.attempts, second.claimed_until) == ("pending", 0, None)
     monkeypatch.undo()
     assert dispatch_messages() == 1
+
+
+def test_private_webhook_addresses_are_refused_when_not_allowed(tenant, webhook_receiver, settings):
+    settings.NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE = False
+    message = _webhook_message(tenant, webhook_receiver)
+    dispatch_messages()
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert "non-public address (127.0.0.1)" in message.last_error
+    assert webhook_receiver.requests == []
