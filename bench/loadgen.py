@@ -380,12 +380,16 @@ class Watchers:
             if not sock.closed:
                 self.lost += 1
 
-    async def round(self, trigger: Callable, *, timeout: float = 30) -> dict:
-        """Run ``await trigger()`` and wait until every socket received one more message."""
+    async def round(self, trigger: Callable, *, timeout: float = 30, origin: Callable | None = None) -> dict:
+        """Run ``await trigger()`` and wait until every socket received one more message. Latencies run
+        from ``origin()`` (called after the trigger; e.g. when the broadcast was sent) or the trigger's
+        start."""
         marks = [len(items) for items in self.arrivals]
         started = time.monotonic()
         await trigger()
         triggered = time.monotonic()
+        if origin is not None:
+            started = origin() or started
         deadline = started + timeout
         while time.monotonic() < deadline:
             if all(len(items) > mark for items, mark in zip(self.arrivals, marks, strict=True)):
