@@ -5,7 +5,7 @@ as it is, so a second ``seed_demo`` changes nothing."""
 from django.utils import timezone
 
 from queues import services
-from queues.models import Queue, QueueKind, TicketType
+from queues.models import Queue, QueueKind
 from queues.services import LaneSpec
 
 AVA_REQUESTS = [
@@ -64,7 +64,7 @@ def seed(tenants, users):
             )
 
     if not Queue.objects.filter(tenant=shop, slug="counter").exists():
-        service_type = TicketType.objects.get(tenant=None, code="service")
+        service_type = services.system_ticket_type("service")
         queue = services.queue_create(
             tenant=shop,
             actor=users["shop"],

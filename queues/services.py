@@ -60,6 +60,16 @@ ALLOWED_UPLOADS = {
     ".mp3": ("audio/mpeg", (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")),
 }
 MAX_ATTACHMENTS = 3
+SUPPORT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "category": {
+            "type": "string",
+            "title": "Category",
+            "enum": ["Account", "Equipment", "Facilities", "Other"],
+        },
+    },
+}
 STATS_WINDOW = 20
 
 
@@ -222,6 +232,28 @@ def validate_upload(upload: UploadedFile) -> tuple[str, str]:
 # --- ticket types -----------------------------------------------------------------------------------
 
 
+def system_ticket_type(code: str) -> TicketType:
+    """The system type ``code``. Shipped by migration 0002; recreated from the same data if the rows were
+    removed (e.g. a flushed database), so creating a queue never depends on that history."""
+    ticket_type = TicketType.objects.filter(tenant=None, code=code).first()
+    if ticket_type is not None:
+        return ticket_type
+    name, workflow = wf.SYSTEM_TYPES[code]
+    schema = SUPPORT_SCHEMA if code == "support" else {}
+    try:
+        with transaction.atomic():
+            return TicketType.objects.create(
+                tenant=None,
+                code=code,
+                name=name,
+                workflow=workflow,
+                custom_fields_schema=schema,
+                description=f"System type: {name.lower()} life cycle.",
+            )
+    except IntegrityError:
+        return TicketType.objects.get(tenant=None, code=code)
+
+
 def ticket_type_save(
     *,
     tenant: Tenant,
@@ -325,7 +357,7 @@ def queue_create(
     """Create a queue with its lanes (a creator queue gets priority 3 : personal 1 by default)."""
     if ticket_type is None:
         code = {QueueKind.CREATOR: "creator-request", QueueKind.SUPPORT: "support"}.get(kind, "service")
-        ticket_type = TicketType.objects.get(tenant=None, code=code)
+        ticket_type = system_ticket_type(code)
     elif ticket_type.tenant_id not in (None, tenant.pk):
         raise NotFound()
     if lanes is None:

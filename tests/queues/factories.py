@@ -1,7 +1,7 @@
 """Queue factories (built through the services, so counters and history are real)."""
 
 from queues import services
-from queues.models import QueueKind, TicketType
+from queues.models import QueueKind
 from tests.factories import TenantFactory  # noqa: F401 - re-exported for convenience
 
 
@@ -49,4 +49,4 @@ def submit(queue, lane_code=None, *, tip_cents=None, now=None, **kwargs):
 
 
 def system_type(code):
-    return TicketType.objects.get(tenant=None, code=code)
+    return services.system_ticket_type(code)

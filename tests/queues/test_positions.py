@@ -28,7 +28,9 @@ def closed_form(cycle, phase, lanes):
     result = {}
     for lane, items in lanes.items():
         for rank, item in enumerate(items):
-            result[item] = positions.position(cycle=cycle, phase=phase, lane_id=lane, rank=rank, waiting=waiting)
+            result[item] = positions.position(
+                cycle=cycle, phase=phase, lane_id=lane, rank=rank, waiting=waiting
+            )
     return result
 
 
@@ -57,7 +59,9 @@ def test_positions_match_brute_force(weights, ops, start):
             sequence += 1
             lanes[arg % len(lane_ids)].append(sequence)
         elif op == "call":
-            choice = positions.next_lane(cycle=cycle, phase=phase, waiting={k: len(v) for k, v in lanes.items()})
+            choice = positions.next_lane(
+                cycle=cycle, phase=phase, waiting={k: len(v) for k, v in lanes.items()}
+            )
             if choice is not None:
                 expected_first = simulate(cycle, phase, lanes)[0]
                 lane, phase = choice
@@ -77,7 +81,9 @@ def test_positions_match_brute_force(weights, ops, start):
         computed = closed_form(cycle, phase, lanes)
         assert {item: place for place, item in enumerate(order, start=1)} == computed
         heads = {lane: items[:5] for lane, items in lanes.items()}
-        assert [item for _lane, item in positions.interleave(cycle=cycle, phase=phase, heads=heads, limit=5)] == order[:5]
+        assert [
+            item for _lane, item in positions.interleave(cycle=cycle, phase=phase, heads=heads, limit=5)
+        ] == order[:5]
 
 
 def test_three_to_one_example():
@@ -96,10 +102,19 @@ def test_phase_after_serving_out_of_turn():
 
 
 def test_eta_ranges():
-    assert positions.estimate(position=3, average_seconds=None, spread_seconds=None, samples=0, default_minutes=None) is None
-    configured = positions.estimate(position=3, average_seconds=None, spread_seconds=None, samples=0, default_minutes=10)
+    assert (
+        positions.estimate(
+            position=3, average_seconds=None, spread_seconds=None, samples=0, default_minutes=None
+        )
+        is None
+    )
+    configured = positions.estimate(
+        position=3, average_seconds=None, spread_seconds=None, samples=0, default_minutes=10
+    )
     assert (configured.low_minutes, configured.high_minutes, configured.basis) == (15, 45, "configured")
-    history = positions.estimate(position=4, average_seconds=300, spread_seconds=60, samples=5, default_minutes=10)
+    history = positions.estimate(
+        position=4, average_seconds=300, spread_seconds=60, samples=5, default_minutes=10
+    )
     assert history.basis == "history" and history.low_minutes < 20 < history.high_minutes
     assert positions.rule_in_words([("Priority", 3), ("Personal", 1)]).startswith(
         "3 priority requests are served for every 1 personal one"
@@ -127,11 +142,24 @@ def test_status_watch_tracks_rank_from_broadcast_changes(ops, shuffle, ahead):
                 mine = sequence
                 watch = StatusWatch(
                     {
-                        "ticket": 1, "tenant_name": "T", "lane": mine_lane, "lane_name": "A", "sequence": mine,
-                        "state": "waiting", "state_label": "waiting", "phase": "waiting", "turn": "", "expired": False,
-                        "rank": len(lanes[mine_lane]) - 1, "lane_version": versions[mine_lane],
-                        "lanes": [{"id": k, "waiting": len(v), "version": versions[k]} for k, v in lanes.items()],
-                        "cycle": [0, 1], "phase_index": 0, "eta": {},
+                        "ticket": 1,
+                        "tenant_name": "T",
+                        "lane": mine_lane,
+                        "lane_name": "A",
+                        "sequence": mine,
+                        "state": "waiting",
+                        "state_label": "waiting",
+                        "phase": "waiting",
+                        "turn": "",
+                        "expired": False,
+                        "rank": len(lanes[mine_lane]) - 1,
+                        "lane_version": versions[mine_lane],
+                        "lanes": [
+                            {"id": k, "waiting": len(v), "version": versions[k]} for k, v in lanes.items()
+                        ],
+                        "cycle": [0, 1],
+                        "phase_index": 0,
+                        "eta": {},
                     }
                 )
                 messages = []
@@ -148,7 +176,10 @@ def test_status_watch_tracks_rank_from_broadcast_changes(ops, shuffle, ahead):
     shuffle.shuffle(batches)  # on_commit sends of concurrent transactions may arrive out of order
     snapshot = {
         "lanes": [{"id": k, "waiting": len(v), "version": versions[k]} for k, v in lanes.items()],
-        "cycle": [0, 1], "phase": 0, "eta": {}, "tickets": [],
+        "cycle": [0, 1],
+        "phase": 0,
+        "eta": {},
+        "tickets": [],
     }
     for batch in batches:
         reply = watch.apply({**snapshot, "changes": batch})

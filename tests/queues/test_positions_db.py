@@ -15,7 +15,11 @@ from tests.queues.test_positions import simulate
 pytestmark = pytest.mark.django_db
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     ops=st.lists(
         st.tuples(st.sampled_from(["priority", "personal", "call", "cancel", "move"]), st.integers(0, 1000)),
@@ -28,7 +32,11 @@ def test_database_positions_match_brute_force(ops):
     queue = creator_queue(tenant)
     lanes = {lane.code: lane for lane in queue.lanes.all()}
     for op, arg in ops:
-        waiting = list(Ticket.objects.filter(queue=queue, phase="waiting").select_related("ticket_type", "lane", "queue", "customer"))
+        waiting = list(
+            Ticket.objects.filter(queue=queue, phase="waiting").select_related(
+                "ticket_type", "lane", "queue", "customer"
+            )
+        )
         if op in ("priority", "personal"):
             ticket = submit(queue, op)
             services.ticket_approve(tenant=tenant, actor=None, ticket=ticket)
@@ -36,7 +44,9 @@ def test_database_positions_match_brute_force(ops):
             services.ticket_call_next(tenant=tenant, actor=None, queue=queue)
         elif op == "cancel" and waiting:
             ticket = waiting[arg % len(waiting)]
-            services.ticket_transition(tenant=tenant, actor=None, ticket=ticket, event="cancel", note="out of order")
+            services.ticket_transition(
+                tenant=tenant, actor=None, ticket=ticket, event="cancel", note="out of order"
+            )
         elif op == "move" and waiting:
             ticket = waiting[arg % len(waiting)]
             target = lanes["personal"] if ticket.lane.code == "priority" else lanes["priority"]
@@ -47,5 +57,7 @@ def test_database_positions_match_brute_force(ops):
         by_lane = {lane.id: [t.pk for t in waiting if t.lane_id == lane.id] for lane in snapshot.lanes}
         assert snapshot.waiting == {lane_id: len(items) for lane_id, items in by_lane.items()}
         expected = simulate(snapshot.cycle, snapshot.phase, by_lane) if waiting else []
-        assert [ticket_position(t, snapshot)[0] for t in waiting] == [expected.index(t.pk) + 1 for t in waiting]
+        assert [ticket_position(t, snapshot)[0] for t in waiting] == [
+            expected.index(t.pk) + 1 for t in waiting
+        ]
         assert [t.pk for _place, t in main_line(snapshot, limit=50)] == expected[:50]

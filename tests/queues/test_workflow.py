@@ -64,7 +64,9 @@ def test_transition_to_unknown_state_is_named():
 
 
 def test_transition_from_unknown_state_is_named():
-    message = broken(lambda d: d["transitions"].append({"name": "back", "from": ["ready", "limbo"], "to": "received"}))
+    message = broken(
+        lambda d: d["transitions"].append({"name": "back", "from": ["ready", "limbo"], "to": "received"})
+    )
     assert "Transition 'back' comes from unknown state(s): 'limbo'" in message
 
 
@@ -100,7 +102,9 @@ def test_unreachable_state_is_named():
 def test_bad_names_duplicates_and_unknown_keys():
     message = broken(lambda d: d["states"].append("received"))
     assert "listed twice" in message
-    message = broken(lambda d: d["transitions"].append({"name": "Bad Name", "from": "received", "to": "ready"}))
+    message = broken(
+        lambda d: d["transitions"].append({"name": "Bad Name", "from": "received", "to": "ready"})
+    )
     assert "needs a name" in message
     message = broken(lambda d: d["transitions"][0].update(colour="red"))
     assert "unknown keys: colour" in message
@@ -121,20 +125,38 @@ def test_saving_a_type_validates_workflow_and_schema(tenant):
     assert "workflow" in error.value.message_dict
     with pytest.raises(DjangoValidationError) as error:
         TicketType.objects.create(
-            tenant=tenant, code="y", name="Y", workflow=SERVICE,
+            tenant=tenant,
+            code="y",
+            name="Y",
+            workflow=SERVICE,
             custom_fields_schema={"type": "object", "properties": {"n": {"type": "nonsense"}}},
         )
     assert "custom_fields_schema" in error.value.message_dict
     with pytest.raises(DjangoValidationError, match="cannot be shown on a form"):
         TicketType.objects.create(
-            tenant=tenant, code="z", name="Z", workflow=SERVICE,
+            tenant=tenant,
+            code="z",
+            name="Z",
+            workflow=SERVICE,
             custom_fields_schema={"type": "object", "properties": {"n": {"type": "object"}}},
         )
 
 
 @pytest.mark.django_db
 def test_system_types_ship_as_data():
+    from importlib import import_module
+
+    from django.apps import apps as global_apps
+
+    from queues.services import SUPPORT_SCHEMA, system_ticket_type
+
+    TicketType.objects.filter(tenant=None).delete()  # a flushed database (transactional tests do that)
+    migration = import_module("queues.migrations.0002_system_ticket_types")
+    migration.forward(global_apps, None)
+    migration.forward(global_apps, None)  # idempotent
+    assert migration.SUPPORT_SCHEMA == SUPPORT_SCHEMA
     shipped = {t.code: t for t in TicketType.objects.filter(tenant=None)}
+    assert len(shipped) == 3 and system_ticket_type("service") == shipped["service"]
     assert set(SYSTEM_TYPES) <= set(shipped)
     assert shipped["creator-request"].machine.phase("pending") == "pending"
     assert shipped["support"].workflow == SUPPORT
