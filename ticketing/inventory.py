@@ -23,41 +23,52 @@ sessions) against the tier's quantity, which is what a buyer experiences.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 
 from core.errors import SoldOut
 from ticketing.models import TicketTier
 
+TAKE_SQL = (
+    f"UPDATE {TicketTier._meta.db_table} SET reserved = reserved + %s "
+    "WHERE id = %s AND sold + reserved + %s <= quantity RETURNING quantity - sold - reserved"
+)
 
-def take(tier_quantities: dict[int, int], *, tier_names: dict[int, str] | None = None) -> None:
-    """Reserve ``n`` seats of each tier (``{tier_id: n}``) or raise SoldOut naming the tier.
 
-    Must run inside ``transaction.atomic``; the whole take rolls back with the caller on failure."""
+def take(tier_quantities: dict[int, int], *, tier_names: dict[int, str] | None = None) -> bool:
+    """Reserve ``n`` seats of each tier (``{tier_id: n}``) or raise SoldOut naming the tier. Returns
+    whether a tier is now full (so the caller re-checks the event's sold-out status only then).
+
+    Must run inside ``transaction.atomic``; the whole take rolls back with the caller on failure. Call it
+    as late as possible in the transaction: the tier row stays locked from here until commit, and that
+    lock is what every buyer of a hot tier queues on."""
+    filled = False
     for tier_id in sorted(tier_quantities):
         quantity = tier_quantities[tier_id]
         if quantity <= 0:
             continue
         if settings.VQ_DISABLE_INVENTORY_PROTECTION:
-            taken = _take_unprotected(tier_id, quantity)
+            remaining = _take_unprotected(tier_id, quantity)
         else:
-            taken = (
-                TicketTier.objects.filter(
-                    pk=tier_id, quantity__gte=F("sold") + F("reserved") + quantity
-                ).update(reserved=F("reserved") + quantity)
-                == 1
-            )
-        if not taken:
+            with connection.cursor() as cursor:
+                cursor.execute(TAKE_SQL, [quantity, tier_id, quantity])
+                row = cursor.fetchone()
+            remaining = None if row is None else row[0]
+        if remaining is None:
             name = (tier_names or {}).get(tier_id, "This ticket type")
             raise SoldOut(f"{name} is sold out, or fewer than {quantity} are left.")
+        filled = filled or remaining == 0
+    return filled
 
 
-def _take_unprotected(tier_id: int, quantity: int) -> bool:
+def _take_unprotected(tier_id: int, quantity: int) -> int | None:
     """The naive read-check-then-write (test-only; see the module docstring)."""
     row = TicketTier.objects.values("quantity", "sold", "reserved").get(pk=tier_id)
-    if row["quantity"] - row["sold"] - row["reserved"] < quantity:
-        return False
+    remaining = row["quantity"] - row["sold"] - row["reserved"] - quantity
+    if remaining < 0:
+        return None
     TicketTier.objects.filter(pk=tier_id).update(reserved=row["reserved"] + quantity)
-    return True
+    return remaining
 
 
 def release(tier_quantities: dict[int, int]) -> None:

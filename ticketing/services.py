@@ -507,7 +507,6 @@ def checkout_open(
     try:
         with transaction.atomic(durable=True):
             slot = _claim_slot(event=event, now=now)
-            inventory.take(wanted, tier_names={tier.id: tier.name for tier in tiers.values()})
             session = CheckoutSession.objects.create(
                 tenant=tenant,
                 event=event,
@@ -523,7 +522,10 @@ def checkout_open(
             slot.session = session
             slot.held_until = session.expires_at
             slot.save(update_fields=["session", "held_until"])
-            _event_sync_status(event.id)
+            # Inventory last: the tier row lock (what every buyer of a hot tier queues on) is then held
+            # only for this statement and the commit.
+            if inventory.take(wanted, tier_names={tier.id: tier.name for tier in tiers.values()}):
+                _event_sync_status(event.id)
             live_events.broadcast_availability(event.id, event.tenant_id)
     except IntegrityError as error:
         if "checkout_session_one_live_per_source" in str(error):
@@ -803,8 +805,6 @@ def _complete_locked(
             for item in items
         ]
     )
-    held = {item.tier_id: item.quantity for item in items}
-    inventory.convert_to_sold(held)
     tickets = IssuedTicket.objects.bulk_create(
         [
             IssuedTicket(tenant=tenant, order=order, tier=item.tier, event=event)
@@ -823,6 +823,8 @@ def _complete_locked(
         slot.save(update_fields=["session", "held_until"])
     live_events.broadcast_availability(event.id, event.tenant_id)
     _notify_order_confirmed(order=order, tickets=tickets, now=now)
+    # Tier rows last (held → sold): their locks are then held only until the commit that follows.
+    inventory.convert_to_sold({item.tier_id: item.quantity for item in items})
     return order
 
 
