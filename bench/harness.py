@@ -37,8 +37,8 @@ from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
-BENCH_DATABASE = "virtualq_bench"
-PGBENCH_DATABASE = "virtualq_bench_pgbench"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "virtualq_bench")
+PGBENCH_DATABASE = os.environ.get("BENCH_PGBENCH_DATABASE", "virtualq_bench_pgbench")
 # Client counts shared by a benchmark and its baseline ("at the same client count").
 APP_CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 HTTP_CONCURRENCY = int(os.environ.get("BENCH_HTTP_CONCURRENCY", "16"))
