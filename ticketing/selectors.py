@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -30,34 +30,31 @@ SEARCH_LIMIT = 100
 PUBLIC_STATUSES = (EventStatus.ON_SALE, EventStatus.SOLD_OUT, EventStatus.CANCELLED)
 
 
-def _expired_held(now: datetime):
-    """Subquery: seats of ``OuterRef('pk')`` tier held by sessions that are past their expiry."""
-    return Coalesce(
-        Subquery(
-            CheckoutItem.objects.filter(
-                tier_id=OuterRef("pk"), session__status=SessionStatus.ACTIVE, session__expires_at__lte=now
-            )
-            .values("tier_id")
-            .annotate(total=Sum("quantity"))
-            .values("total")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
+def expired_holds(event: Event, now: datetime) -> dict[int, int]:
+    """``{tier_id: seats}`` held by the event's sessions that are past their expiry but not yet released.
+
+    Driven by the partial index on active sessions' expiry, so it stays cheap however many (finished)
+    sessions a hot tier has had."""
+    return dict(
+        CheckoutItem.objects.filter(
+            session__event=event, session__status=SessionStatus.ACTIVE, session__expires_at__lte=now
+        )
+        .values("tier_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("tier_id", "total")
     )
 
 
 def tiers_with_availability(event: Event, *, now: datetime | None = None, active_only: bool = True):
-    """The event's tiers annotated with ``expired_held`` and ``live_available`` (one query)."""
+    """The event's tiers with ``expired_held``, ``live_available`` and ``live_held`` (two queries)."""
     now = now or timezone.now()
-    tiers = (
-        TicketTier.objects.filter(event=event)
-        .annotate(expired_held=_expired_held(now))
-        .order_by("position", "id")
-    )
+    tiers = TicketTier.objects.filter(event=event).order_by("position", "id")
     if active_only:
         tiers = tiers.filter(is_active=True)
     rows = list(tiers)
+    expired = expired_holds(event, now) if rows else {}
     for tier in rows:
+        tier.expired_held = expired.get(tier.id, 0)
         tier.live_available = tier.quantity - tier.sold - tier.reserved + tier.expired_held
         tier.live_held = tier.reserved - tier.expired_held
         tier.on_sale_now = (tier.sale_starts_at is None or tier.sale_starts_at <= now) and (

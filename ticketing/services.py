@@ -711,7 +711,8 @@ def checkout_complete(
     tiers (reserved → sold). The payment provider runs inside the transaction (built-in providers do no
     I/O): a decline raises ``PaymentDeclined`` and rolls everything back, the seats stay held.
     Raises Conflict (session expired / ended — the hold is released), ValidationError, PaymentDeclined.
-    Schedules: availability broadcast; the "order.confirmed" notification (outbox, same transaction)."""
+    Schedules: the "order.confirmed" notification (outbox row in this transaction, delivery on commit).
+    No availability broadcast: held → sold does not change what is available."""
     if session.tenant_id != tenant.id:
         raise NotFound()
     now = _now(now)
@@ -821,7 +822,7 @@ def _complete_locked(
         slot.session = None
         slot.held_until = None
         slot.save(update_fields=["session", "held_until"])
-    live_events.broadcast_availability(event.id, event.tenant_id)
+    # No availability broadcast: held → sold leaves quantity - sold - reserved unchanged.
     _notify_order_confirmed(order=order, tickets=tickets, now=now)
     # Tier rows last (held → sold): their locks are then held only until the commit that follows.
     inventory.convert_to_sold({item.tier_id: item.quantity for item in items})
