@@ -100,7 +100,8 @@ def notify(
         raise RuntimeError("notify() must be called inside the caller's transaction.atomic()")
     if customer is not None and customer.tenant_id != tenant.pk:
         raise ValueError("The customer belongs to another tenant")
-    now = now or timezone.now()
+    # Delivery runs on the real clock: a caller's simulated future ``now`` must not hold messages back.
+    due_at = min(now, timezone.now()) if now else timezone.now()
     payload = _payload(event_type, context)
     related_type, related_id = related_key(related)
     cap = conf.max_attempts()
@@ -115,7 +116,7 @@ def notify(
             related_id=related_id,
             payload=payload,
             max_attempts=cap,
-            next_attempt_at=now,
+            next_attempt_at=due_at,
             **people,
         )
 

@@ -184,3 +184,21 @@ def test_one_webhook_per_change_even_when_several_people_are_notified(tenant, ow
     with transaction.atomic(durable=True):
         notify(tenant=tenant, event_type=TICKET_SUBMITTED, context=CONTEXT, user=owner, related=customer)
     assert OutboxMessage.objects.filter(channel="webhook", event_type=TICKET_SUBMITTED).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_simulated_future_now_does_not_hold_delivery_back(tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    customer = CustomerFactory(tenant=tenant)
+    with transaction.atomic():
+        (message,) = notify(
+            tenant=tenant,
+            event_type=ORDER_CONFIRMED,
+            context=CONTEXT,
+            customer=customer,
+            now=timezone.now() + timedelta(days=3),
+        )
+    assert message.next_attempt_at <= timezone.now()
