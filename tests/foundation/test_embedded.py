@@ -1,5 +1,9 @@
 """The embedded PostgreSQL and Redis start under the data folder and are reused across runs."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import psycopg
 import pytest
 import redis
@@ -10,11 +14,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("VQ_DATA_DIR", str(tmp_path / "data"))
-    yield tmp_path / "data"
+def data_dir(monkeypatch):
+    # Not under pytest's tmp_path: that tree is private to root (0700) and PostgreSQL runs as the
+    # unprivileged ``pgserver`` user when tests run as root, so it must be able to reach its folder.
+    base = Path(tempfile.mkdtemp(prefix="vq-embedded-test-"))
+    base.chmod(0o755)
+    monkeypatch.setenv("VQ_DATA_DIR", str(base / "data"))
+    yield base / "data"
     embedded.stop_postgres()
     embedded.stop_redis()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _connect(url: str):
