@@ -35,7 +35,7 @@ class ChangeSet:
     ):
         self.changes.append({"lane": lane_id, "version": version, "removed": removed, "added": added})
 
-    def ticket_change(self, ticket, *, rank: int | None, version: int | None) -> None:
+    def ticket_change(self, ticket, *, rank: int | None, version: int | None, history: str = "") -> None:
         self.tickets.append(
             {
                 "id": ticket.pk,
@@ -48,6 +48,7 @@ class ChangeSet:
                 "turn": ticket.turn_label,
                 "rank": rank,
                 "version": version,
+                "history": history,
             }
         )
 

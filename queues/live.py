@@ -30,6 +30,15 @@ def phase_text(phase: str, *, expired: bool, tenant_name: str) -> str:
     }.get(phase, "This request is closed.")
 
 
+def eta_basis_text(basis: str | None, *, in_line: bool) -> str:
+    if not in_line:
+        return ""
+    return {
+        "history": "From the last few requests served.",
+        "configured": "From the queue's usual time per request.",
+    }.get(basis or "", "There is no history yet to estimate from.")
+
+
 def read_status_state(reference: str) -> dict | None:
     """Everything a status watcher needs, read consistently (the lane rank and the lane version in one
     statement, so they describe the same moment). None for an unknown reference."""
@@ -98,6 +107,7 @@ class StatusWatch:
         self.eta = dict(state["eta"])
         self.pending: dict[int, dict] = {}
         self.gap_messages = 0
+        self.history_add: list[str] = []
 
     def apply(self, payload: dict) -> dict:
         """Apply one queue broadcast; return the message for the browser."""
@@ -114,6 +124,8 @@ class StatusWatch:
             self.state, self.state_label, self.phase = ticket["state"], ticket["state_label"], ticket["phase"]
             self.lane, self.lane_name, self.turn = ticket["lane"], ticket["lane_name"], ticket["turn"]
             self.expired = False
+            if ticket.get("history"):
+                self.history_add.append(ticket["history"])
             if ticket["rank"] is not None and ticket["version"] is not None:
                 self.rank, self.lane_version = ticket["rank"], ticket["version"]
                 self.pending = {v: c for v, c in self.pending.items() if v > self.lane_version}
@@ -133,7 +145,10 @@ class StatusWatch:
                 return {"type": "resync"}
         else:
             self.gap_messages = 0
-        return {"type": "status", "fields": self.fields()}
+        message = {"type": "status", "fields": self.fields()}
+        if self.history_add:
+            message["history"], self.history_add = self.history_add, []
+        return message
 
     def position(self) -> int | None:
         if self.phase != wf.WAITING or self.expired:
@@ -160,6 +175,7 @@ class StatusWatch:
             "phase": phase_text(self.phase, expired=self.expired, tenant_name=self.tenant_name),
             "position": str(place) if place else "—",
             "eta": (eta.text() if eta else positions.NO_ESTIMATE) if place else "—",
+            "eta_basis": eta_basis_text(eta.basis if eta else None, in_line=bool(place)),
             "lane": self.lane_name,
-            "turn": self.turn,
+            "turn_text": f" · your number {self.turn}" if self.turn else "",
         }

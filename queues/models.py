@@ -384,6 +384,14 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.event} {self.from_state}→{self.to_state}"
 
+    @property
+    def event_words(self) -> str:
+        return "submitted" if self.event == "submit" else self.event.replace("_", " ")
+
+    @property
+    def to_words(self) -> str:
+        return self.to_state.replace("_", " ")
+
 
 class TicketComment(TenantOwned):
     """A public or internal comment on a ticket, by a member or by the customer."""

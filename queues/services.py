@@ -684,7 +684,12 @@ def _apply(
             changes.lane_change(lane_id=ticket.lane_id, version=version, added=ticket.lane_sequence)
         else:
             changes.lane_change(lane_id=ticket.lane_id, version=version, removed=ticket.lane_sequence)
-    changes.ticket_change(ticket, rank=_rank(ticket) if to_phase == wf.WAITING else None, version=version)
+    changes.ticket_change(
+        ticket,
+        rank=_rank(ticket) if to_phase == wf.WAITING else None,
+        version=version,
+        history=_history_line(queue, now, event, from_state, ticket.state, note),
+    )
     if to_phase == wf.DONE and from_phase == wf.SERVING:
         _refresh_service_stats(queue)
 
@@ -696,6 +701,17 @@ def _apply(
     elif to_phase == wf.DONE and from_phase != wf.DONE:
         _notify_customer(ticket, "ticket.completed", "Your request is complete", note or "Thank you!", now)
     return ticket
+
+
+def _history_line(queue: Queue, now: datetime, event: str, from_state: str, to_state: str, note: str) -> str:
+    """The status page's history line for a transition (same words as the server-rendered list)."""
+    when = timezone.localtime(now, queue.zone).strftime("%b %-d, %H:%M")
+    line = f"{when} — {event.replace('_', ' ')}"
+    if to_state != from_state:
+        line += f" → {to_state.replace('_', ' ')}"
+    if note and event == "reject":
+        line += f": {note}"
+    return line
 
 
 def ticket_transition(

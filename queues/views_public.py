@@ -14,7 +14,7 @@ from core.ratelimit import check_rate, client_address
 from core.references import normalize_reference
 from queues import selectors, services
 from queues.forms import SubmitForm
-from queues.live import phase_text
+from queues.live import eta_basis_text, phase_text
 from queues.models import Lane, Queue
 from tenants.access import get_public_tenant
 
@@ -128,6 +128,7 @@ def status(request, reference: str):
             "rank": rank,
             "eta": eta,
             "expired": expired,
+            "eta_basis": eta_basis_text(eta.basis if eta else None, in_line=bool(place)),
             "phase_text": phase_text(ticket.phase, expired=expired, tenant_name=ticket.tenant.name),
             "history": history,
             "socket_path": reverse("queues:status", args=[ticket.reference]).replace(

@@ -25,3 +25,18 @@
     });
   });
 })();
+(function () {
+  "use strict";
+  /* New history lines of the watched ticket are appended to its list (text only, never HTML). */
+  document.querySelectorAll("[data-live-socket]").forEach(function (root) {
+    var list = root.querySelector("[data-live-history]");
+    if (!list) { return; }
+    root.addEventListener("live:update", function (event) {
+      ((event.detail || {}).history || []).forEach(function (line) {
+        var item = document.createElement("li");
+        item.textContent = line;
+        list.appendChild(item);
+      });
+    });
+  });
+})();
