@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "core",
     "tenants",
     "queues",
+    "support",
     "ticketing",
     "waitlists",
     "notifications",

@@ -1,0 +1,210 @@
+"""Help-desk forms. They collect and tidy input; the services decide and re-check everything."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from django import forms
+from django.conf import settings
+
+from core.references import new_token
+from queues import schema_forms
+from queues.forms import MultipleFileField
+from queues.models import Priority, Queue
+from support.models import AssignmentMode, SupportQueue, Weekday
+
+PUBLIC_PRIORITIES = [
+    (Priority.LOW, "Low — whenever you can"),
+    (Priority.NORMAL, "Normal"),
+    (Priority.HIGH, "High — it blocks my work"),
+]
+
+
+def _attachments_help() -> str:
+    limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024) or 1
+    return f"Up to 3 files, {limit} MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3."
+
+
+class SupportTicketForm(forms.Form):
+    """The public help-desk form of one support queue; the type's custom fields come from its schema."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email", help_text="We write to you here only about this ticket.")
+    title = forms.CharField(max_length=200, label="Short summary")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=8000, label="Describe the problem"
+    )
+    priority = forms.ChoiceField(
+        choices=PUBLIC_PRIORITIES, initial=Priority.NORMAL, label="How urgent is it?"
+    )
+    location = forms.CharField(max_length=200, required=False, label="Where? (building, room — optional)")
+    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+    email_consent = forms.BooleanField(required=False, label="Email me when the team replies")
+
+    def __init__(self, *args, queue: Queue, user=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.schema = queue.ticket_type.custom_fields_schema or {}
+        self.fields["attachments"].help_text = _attachments_help()
+        self.fields.update(schema_forms.form_fields(self.schema))
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", new_token(24))
+            if user is not None and user.is_authenticated:
+                self.initial.setdefault("name", user.get_full_name())
+                self.initial.setdefault("email", user.email)
+
+    def custom_data(self) -> dict:
+        return schema_forms.data_from_cleaned(self.schema, self.cleaned_data)
+
+    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
+        for key, messages in field_errors.items():
+            target = key if key in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+
+class StaffCommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label="Reply")
+    visibility = forms.ChoiceField(
+        choices=[
+            ("public", "Public reply (the customer sees it and is emailed)"),
+            ("internal", "Internal note (team only)"),
+        ],
+        initial="public",
+        widget=forms.RadioSelect,
+        label="Who sees it",
+    )
+    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _attachments_help()
+
+
+class CustomerReplyForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label="Your reply")
+    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _attachments_help()
+
+
+class EditCommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=8000, label="Edit")
+
+
+def _parse_time(text: str, *, closing: bool = False) -> time:
+    text = text.strip()
+    if closing and text in ("24:00", "24"):
+        return time(0)
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+class SupportSettingsForm(forms.Form):
+    """A support queue's rules. Hours: one line per interval, e.g. ``Mon-Fri 09:00-17:00`` or
+    ``Sat 10:00-14:00``; holidays: ``2026-12-25 Christmas``; agents: chosen per member below."""
+
+    assignment_mode = forms.ChoiceField(choices=AssignmentMode.choices, label="New tickets go to")
+    default_turnaround_minutes = forms.IntegerField(min_value=1, label="Turnaround (business minutes)")
+    turnaround_low = forms.IntegerField(min_value=1, required=False, label="Low priority")
+    turnaround_normal = forms.IntegerField(min_value=1, required=False, label="Normal priority")
+    turnaround_high = forms.IntegerField(min_value=1, required=False, label="High priority")
+    turnaround_urgent = forms.IntegerField(min_value=1, required=False, label="Urgent priority")
+    second_escalation_minutes = forms.IntegerField(
+        min_value=1, label="Level 2 (owner) after, business minutes past due"
+    )
+    due_soon_minutes = forms.IntegerField(min_value=0, label="'Due soon' window (minutes)")
+    hours = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Business hours (queue time zone)",
+        help_text=(
+            "One per line, e.g. “Mon-Fri 09:00-17:00”, “Sat 10:00-14:00”. Empty: open around the clock."
+        ),
+    )
+    holidays = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Holidays",
+        help_text="One per line: “2026-12-25 Christmas”.",
+    )
+    escalation_manager = forms.ChoiceField(required=False, label="Level 1 goes to")
+    escalation_owner = forms.ChoiceField(required=False, label="Level 2 goes to")
+
+    DAY_NAMES = {label[:3].lower(): value for value, label in Weekday.choices}
+
+    def __init__(self, *args, members, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        people = [
+            (str(m.user_id), f"{m.user.get_full_name()} ({m.get_role_display().lower()})") for m in members
+        ]
+        self.fields["escalation_manager"].choices = [("", "The first manager")] + people
+        self.fields["escalation_owner"].choices = [("", "The first owner")] + people
+
+    @classmethod
+    def initial_for(cls, support_queue: SupportQueue) -> dict:
+        initial = {
+            "assignment_mode": support_queue.assignment_mode,
+            "default_turnaround_minutes": support_queue.default_turnaround_minutes,
+            "second_escalation_minutes": support_queue.second_escalation_minutes,
+            "due_soon_minutes": support_queue.due_soon_minutes,
+            "escalation_manager": support_queue.escalation_manager_id or "",
+            "escalation_owner": support_queue.escalation_owner_id or "",
+        }
+        for row in support_queue.turnarounds.all():
+            initial[f"turnaround_{row.priority}"] = row.business_minutes
+        lines = []
+        for row in support_queue.hours.all():
+            closes = "24:00" if row.closes == time(0) else row.closes.strftime("%H:%M")
+            lines.append(f"{Weekday(row.weekday).label[:3]} {row.opens:%H:%M}-{closes}")
+        initial["hours"] = "\n".join(lines)
+        initial["holidays"] = "\n".join(
+            f"{row.date.isoformat()} {row.name}" for row in support_queue.holidays.all()
+        )
+        return initial
+
+    def clean_hours(self) -> list[tuple[int, time, time]]:
+        result = []
+        for number, line in enumerate(self.cleaned_data["hours"].splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                days_text, span = line.split()
+                opens_text, closes_text = span.split("-")
+                first, _, last = days_text.lower().partition("-")
+                start, end = self.DAY_NAMES[first[:3]], self.DAY_NAMES[(last or first)[:3]]
+                opens, closes = _parse_time(opens_text), _parse_time(closes_text, closing=True)
+            except (ValueError, KeyError):
+                raise forms.ValidationError(f"Line {number}: write it like “Mon-Fri 09:00-17:00”.") from None
+            if end < start:
+                raise forms.ValidationError(f"Line {number}: the days run backwards.")
+            result.extend((day, opens, closes) for day in range(start, end + 1))
+        return result
+
+    def clean_holidays(self) -> list[tuple[date, str]]:
+        result = []
+        for number, line in enumerate(self.cleaned_data["holidays"].splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            day_text, _, name = line.partition(" ")
+            try:
+                day = date.fromisoformat(day_text)
+            except ValueError:
+                raise forms.ValidationError(f"Line {number}: start with a date like 2026-12-25.") from None
+            result.append((day, name.strip() or "Holiday"))
+        return result
+
+    def turnarounds(self) -> dict[str, int]:
+        return {
+            p: self.cleaned_data[f"turnaround_{p}"]
+            for p in Priority.values
+            if self.cleaned_data.get(f"turnaround_{p}")
+        }

@@ -1,0 +1,36 @@
+"""Help-desk sections: support queues on the tenant's public page; the member's inbox counts on the
+dashboard home (only the queues in their scope)."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from queues.models import Queue, QueueKind
+from support import selectors
+from tenants.models import Membership
+
+DASHBOARD_NAV = [("Help desk", "support:inbox")]
+
+
+def public_section(request, tenant) -> str:
+    queues = list(
+        Queue.objects.for_tenant(tenant).filter(kind=QueueKind.SUPPORT, enabled=True).order_by("name")
+    )
+    if not queues:
+        return ""
+    return render_to_string(
+        "support/_public_section.html", {"queues": queues, "tenant": tenant}, request=request
+    )
+
+
+def dashboard_section(request, tenant) -> str:
+    membership = getattr(request, "membership", None)
+    if membership is None or membership.tenant_id != tenant.pk:
+        membership = Membership.objects.filter(tenant=tenant, user=request.user).first()
+    if membership is None or not selectors.visible_queue_ids(membership):
+        return ""
+    counts = selectors.inbox_counts(membership, now=timezone.now())
+    return render_to_string(
+        "support/_dashboard_section.html",
+        {"tenant": tenant, "counts": counts, "views": selectors.INBOX_VIEWS},
+        request=request,
+    )

@@ -1,0 +1,380 @@
+"""Reads for the help desk: queue scope, the staff inbox, SLA badges, the activity log, the customer view.
+
+Scope: owners and managers see every support queue of their tenant; staff see the support queues where
+they are an agent (``SupportAgent``), nothing else — every staff read goes through
+:func:`visible_queue_ids` / :func:`staff_ticket`, and anything outside the scope is NotFound.
+
+Customers see only public things: public comments (never ``is_internal``) and state changes — the
+customer view is built by :func:`customer_activity`, which filters internal comments in the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.references import normalize_reference
+from queues import workflow as wf
+from queues.models import Queue, QueueKind, Ticket, TicketComment, TicketEvent
+from support.models import Escalation, SupportAgent, SupportQueue, SupportTicket
+from tenants.models import Membership, Role
+
+ACTIVE_PHASES = (wf.PENDING, wf.WAITING, wf.SERVING)
+PAUSED_STATES = ("awaiting_customer",)
+INBOX_VIEWS = {
+    "mine": "My tickets",
+    "unassigned": "Unassigned",
+    "overdue": "Overdue",
+    "due_soon": "Due soon",
+    "escalated": "Escalated",
+    "waiting": "Waiting on customer",
+    "all": "All open",
+    "closed": "Resolved & closed",
+}
+INBOX_LIMIT = 100
+
+
+def is_lead(membership: Membership) -> bool:
+    return membership.has_role(Role.MANAGER)
+
+
+def visible_queue_ids(membership: Membership) -> list[int]:
+    queues = Queue.objects.filter(tenant_id=membership.tenant_id, kind=QueueKind.SUPPORT)
+    if not is_lead(membership):
+        queues = queues.filter(
+            support__agents__user_id=membership.user_id,
+        )
+    return list(queues.order_by("name").values_list("id", flat=True))
+
+
+def visible_queues(membership: Membership) -> list[Queue]:
+    return list(Queue.objects.filter(pk__in=visible_queue_ids(membership)).order_by("name"))
+
+
+def can_see_queue(membership: Membership, queue_id: int) -> bool:
+    queue = Queue.objects.filter(pk=queue_id, tenant_id=membership.tenant_id, kind=QueueKind.SUPPORT)
+    if not is_lead(membership):
+        queue = queue.filter(support__agents__user_id=membership.user_id)
+    return queue.exists()
+
+
+def staff_ticket(membership: Membership, reference: str) -> Ticket:
+    """The ticket with this reference in a support queue the member can see, or NotFound."""
+    normalized = normalize_reference(reference)
+    ticket = (
+        Ticket.objects.for_tenant(membership.tenant)
+        .select_related("queue", "lane", "ticket_type", "tenant", "customer", "assignee", "support_clock")
+        .filter(reference=normalized or "", queue_id__in=visible_queue_ids(membership))
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("There is no such ticket in your help-desk queues.")
+    return ticket
+
+
+@dataclass(frozen=True)
+class SlaBadge:
+    """What the SLA column shows: a short label, a CSS modifier and the due time in the viewer's zone."""
+
+    label: str
+    tone: str  # ok | soon | overdue | paused | done
+    due_local: datetime | None
+
+
+def sla_badge(ticket: Ticket, *, now: datetime, viewer_zone, due_soon_minutes: int = 120) -> SlaBadge:
+    """Badge for ``ticket`` at ``now``; the due time is converted to ``viewer_zone`` (a ZoneInfo), so a
+    viewer in another zone sees their own wall-clock time. Overdue is decided on UTC instants."""
+    due = ticket.due_at
+    due_local = timezone.localtime(due, viewer_zone) if due else None
+    if ticket.phase not in ACTIVE_PHASES:
+        return SlaBadge("Resolved" if ticket.phase == wf.DONE else "Closed", "done", due_local)
+    if ticket.state in PAUSED_STATES or due is None:
+        return SlaBadge("Paused (waiting on customer)", "paused", None)
+    remaining = due - now
+    if remaining.total_seconds() < 0:
+        return SlaBadge(f"Overdue by {_duration(-remaining)}", "overdue", due_local)
+    if remaining <= timedelta(minutes=due_soon_minutes):
+        return SlaBadge(f"Due in {_duration(remaining)}", "soon", due_local)
+    return SlaBadge(f"Due in {_duration(remaining)}", "ok", due_local)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def inbox_tickets(
+    membership: Membership,
+    *,
+    view: str = "mine",
+    now: datetime,
+    queue_id: int | None = None,
+    metadata_key: str = "",
+    metadata_value: str = "",
+    limit: int = INBOX_LIMIT,
+) -> QuerySet[Ticket]:
+    """The inbox list. ``view``: mine, unassigned, overdue (past due and not paused), due_soon (due within
+    the queue's "due soon" window), escalated, waiting (on the customer), all (open) or closed. Filters:
+    one visible queue, and a metadata key (optionally with a value) — the JSONB containment/key-exists
+    lookups use the ``ticket_metadata_gin`` index. Constant query count (one query)."""
+    queue_ids = visible_queue_ids(membership)
+    if queue_id is not None:
+        queue_ids = [queue_id] if queue_id in queue_ids else []
+    tickets = Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids).select_related(
+        "queue", "assignee", "customer"
+    )
+    open_tickets = Q(phase__in=ACTIVE_PHASES)
+    if view == "mine":
+        tickets = tickets.filter(open_tickets, assignee_id=membership.user_id)
+    elif view == "unassigned":
+        tickets = tickets.filter(open_tickets, assignee__isnull=True)
+    elif view == "overdue":
+        tickets = tickets.filter(open_tickets, due_at__lt=now).exclude(state__in=PAUSED_STATES)
+    elif view == "due_soon":
+        soon = Q()
+        for support_queue in SupportQueue.objects.filter(queue_id__in=queue_ids).only(
+            "queue_id", "due_soon_minutes"
+        ):
+            soon |= Q(
+                queue_id=support_queue.queue_id,
+                due_at__lte=now + timedelta(minutes=support_queue.due_soon_minutes),
+            )
+        tickets = tickets.filter(open_tickets, soon, due_at__gte=now).exclude(state__in=PAUSED_STATES)
+    elif view == "escalated":
+        tickets = tickets.filter(open_tickets, escalation_level__gt=0)
+    elif view == "waiting":
+        tickets = tickets.filter(open_tickets, state__in=PAUSED_STATES)
+    elif view == "closed":
+        tickets = tickets.exclude(open_tickets)
+    else:
+        tickets = tickets.filter(open_tickets)
+    key = metadata_key.strip()
+    if key:
+        if metadata_value.strip():
+            tickets = tickets.filter(metadata__contains={key: metadata_value.strip()})
+        else:
+            tickets = tickets.filter(metadata__has_key=key)
+    order = ["-updated_at"] if view == "closed" else ["due_at", "submitted_at"]
+    return tickets.order_by(*order, "id")[:limit]
+
+
+def inbox_counts(membership: Membership, *, now: datetime) -> dict[str, int]:
+    """How many tickets each inbox view holds (one query per view; views are few)."""
+    return {
+        view: inbox_tickets(membership, view=view, now=now, limit=None).count()
+        for view in INBOX_VIEWS
+        if view != "closed"
+    }
+
+
+def due_soon_minutes_by_queue(queue_ids: list[int]) -> dict[int, int]:
+    return dict(
+        SupportQueue.objects.filter(queue_id__in=queue_ids).values_list("queue_id", "due_soon_minutes")
+    )
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    at: datetime
+    kind: str  # submit | transition | assign | comment | escalation | notification | event
+    title: str
+    body: str = ""
+    actor: str = ""
+    internal: bool = False
+    comment: TicketComment | None = None
+
+
+def _event_title(event: TicketEvent) -> str:
+    if event.event == "submit":
+        return "Ticket filed"
+    if event.event == "assign":
+        return event.note or "Assignment changed"
+    if event.from_state != event.to_state:
+        change = f"{event.from_state.replace('_', ' ')} → {event.to_state.replace('_', ' ')}"
+        return f"{change} ({event.event.replace('_', ' ')})"
+    return event.event.replace("_", " ")
+
+
+def _actor_name(user, label: str = "") -> str:
+    if user is not None:
+        return user.get_full_name()
+    return label or "system"
+
+
+def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
+    """Everything that happened to the ticket, oldest first: state changes and assignments (history),
+    comments (public and internal, with edits), escalations and the notifications sent about it
+    (outbox messages with their delivery status). Four queries."""
+    from notifications.models import OutboxMessage
+
+    entries: list[tuple[tuple, ActivityEntry]] = []
+    for event in TicketEvent.objects.filter(ticket=ticket).select_related("actor"):
+        kind = "submit" if event.event == "submit" else "assign" if event.event == "assign" else "transition"
+        entries.append(
+            (
+                (event.occurred_at, 0 if kind == "submit" else 1, event.pk),
+                ActivityEntry(
+                    at=event.occurred_at,
+                    kind=kind,
+                    title=_event_title(event),
+                    body=event.note if kind == "transition" else "",
+                    actor=_actor_name(event.actor, event.actor_label),
+                ),
+            )
+        )
+    for comment in TicketComment.objects.filter(ticket=ticket).select_related(
+        "author_user", "author_customer"
+    ):
+        author = (
+            comment.author_user.get_full_name()
+            if comment.author_user
+            else str(comment.author_customer or "customer")
+        )
+        title = (
+            "Internal note"
+            if comment.is_internal
+            else ("Customer reply" if comment.author_customer_id else "Public reply")
+        )
+        entries.append(
+            (
+                (comment.created_at, 2, comment.pk),
+                ActivityEntry(
+                    at=comment.created_at,
+                    kind="comment",
+                    title=title,
+                    body=comment.body,
+                    actor=author,
+                    internal=comment.is_internal,
+                    comment=comment,
+                ),
+            )
+        )
+    for escalation in Escalation.objects.filter(ticket=ticket).select_related("to_assignee"):
+        target = escalation.to_assignee.get_full_name() if escalation.to_assignee else "nobody available"
+        entries.append(
+            (
+                (escalation.escalated_at, 1, escalation.pk),
+                ActivityEntry(
+                    at=escalation.escalated_at,
+                    kind="escalation",
+                    title=f"Escalated to level {escalation.level}",
+                    body=(
+                        f"Missed the deadline of {escalation.breached_deadline:%Y-%m-%d %H:%M} UTC; "
+                        f"now with {target}."
+                    ),
+                    actor="system",
+                ),
+            )
+        )
+    messages = OutboxMessage.objects.filter(
+        tenant_id=ticket.tenant_id, related_type="queues.ticket", related_id=str(ticket.pk)
+    ).exclude(channel="webhook")
+    for message in messages:
+        entries.append(
+            (
+                (message.created_at, 3, message.pk),
+                ActivityEntry(
+                    at=message.created_at,
+                    kind="notification",
+                    title=(
+                        f"Notification by {message.channel}: "
+                        f"{message.payload.get('headline') or message.event_type}"
+                    ),
+                    body=f"To {message.recipient} — {message.get_status_display().lower()}",
+                    actor="system",
+                ),
+            )
+        )
+    return [entry for _key, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
+CUSTOMER_EVENT_TEXT = {
+    "submit": "Ticket received",
+    "start": "Our team started working on it",
+    "ask_customer": "We asked you for more information",
+    "customer_replied": "You replied; back with our team",
+    "resolve": "Resolved",
+    "close": "Closed",
+    "reopen": "Reopened",
+    "forward": "Forwarded to another team",
+}
+
+
+def customer_activity(ticket: Ticket) -> list[ActivityEntry]:
+    """What the customer may see, oldest first: state changes in plain words and public comments.
+    Internal comments are excluded in the query; assignments, escalations, notes and notification
+    records are staff-only and never read here."""
+    entries: list[tuple[tuple, ActivityEntry]] = []
+    events = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(event="assign")
+        .only("event", "occurred_at", "from_state", "to_state")
+    )
+    for event in events:
+        if event.event != "submit" and event.from_state == event.to_state:
+            continue
+        text = CUSTOMER_EVENT_TEXT.get(event.event, event.to_state.replace("_", " "))
+        entries.append(
+            (
+                (event.occurred_at, 0, event.pk),
+                ActivityEntry(at=event.occurred_at, kind="transition", title=text),
+            )
+        )
+    public = TicketComment.objects.filter(ticket=ticket, is_internal=False).select_related(
+        "author_customer", "author_user"
+    )
+    for comment in public:
+        author = "You" if comment.author_customer_id else f"{ticket.tenant.name} team"
+        entries.append(
+            (
+                (comment.created_at, 1, comment.pk),
+                ActivityEntry(
+                    at=comment.created_at, kind="comment", title=author, body=comment.body, comment=comment
+                ),
+            )
+        )
+    return [entry for _key, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
+def customer_ticket(reference: str) -> Ticket:
+    """A support ticket by its public reference (any spelling), or NotFound."""
+    normalized = normalize_reference(reference)
+    ticket = (
+        Ticket.objects.select_related("queue", "tenant", "ticket_type", "customer", "support_clock")
+        .filter(reference=normalized or "", queue__kind=QueueKind.SUPPORT)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("There is no help-desk ticket with that reference number.")
+    return ticket
+
+
+def queue_agents(support_queue: SupportQueue) -> list[SupportAgent]:
+    return list(support_queue.agents.select_related("user").order_by("-is_primary", "priority", "id"))
+
+
+def assignable_people(ticket: Ticket):
+    """Members who may take ``ticket``: agents of its queue, managers and owners."""
+    from tenants.models import User
+
+    agents = SupportAgent.objects.filter(support_queue__queue_id=ticket.queue_id).values("user_id")
+    leads = Membership.objects.filter(tenant_id=ticket.tenant_id, role__in=[Role.OWNER, Role.MANAGER]).values(
+        "user_id"
+    )
+    members = Membership.objects.filter(tenant_id=ticket.tenant_id).values("user_id")
+    return User.objects.filter(Q(pk__in=agents) | Q(pk__in=leads), pk__in=members, is_active=True).order_by(
+        "name", "email"
+    )
+
+
+def clock_of(ticket: Ticket) -> SupportTicket | None:
+    return SupportTicket.objects.filter(ticket_id=ticket.pk).first()

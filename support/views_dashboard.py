@@ -1,0 +1,375 @@
+"""The staff side of the help desk: inbox, ticket page, bulk actions, queue settings.
+
+Every view resolves the tenant and role with ``member_required`` (another tenant's member gets 404) and
+every ticket through ``selectors.staff_ticket`` (a ticket outside the member's queue scope is 404 too).
+State changes are POST-only (CSRF) and go through ``support.services``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, NotFound, ValidationError
+from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
+from support import selectors, services
+from support.forms import EditCommentForm, StaffCommentForm, SupportSettingsForm
+from support.services import AgentSpec
+from tenants.access import member_required
+from tenants.models import Membership, Role, User
+
+
+def _viewer_zone(request) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(request.user.time_zone or request.tenant.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _error_text(error: DomainError) -> str:
+    details = [message for messages_ in error.field_errors.values() for message in messages_]
+    return " ".join(details) or error.message
+
+
+def _ticket_redirect(request, reference: str):
+    return redirect("support:ticket", request.tenant.slug, reference)
+
+
+@member_required()
+def inbox(request):
+    membership = request.membership
+    now = timezone.now()
+    view = request.GET.get("view", "mine")
+    if view not in selectors.INBOX_VIEWS:
+        view = "mine"
+    queues = selectors.visible_queues(membership)
+    queue_slug = request.GET.get("queue", "")
+    chosen = next((queue for queue in queues if queue.slug == queue_slug), None)
+    metadata_key = request.GET.get("meta_key", "")[:100]
+    metadata_value = request.GET.get("meta_value", "")[:200]
+    tickets = list(
+        selectors.inbox_tickets(
+            membership,
+            view=view,
+            now=now,
+            queue_id=chosen.pk if chosen else None,
+            metadata_key=metadata_key,
+            metadata_value=metadata_value,
+        )
+    )
+    zone = _viewer_zone(request)
+    soon = selectors.due_soon_minutes_by_queue([queue.pk for queue in queues])
+    rows = [
+        (
+            ticket,
+            selectors.sla_badge(
+                ticket, now=now, viewer_zone=zone, due_soon_minutes=soon.get(ticket.queue_id, 120)
+            ),
+        )
+        for ticket in tickets
+    ]
+    people = (
+        User.objects.filter(memberships__tenant=request.tenant, is_active=True)
+        .filter(pk__in=_people_for_queues(request.tenant, [queue.pk for queue in queues]))
+        .order_by("name", "email")
+    )
+    return render(
+        request,
+        "support/inbox.html",
+        {
+            "tenant": request.tenant,
+            "view": view,
+            "views": selectors.INBOX_VIEWS,
+            "counts": selectors.inbox_counts(membership, now=now),
+            "rows": rows,
+            "queues": queues,
+            "chosen": chosen,
+            "meta_key": metadata_key,
+            "meta_value": metadata_value,
+            "people": people,
+            "events": [
+                ("start", "Start work"),
+                ("ask_customer", "Ask customer"),
+                ("resolve", "Resolve"),
+                ("close", "Close"),
+            ],
+            "zone_name": zone.key,
+            "is_lead": selectors.is_lead(membership),
+        },
+    )
+
+
+def _people_for_queues(tenant, queue_ids: list[int]):
+    from support.models import SupportAgent
+
+    agents = SupportAgent.objects.filter(support_queue__queue_id__in=queue_ids).values("user_id")
+    leads = Membership.objects.filter(tenant=tenant, role__in=[Role.OWNER, Role.MANAGER]).values("user_id")
+    return User.objects.filter(Q(pk__in=agents) | Q(pk__in=leads)).values("pk")
+
+
+@member_required()
+@require_POST
+def bulk(request):
+    references = request.POST.getlist("tickets")
+    back = request.POST.get("next", "")
+    target = back if back.startswith(reverse("support:inbox", args=[request.tenant.slug])) else None
+    if not references:
+        messages.error(request, "Select at least one ticket first.")
+        return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
+    action = request.POST.get("action", "")
+    assignee = None
+    event = ""
+    if action.startswith("assign:"):
+        user_id = action.split(":", 1)[1]
+        if user_id != "nobody":
+            assignee = User.objects.filter(pk=int(user_id) if user_id.isdigit() else 0).first()
+            if assignee is None:
+                messages.error(request, "Choose someone to assign to.")
+                return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
+        action = "assign"
+    elif action.startswith("event:"):
+        event = action.split(":", 1)[1]
+        action = "transition"
+    try:
+        result = services.support_bulk_apply(
+            membership=request.membership,
+            references=references[:200],
+            action=action,
+            assignee=assignee,
+            event=event,
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        if result.done:
+            messages.success(request, f"Done for {len(result.done)} ticket(s): {', '.join(result.done)}.")
+        for reference, reason in result.failed:
+            messages.error(request, f"{reference}: {reason}")
+    return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
+
+
+@member_required()
+def ticket(request, reference: str):
+    membership = request.membership
+    found = selectors.staff_ticket(membership, reference)
+    if found.reference != reference:
+        return _ticket_redirect(request, found.reference)
+    now = timezone.now()
+    zone = _viewer_zone(request)
+    support_queue = services.support_queue_for(found.queue)
+    badge = selectors.sla_badge(
+        found, now=now, viewer_zone=zone, due_soon_minutes=support_queue.due_soon_minutes
+    )
+    attachments = list(TicketAttachment.objects.filter(ticket=found).order_by("id"))
+    return render(
+        request,
+        "support/ticket.html",
+        {
+            "tenant": request.tenant,
+            "ticket": found,
+            "badge": badge,
+            "clock": selectors.clock_of(found),
+            "activity": selectors.staff_activity(found),
+            "transitions": found.machine.allowed(found.state),
+            "people": selectors.assignable_people(found),
+            "comment_form": StaffCommentForm(),
+            "edit_form": EditCommentForm(),
+            "attachments_by_comment": _group_attachments(attachments),
+            "ticket_attachments": [a for a in attachments if a.comment_id is None],
+            "zone_name": zone.key,
+            "escalations": found.escalations.order_by("escalated_at"),
+        },
+    )
+
+
+def _group_attachments(attachments):
+    grouped: dict[int, list] = {}
+    for attachment in attachments:
+        if attachment.comment_id:
+            grouped.setdefault(attachment.comment_id, []).append(attachment)
+    return grouped
+
+
+@member_required()
+@require_POST
+def comment(request, reference: str):
+    found = selectors.staff_ticket(request.membership, reference)
+    form = StaffCommentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(
+            request, "Write something first." if "body" in form.errors else "Check the comment form."
+        )
+        return _ticket_redirect(request, found.reference)
+    try:
+        services.support_comment_add(
+            membership=request.membership,
+            ticket=found,
+            body=form.cleaned_data["body"],
+            is_internal=form.cleaned_data["visibility"] == "internal",
+            attachments=form.cleaned_data["attachments"],
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        internal = form.cleaned_data["visibility"] == "internal"
+        messages.success(request, "Internal note added." if internal else "Reply sent to the customer.")
+    return _ticket_redirect(request, found.reference)
+
+
+@member_required()
+@require_POST
+def comment_edit(request, reference: str, pk: int):
+    found = selectors.staff_ticket(request.membership, reference)
+    target = TicketComment.objects.filter(ticket=found, pk=pk).first()
+    if target is None:
+        raise NotFound()
+    form = EditCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.support_comment_edit(
+                membership=request.membership, comment=target, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, "Comment updated; the earlier text is kept in its history.")
+    else:
+        messages.error(request, "Write something first.")
+    return _ticket_redirect(request, found.reference)
+
+
+@member_required()
+@require_POST
+def transition(request, reference: str):
+    found = selectors.staff_ticket(request.membership, reference)
+    expected = request.POST.get("state", "")
+    if expected and expected != found.state:
+        messages.error(
+            request, "Someone changed this ticket meanwhile; nothing was changed. Check and try again."
+        )
+        return _ticket_redirect(request, found.reference)
+    try:
+        services.support_ticket_transition(
+            membership=request.membership,
+            ticket=found,
+            event=request.POST.get("event", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"Ticket is now {found.state_label}.")
+    return _ticket_redirect(request, found.reference)
+
+
+@member_required()
+@require_POST
+def assign(request, reference: str):
+    found = selectors.staff_ticket(request.membership, reference)
+    value = request.POST.get("assignee", "")
+    assignee = None
+    if value:
+        assignee = User.objects.filter(pk=int(value) if value.isdigit() else 0).first()
+        if assignee is None:
+            messages.error(request, "Choose someone from the list.")
+            return _ticket_redirect(request, found.reference)
+    try:
+        services.support_ticket_assign(membership=request.membership, ticket=found, assignee=assignee)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"Assigned to {assignee.get_full_name()}." if assignee else "Unassigned.")
+    return _ticket_redirect(request, found.reference)
+
+
+@member_required()
+def attachment(request, reference: str, pk: int):
+    found = selectors.staff_ticket(request.membership, reference)
+    file = TicketAttachment.objects.filter(ticket=found, pk=pk).first()
+    if file is None:
+        raise NotFound()
+    response = FileResponse(file.file.open("rb"), as_attachment=True, filename=file.original_name)
+    response["Content-Type"] = file.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- settings (managers and owners) -------------------------------------------------------------------
+
+
+@member_required(Role.MANAGER)
+def settings_list(request):
+    queues = Queue.objects.for_tenant(request.tenant).filter(kind=QueueKind.SUPPORT).order_by("name")
+    rows = [(queue, services.support_queue_for(queue)) for queue in queues]
+    return render(request, "support/settings_list.html", {"tenant": request.tenant, "rows": rows})
+
+
+@member_required(Role.MANAGER)
+def settings_edit(request, queue_slug: str):
+    queue = Queue.objects.for_tenant(request.tenant).filter(slug=queue_slug, kind=QueueKind.SUPPORT).first()
+    if queue is None:
+        raise NotFound()
+    support_queue = services.support_queue_for(queue)
+    members = list(
+        Membership.objects.filter(tenant=request.tenant)
+        .select_related("user")
+        .order_by("user__name", "user__email")
+    )
+    agents = {agent.user_id: agent for agent in selectors.queue_agents(support_queue)}
+    form = SupportSettingsForm(
+        request.POST or None, members=members, initial=SupportSettingsForm.initial_for(support_queue)
+    )
+    if request.method == "POST" and form.is_valid():
+        primary = request.POST.get("primary", "")
+        specs = []
+        for member in members:
+            key = str(member.user_id)
+            if request.POST.get(f"agent_{key}"):
+                priority = request.POST.get(f"priority_{key}", "10")
+                specs.append(
+                    AgentSpec(
+                        user_id=member.user_id,
+                        is_primary=primary == key,
+                        priority=int(priority) if priority.isdigit() else 10,
+                        receives_assignments=bool(request.POST.get(f"receives_{key}")),
+                    )
+                )
+        people = {str(member.user_id): member.user for member in members}
+        try:
+            services.support_queue_configure(
+                tenant=request.tenant,
+                actor=request.user,
+                queue=queue,
+                assignment_mode=form.cleaned_data["assignment_mode"],
+                default_turnaround_minutes=form.cleaned_data["default_turnaround_minutes"],
+                second_escalation_minutes=form.cleaned_data["second_escalation_minutes"],
+                due_soon_minutes=form.cleaned_data["due_soon_minutes"],
+                turnarounds=form.turnarounds(),
+                hours=form.cleaned_data["hours"],
+                holidays=form.cleaned_data["holidays"],
+                agents=specs,
+                escalation_manager=people.get(form.cleaned_data["escalation_manager"]),
+                escalation_owner=people.get(form.cleaned_data["escalation_owner"]),
+            )
+        except ValidationError as error:
+            for key, problems in error.field_errors.items():
+                for problem in problems:
+                    form.add_error(key if key in form.fields else None, problem)
+            if not error.field_errors:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Saved the help-desk settings of {queue.name}.")
+            return redirect("support:settings_edit", request.tenant.slug, queue.slug)
+    return render(
+        request,
+        "support/settings_edit.html",
+        {"tenant": request.tenant, "queue": queue, "form": form, "members": members, "agents": agents},
+        status=400 if request.method == "POST" else 200,
+    )

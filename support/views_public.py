@@ -1,0 +1,146 @@
+"""Public help-desk pages: the support form per support queue and the customer's ticket page.
+
+The ticket page is found by the ticket's unguessable reference (rate limited per client, like the queue
+status page). It shows public comments and plain-words state changes only: internal comments,
+assignments, escalations and notification records are never read for it (``customer_activity``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from core.errors import NotFound, ValidationError
+from core.ratelimit import check_rate, client_address
+from queues.models import Queue, QueueKind, TicketAttachment
+from support import selectors, services
+from support.forms import CustomerReplyForm, SupportTicketForm
+from tenants.access import get_public_tenant
+
+
+def _support_queue(tenant, queue_slug: str) -> Queue:
+    queue = (
+        Queue.objects.for_tenant(tenant)
+        .select_related("ticket_type", "tenant")
+        .filter(slug=queue_slug, kind=QueueKind.SUPPORT)
+        .first()
+    )
+    if queue is None:
+        raise NotFound("There is no help desk at this address.")
+    return queue
+
+
+def help_home(request, tenant_slug: str):
+    tenant = get_public_tenant(tenant_slug)
+    queues = Queue.objects.for_tenant(tenant).filter(kind=QueueKind.SUPPORT, enabled=True).order_by("name")
+    return render(request, "support/help_home.html", {"tenant": tenant, "queues": queues})
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request, tenant_slug: str, queue_slug: str):
+    tenant = get_public_tenant(tenant_slug)
+    queue = _support_queue(tenant, queue_slug)
+    form = SupportTicketForm(request.POST or None, request.FILES or None, queue=queue, user=request.user)
+    if request.method == "POST" and not queue.enabled:
+        messages.error(request, f"{queue.name} is not taking new tickets right now. Nothing was sent.")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.support_ticket_submit(
+                tenant=tenant,
+                queue=queue,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                priority=form.cleaned_data["priority"],
+                location=form.cleaned_data["location"],
+                custom_data=form.custom_data(),
+                attachments=form.cleaned_data["attachments"],
+                email_consent=form.cleaned_data["email_consent"],
+                submission_token=form.cleaned_data["submission_token"],
+                actor=request.user if request.user.is_authenticated else None,
+            )
+        except ValidationError as error:
+            if error.field_errors:
+                form.apply_errors(error.field_errors)
+            else:
+                form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, f"Sent! Your ticket number is {ticket.reference}. Keep it to follow and reply."
+            )
+            return redirect("support:customer_ticket", reference=ticket.reference)
+    status = 200 if request.method == "GET" else 400
+    return render(
+        request, "support/submit.html", {"tenant": tenant, "queue": queue, "form": form}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def customer_ticket(request, reference: str):
+    check_rate("ticket-status", client_address(request))
+    ticket = selectors.customer_ticket(reference)
+    if ticket.reference != reference:
+        return redirect("support:customer_ticket", reference=ticket.reference)
+    form = CustomerReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.support_customer_reply(
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.message)
+            for problems in error.field_errors.values():
+                for problem in problems:
+                    form.add_error(None, problem)
+        else:
+            messages.success(request, "Thanks, your reply was sent to the team.")
+            return redirect("support:customer_ticket", reference=ticket.reference)
+    activity = selectors.customer_activity(ticket)
+    public_comment_ids = [entry.comment.pk for entry in activity if entry.comment is not None]
+    files = TicketAttachment.objects.filter(ticket=ticket).filter(
+        comment__isnull=True
+    ) | TicketAttachment.objects.filter(ticket=ticket, comment_id__in=public_comment_ids)
+    attachments: dict = {}
+    for file in files.order_by("id"):
+        attachments.setdefault(file.comment_id, []).append(file)
+    support_queue = services.support_queue_for(ticket.queue)
+    badge = selectors.sla_badge(
+        ticket,
+        now=timezone.now(),
+        viewer_zone=ticket.queue.zone,
+        due_soon_minutes=support_queue.due_soon_minutes,
+    )
+    return render(
+        request,
+        "support/customer_ticket.html",
+        {
+            "ticket": ticket,
+            "tenant": ticket.tenant,
+            "queue": ticket.queue,
+            "activity": activity,
+            "form": form,
+            "badge": badge,
+            "closed": ticket.phase in services.CLOSED_PHASES,
+            "attachments": attachments,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def customer_attachment(request, reference: str, pk: int):
+    """A file of the ticket itself or of a public comment; files of internal comments are 404."""
+    check_rate("ticket-status", client_address(request))
+    ticket = selectors.customer_ticket(reference)
+    file = TicketAttachment.objects.filter(ticket=ticket, pk=pk).exclude(comment__is_internal=True).first()
+    if file is None:
+        raise NotFound()
+    response = FileResponse(file.file.open("rb"), as_attachment=True, filename=file.original_name)
+    response["Content-Type"] = file.content_type
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
