@@ -1,12 +1,35 @@
 """Real-time payloads for the event availability group (public: anyone looking at the event page).
 
 Group ``ticketing.availability.<tenant_id>.<event_id>``; message type ``availability.update``; payload
-``{"fields": {"tier-<id>-available": "12", "event-status": "On sale"}}`` in the shape ``static/js/live.js``
-applies. Built once per change after commit (not per watcher)."""
+``{"fields": {"tier-<id>-available": "12 left", "event-status": "On sale"}}`` in the shape
+``static/js/live.js`` applies. Built once per change (not per watcher) after commit.
+
+Coalescing: a hot sale commits many holds a second, and building + sending a payload costs about as
+much as the purchase itself. So after commit an event is only marked dirty; one daemon thread per process
+flushes dirty events every ``TICKETING_LIVE_COALESCE_MS`` (default 250 ms): one payload and one send
+per event per window, always reflecting the latest committed state (never a lost final update). The
+thread never writes, and closes its database connection after each flush. ``TICKETING_LIVE_COALESCE_MS
+= 0`` sends immediately on commit instead (``core.broadcast.broadcast_on_commit``).
+"""
 
 from __future__ import annotations
 
-from core.broadcast import broadcast_on_commit, group_name
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from core.broadcast import broadcast_on_commit, group_name, send_now
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_TYPE = "availability.update"
+
+_dirty: dict[int, int] = {}
+_lock = threading.Lock()
+_wake = threading.Event()
+_flusher: threading.Thread | None = None
 
 
 def availability_group(tenant_id: int, event_id: int) -> str:
@@ -26,11 +49,60 @@ def availability_text(available: int) -> str:
     return "Sold out" if available <= 0 else f"{available} left"
 
 
+def _coalesce_seconds() -> float:
+    return max(0, int(getattr(settings, "TICKETING_LIVE_COALESCE_MS", 250))) / 1000
+
+
 def broadcast_availability(event_id: int, tenant_id: int | None = None) -> None:
+    """Schedule an availability update for ``event_id`` after the current transaction commits."""
     if tenant_id is None:
         from ticketing.models import Event
 
         tenant_id = Event.objects.values_list("tenant_id", flat=True).get(pk=event_id)
-    broadcast_on_commit(
-        availability_group(tenant_id, event_id), "availability.update", lambda: availability_payload(event_id)
-    )
+    if _coalesce_seconds() <= 0:
+        broadcast_on_commit(
+            availability_group(tenant_id, event_id), MESSAGE_TYPE, lambda: availability_payload(event_id)
+        )
+        return
+    transaction.on_commit(lambda: _mark_dirty(event_id, tenant_id))
+
+
+def _mark_dirty(event_id: int, tenant_id: int) -> None:
+    global _flusher
+    with _lock:
+        _dirty[event_id] = tenant_id
+        if _flusher is None or not _flusher.is_alive():
+            _flusher = threading.Thread(target=_flush_forever, name="ticketing-live-flusher", daemon=True)
+            _flusher.start()
+    _wake.set()
+
+
+def flush() -> int:
+    """Send one update per dirty event (latest committed state). Returns how many were sent."""
+    with _lock:
+        batch = dict(_dirty)
+        _dirty.clear()
+    sent = 0
+    try:
+        for event_id, tenant_id in batch.items():
+            try:
+                payload = availability_payload(event_id)
+            except Exception:  # noqa: BLE001 - e.g. the event was deleted; nothing to show
+                logger.warning("availability payload for event %s failed", event_id, exc_info=True)
+                continue
+            send_now(availability_group(tenant_id, event_id), MESSAGE_TYPE, payload)
+            sent += 1
+    finally:
+        connection.close()
+    return sent
+
+
+def _flush_forever() -> None:
+    while True:
+        _wake.wait()
+        _wake.clear()
+        threading.Event().wait(_coalesce_seconds())  # the coalescing window
+        try:
+            flush()
+        except Exception:  # noqa: BLE001 - a broadcast is best effort; keep the thread alive
+            logger.exception("availability flush failed")
