@@ -115,6 +115,7 @@ async def _scenario(label: str, server: servers.Server, path: str, change: Calla
                 latencies += outcome["latencies"]
                 delivered += outcome["delivered"]
                 expected += outcome["expected"]
+                await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
         after = await loop.run_in_executor(None, _server_queries, server)
         result = {
@@ -124,11 +125,19 @@ async def _scenario(label: str, server: servers.Server, path: str, change: Calla
             "delivered": delivered,
             "expected": expected + rounds * (count - len(sockets)),
             "rounds": rounds,
+            "dropped_by_server": group.lost,
             "server_queries_per_change": round((after - before) / rounds, 2),  # the probe itself runs no SQL
             "trigger_queries_per_change": round(sum(trigger_queries) / len(trigger_queries), 2),
             **harness.latency_summary(latencies),
         }
         return {"result": result, "group": group, "sockets": sockets}
+
+    # Idle sockets must stay open: nothing is broadcast for 12 s (longer than any client/Redis timeout).
+    idle, _ = await loadgen.connect_many(lambda n: _connect(server, path, n), 5)
+    idle_group = loadgen.Watchers(idle)
+    await asyncio.sleep(12)
+    out["idle_12s_dropped"] = idle_group.lost + (5 - len(idle))
+    await idle_group.close()
 
     small = await measure(10, 5)
     await small["group"].close()
@@ -175,6 +184,16 @@ def _report(report: harness.Report, label: str, data: dict, minimal: dict) -> No
     )
     small_total = small["server_queries_per_change"] + small["trigger_queries_per_change"]
     large_total = large["server_queries_per_change"] + large["trigger_queries_per_change"]
+    report.invariant(
+        f"fan-out {label}: idle websockets stay open 12 s",
+        data["idle_12s_dropped"] == 0,
+        f"{data['idle_12s_dropped']} of 5 idle sockets closed by the server",
+    )
+    report.invariant(
+        f"fan-out {label}: no watcher dropped by the server",
+        large["dropped_by_server"] == 0,
+        f"{large['dropped_by_server']} of {large['connected']} closed by the server during the rounds",
+    )
     report.invariant(
         f"fan-out {label}: O(1) queries per change",
         large_total <= small_total + 1,

@@ -368,6 +368,7 @@ class Watchers:
         self.accept = accept
         self.arrivals: list[list[tuple[float, bytes]]] = [[] for _ in sockets]
         self.lost = 0
+        self.alive = [True] * len(sockets)
         self.tasks = [asyncio.create_task(self._read(n, sock)) for n, sock in enumerate(sockets)]
 
     async def _read(self, number: int, sock: WebSocket) -> None:
@@ -377,6 +378,7 @@ class Watchers:
                 if self.accept(payload):
                     self.arrivals[number].append((time.monotonic(), payload))
         except (ConnectionError, asyncio.IncompleteReadError, OSError):
+            self.alive[number] = False
             if not sock.closed:
                 self.lost += 1
 
@@ -392,7 +394,11 @@ class Watchers:
             started = origin() or started
         deadline = started + timeout
         while time.monotonic() < deadline:
-            if all(len(items) > mark for items, mark in zip(self.arrivals, marks, strict=True)):
+            # Done when every socket still open has one more message (a dropped one never will).
+            if all(
+                len(items) > mark or not alive
+                for items, mark, alive in zip(self.arrivals, marks, self.alive, strict=True)
+            ):
                 break
             await asyncio.sleep(0.005)
         latencies = [
@@ -403,6 +409,7 @@ class Watchers:
         return {
             "delivered": len(latencies),
             "expected": len(self.sockets),
+            "dropped_by_server": self.lost,
             "latencies": latencies,
             "trigger_seconds": triggered - started,
         }
