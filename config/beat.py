@@ -26,9 +26,23 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # Escalates support tickets past their due time (business hours; paused while awaiting the customer).
+    # Overdue badges do not wait for it: inbox reads compare due_at with now.
+    "support-escalate-overdue": {
+        "task": "support.tasks.escalate_overdue",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     # Makes durable what status pages already show: tickets past their queue's time-to-live expire.
     "queues-expire-tickets": {
         "task": "queues.tasks.expire_tickets",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    # Expires waitlist offers past their window (reads already treat them as expired) and offers free
+    # seats to the next waiting entries; seats_freed does this at once, this is the safety net.
+    "waitlists-process-offers": {
+        "task": "waitlists.tasks.process_offers",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
