@@ -58,6 +58,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 priority=form.cleaned_data["priority"],
                 location=form.cleaned_data["location"],
                 custom_data=form.custom_data(),
+                metadata={**form.custom_data(), "channel": "web"},
                 attachments=form.cleaned_data["attachments"],
                 email_consent=form.cleaned_data["email_consent"],
                 submission_token=form.cleaned_data["submission_token"],
