@@ -215,3 +215,56 @@ def login(page, app, email: str, password: str = "virtualq-demo") -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def snap(page, name: str) -> None:
+    """Screenshots of the current page at desktop width and at phone width (``<name>-desktop.png`` and
+    ``<name>-phone.png``); the viewport is put back afterwards."""
+    screenshot(page, f"{name}-desktop")
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(size)
+
+
+def check_page(page, name: str) -> None:
+    """axe-core finds no serious or critical problem on the current page; then desktop + phone shots."""
+    violations = axe_violations(page)
+    assert violations == [], f"{name} ({page.url}): {violations}"
+    snap(page, name)
+
+
+def keyboard_type(page, locator, text: str) -> None:
+    """Focus a field and type into it with the keyboard (no clicks)."""
+    locator.focus()
+    page.keyboard.type(text)
+
+
+def tab_to(page, locator, *, limit: int = 40) -> None:
+    """Press Tab until ``locator`` has the focus (fails if it is not reachable by keyboard)."""
+    handle = locator.element_handle()
+    for _ in range(limit):
+        if page.evaluate("(element) => document.activeElement === element", handle):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{locator} is not reachable with the Tab key")
+
+
+def mark_no_reload(page) -> None:
+    """Tag the page's window; :func:`assert_not_reloaded` then proves no navigation happened since."""
+    page.evaluate("window.__vqNoReload = 'still the same page'")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.__vqNoReload") == "still the same page", "the page was reloaded"
+
+
+def wait_live(page) -> None:
+    """Wait until the page's live socket (static/js/live.js) is connected."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-live-socket]')]"
+        ".every((element) => element.dataset.liveState === 'connected')"
+    )
