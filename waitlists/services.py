@@ -392,7 +392,8 @@ def waitlist_process_due(*, now: datetime | None = None) -> int:
     now = _now(now)
     event_ids = set(
         WaitlistEntry.objects.filter(
-            Q(status=EntryStatus.WAITING) | Q(status=EntryStatus.OFFERED, offer_expires_at__lte=now)
+            Q(status=EntryStatus.WAITING, event__status__in=SELLABLE)
+            | Q(status=EntryStatus.OFFERED, offer_expires_at__lte=now)
         )
         .values_list("event_id", flat=True)
         .distinct()
