@@ -249,6 +249,10 @@ class SupportTicket(TenantOwned):
     def is_paused(self) -> bool:
         return self.paused_at is not None
 
+    @property
+    def paused_business_hours(self) -> float:
+        return self.paused_business_seconds / 3600
+
 
 class Escalation(TenantOwned):
     ticket = models.ForeignKey("queues.Ticket", on_delete=models.CASCADE, related_name="escalations")

@@ -762,7 +762,8 @@ def support_bulk_apply(
             else:
                 support_ticket_transition(membership=membership, ticket=ticket, event=event, now=now)
         except (NotFound, Conflict, ValidationError, PermissionDenied) as error:
-            result.failed.append((reference, error.message))
+            details = [text for texts in error.field_errors.values() for text in texts]
+            result.failed.append((reference, " ".join(details) or error.message))
         else:
             result.done.append(reference)
     return result
