@@ -26,6 +26,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    "ticketing-end-past-events": {
+        "task": "ticketing.tasks.end_past_events",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 240},
+    },
     # Escalates support tickets past their due time (business hours; paused while awaiting the customer).
     # Overdue badges do not wait for it: inbox reads compare due_at with now.
     "support-escalate-overdue": {

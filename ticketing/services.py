@@ -289,6 +289,22 @@ def event_end(*, tenant: Tenant, actor: User | None, event: Event) -> Event:
     return _event_transition(tenant=tenant, event=event, name="end")
 
 
+def event_end_past(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Mark events whose end has passed as ended (beat). Reads already treat them as over (listing and
+    sale checks use ``ends_at``); this makes it durable. Each event in its own transaction; idempotent."""
+    now = _now(now)
+    ended = 0
+    for event in Event.objects.filter(status__in=SELLABLE_STATUSES, ends_at__lte=now).order_by("ends_at")[
+        :limit
+    ]:
+        try:
+            event_end(tenant=event.tenant, actor=None, event=event)
+            ended += 1
+        except InvalidTransition:
+            continue  # changed meanwhile (cancelled, or another run ended it)
+    return ended
+
+
 def _event_sync_status(event_id: int) -> None:
     """Follow inventory: on sale ⇄ sold out. Guarded UPDATEs; no event row lock on the hot path."""
     available = TicketTier.objects.filter(

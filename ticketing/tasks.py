@@ -10,3 +10,9 @@ from ticketing import services
 def expire_checkout_sessions() -> int:
     """Release the seats of checkout sessions whose hold has passed (reads already treat them as free)."""
     return services.checkout_expire_due()
+
+
+@shared_task(name="ticketing.tasks.end_past_events", ignore_result=True, acks_late=True)
+def end_past_events() -> int:
+    """On sale / sold out events whose end time has passed become ended."""
+    return services.event_end_past()

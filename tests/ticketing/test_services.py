@@ -423,3 +423,18 @@ def test_customer_is_upserted(tenant):
     order = buy(tenant=tenant, event=event, quantities={tier_of(event).id: 1}, email="SAME@example.test")
     assert order.customer_id == existing.id
     assert CheckoutSession.objects.get(order=order).customer_id == existing.id
+
+
+def test_past_events_end_by_task(tenant):
+    from ticketing.models import Event
+    from ticketing.tasks import end_past_events
+
+    past_start = timezone.now() - timedelta(days=2)
+    event = make_event(tenant=tenant, starts_at=past_start, ends_at=past_start + timedelta(hours=3))
+    future = make_event(tenant=tenant, title="Later")
+    assert end_past_events() == 1
+    assert end_past_events() == 0
+    assert Event.objects.get(pk=event.pk).status == EventStatus.ENDED
+    assert Event.objects.get(pk=future.pk).status == EventStatus.ON_SALE
+    with pytest.raises(Conflict):
+        services.checkout_open(tenant=tenant, event=event, quantities={tier_of(event).id: 1})
