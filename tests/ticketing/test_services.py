@@ -438,3 +438,16 @@ def test_past_events_end_by_task(tenant):
     assert Event.objects.get(pk=future.pk).status == EventStatus.ON_SALE
     with pytest.raises(Conflict):
         services.checkout_open(tenant=tenant, event=event, quantities={tier_of(event).id: 1})
+
+
+def test_search_can_use_the_gin_index(tenant):
+    from django.db import connection
+
+    make_event(tenant=tenant, title="Indexed Gig", performer="Search Band")
+    queryset = selectors.Event.objects.filter(
+        search_vector=selectors.SearchQuery("indexed", search_type="websearch", config="english")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "event_search_gin" in plan
