@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from core.errors import DomainError
 from waitlists import services
-from waitlists.models import EntryStatus, WaitlistEntry, WaitlistSettings
+from waitlists.models import EntryStatus, WaitlistEntry, WaitlistEntryEvent, WaitlistSettings
 
 
 @admin.register(WaitlistSettings)
@@ -15,8 +15,31 @@ class WaitlistSettingsAdmin(admin.ModelAdmin):
     raw_id_fields = ["event"]
 
 
+class WaitlistEntryEventInline(admin.TabularInline):
+    model = WaitlistEntryEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["action", "actor", "note", "at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WaitlistEntryEvent)
+class WaitlistEntryEventAdmin(admin.ModelAdmin):
+    list_display = ["entry", "action", "actor", "note", "at"]
+    list_filter = ["action", "entry__tenant"]
+    search_fields = ["entry__customer__email", "note"]
+    raw_id_fields = ["entry", "actor"]
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin):
+    inlines = [WaitlistEntryEventInline]
     list_display = [
         "id",
         "event",

@@ -172,3 +172,31 @@ class WaitlistEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     )
     def withdraw(self) -> None:
         pass
+
+
+class EntryAction(models.TextChoices):
+    JOINED = "joined", "Joined"
+    OFFERED = "offered", "Offered"
+    CLAIMED = "claimed", "Claimed"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class WaitlistEntryEvent(models.Model):
+    """History of one entry (append-only, written by the services in the same transaction)."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="history")
+    action = models.CharField(max_length=20, choices=EntryAction.choices)
+    actor = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["entry", "at", "id"]
+        indexes = [models.Index(fields=["entry", "at"], name="waitlist_history_entry_at")]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.action} at {self.at:%Y-%m-%d %H:%M}"

@@ -45,7 +45,7 @@ from tenants.services import customer_upsert
 from ticketing import services as ticketing
 from ticketing.models import CheckoutSession, Event, EventStatus, TicketTier
 from waitlists import events as live
-from waitlists.models import EntryStatus, WaitlistEntry, WaitlistSettings
+from waitlists.models import EntryAction, EntryStatus, WaitlistEntry, WaitlistEntryEvent, WaitlistSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,22 @@ PICK_BATCH = 200
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
+
+
+def _record(entries, action: str, *, now: datetime, actor: User | None = None, note: str = "") -> None:
+    """Append history rows for ``entries`` in the caller's transaction."""
+    WaitlistEntryEvent.objects.bulk_create(
+        [
+            WaitlistEntryEvent(
+                entry=entry,
+                action=action,
+                actor=actor if actor and actor.is_authenticated else None,
+                note=note,
+                at=now,
+            )
+            for entry in entries
+        ]
+    )
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -184,6 +200,7 @@ def waitlist_join(
                 entry = WaitlistEntry.objects.create(
                     tenant=tenant, event=event, tier=tier, customer=customer, quantity=quantity
                 )
+                _record([entry], EntryAction.JOINED, now=now, actor=actor)
         except IntegrityError as error:
             if "waitlist_entry_one_active_per_person" not in str(error):
                 raise
@@ -223,6 +240,7 @@ def waitlist_withdraw(
         locked.withdraw()
         locked.closed_at = now
         locked.save(update_fields=["status", "closed_at", "updated_at"])
+        _record([locked], EntryAction.WITHDRAWN, now=now, actor=actor)
         if was_offered:
             ticketing.seats_release(tier_quantities={locked.offered_tier_id: locked.quantity})
             _refresh_counts(tiers)
@@ -269,6 +287,7 @@ def _expire_due_locked(*, event: Event, now: datetime) -> int:
         entry.closed_at = now
         entry.save(update_fields=["status", "closed_at", "updated_at"])
         released[entry.offered_tier_id] += entry.quantity
+    _record(due, EntryAction.EXPIRED, now=now)
     if released:
         ticketing.seats_release(tier_quantities=dict(released))
     return len(due)
@@ -349,6 +368,7 @@ def _offer_round_locked(
         )
         _notify_offer(entry, now=now)
         offered.append(entry)
+    _record(offered, EntryAction.OFFERED, now=now, actor=actor, note="next in line")
     for tier in tiers:
         tier.reserved += held.get(tier.id, 0)
     live.broadcast_positions(event.id, event.tenant_id)
@@ -460,6 +480,7 @@ def waitlist_offer_now(
             ]
         )
         _notify_offer(locked, now=now)
+        _record([locked], EntryAction.OFFERED, now=now, actor=actor, note="offered now by staff")
         live.broadcast_positions(event.id, event.tenant_id)
     return locked
 
@@ -553,6 +574,7 @@ def waitlist_claim(
             locked.closed_at = now
             locked.checkout_token = session.token
             locked.save(update_fields=["status", "closed_at", "checkout_token", "updated_at"])
+            _record([locked], EntryAction.CLAIMED, now=now, actor=actor)
             live.broadcast_positions(locked.event_id, locked.tenant_id)
             return session
     if expired:
@@ -590,6 +612,7 @@ def waitlist_decline(
             expired = True
         locked.closed_at = now
         locked.save(update_fields=["status", "closed_at", "updated_at"])
+        _record([locked], EntryAction.EXPIRED if expired else EntryAction.DECLINED, now=now)
         ticketing.seats_release(tier_quantities={locked.offered_tier_id: locked.quantity})
         _refresh_counts(tiers)
         _offer_round_locked(event=event, tiers=tiers, now=now)

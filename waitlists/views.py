@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -189,7 +190,9 @@ def dashboard_event(request, event_id):
                 }
             ),
             "can_manage": request.membership.has_role(Role.MANAGER),
-            "public_join": f"/{request.tenant.slug}/e/{event.slug}/waitlist/",
+            "public_join": reverse(
+                "waitlists_public:join", kwargs={"tenant_slug": request.tenant.slug, "event_slug": event.slug}
+            ),
             "now": now,
         },
     )

@@ -308,3 +308,16 @@ def test_database_refuses_an_incomplete_offer(tenant):
         WaitlistEntry.objects.filter(pk=entry.pk).update(status="offered")
     with pytest.raises(IntegrityError), transaction.atomic():
         WaitlistEntry.objects.filter(pk=entry.pk).update(quantity=0)
+
+
+def test_history_records_every_step_with_its_actor(tenant, manager, django_capture_on_commit_callbacks):
+    event, (order,) = sold_out_event(tenant=tenant, tiers=(("General", 2500, 1),))
+    first, second = join(tenant=tenant, event=event), join(tenant=tenant, event=event)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticketing.order_cancel(tenant=tenant, actor=None, order=order)
+    services.waitlist_decline(tenant=tenant, entry=fresh(first), signed=link_of(first))
+    services.waitlist_withdraw(tenant=tenant, entry=fresh(second), actor=manager)
+    assert [h.action for h in fresh(first).history.all()] == ["joined", "offered", "declined"]
+    history = list(fresh(second).history.all())
+    assert [h.action for h in history] == ["joined", "offered", "withdrawn"]
+    assert history[-1].actor == manager
