@@ -29,6 +29,7 @@ from bench import _ticketing, harness, loadgen, servers
 
 ORDER = 40
 ROUNDS = 20
+STORM_SECONDS = 30  # the bound: every socket must be back within it (clients give up after it)
 
 
 def _server_queries(server: servers.Server) -> int:
@@ -76,17 +77,21 @@ def _count_queries(change: Callable) -> Callable[[], int]:
     return run
 
 
-async def _connect(server: servers.Server, path: str, number: int, *, retries: int = 0) -> loadgen.WebSocket:
+async def _connect(
+    server: servers.Server, path: str, number: int, *, retries: int = 0, deadline: float | None = None
+) -> loadgen.WebSocket:
     for attempt in range(retries + 1):
+        timeout = 30.0 if deadline is None else max(0.5, deadline - time.monotonic())
         try:
             return await loadgen.WebSocket.connect(
                 servers.HOST,
                 server.port,
                 path,
                 headers={"X-Forwarded-For": f"10.77.{number // 250}.{number % 250}"},
+                timeout=timeout,
             )
         except (OSError, TimeoutError, asyncio.IncompleteReadError):
-            if attempt == retries:
+            if attempt == retries or (deadline is not None and time.monotonic() >= deadline):
                 raise
             await asyncio.sleep(min(5.0, 0.25 * 2**attempt))
     raise AssertionError("unreachable")
@@ -150,8 +155,9 @@ async def _scenario(label: str, server: servers.Server, path: str, change: Calla
     for sock in large["sockets"]:
         sock.abort()
     started = time.monotonic()
+    deadline = started + STORM_SECONDS
     sockets, failures = await loadgen.connect_many(
-        lambda n: _connect(server, path, n, retries=6), watchers, parallel=watchers
+        lambda n: _connect(server, path, n, retries=8, deadline=deadline), watchers, parallel=watchers
     )
     reconnected = time.monotonic() - started
     group = loadgen.Watchers(sockets)

@@ -1,7 +1,8 @@
 """``make bench``: every benchmark in ``bench/``, one JSON report, a short table, exit 1 on a broken
 invariant or a crashed benchmark.
 
-``python -m bench.run [name ...]`` runs only the named modules (the baselines always run).
+``python -m bench.run [name ...]`` runs only the named modules (the baselines always run);
+``python -m bench.run --markdown [report.json]`` prints a report's ratios as a Markdown table.
 Environment: ``BENCH_QUICK=1`` (smoke run, < 2 minutes), ``SOAK=1`` (add the 30-minute soak),
 ``BENCH_PORT_BASE`` (default 8110).
 """
@@ -13,6 +14,7 @@ import sys
 import time
 import traceback
 from importlib import import_module
+from pathlib import Path
 
 from bench import harness, servers
 
@@ -74,7 +76,29 @@ def run_module(report: harness.Report, name: str, module) -> None:
     print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
 
 
+def markdown(path: str | None) -> str:
+    """The ratios of a report (default: the newest) as a Markdown table, for the README."""
+    import json
+
+    reports = sorted(harness.RESULTS_DIR.glob("report-*.json"))
+    data = json.loads(Path(path).read_text() if path else reports[-1].read_text())
+    lines = ["| benchmark | value | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
+    for row in data["ratios"]:
+        value = "-" if row["value"] is None else f"{row['value']:g} {row['unit']}"
+        base = "-" if row["baseline_value"] is None else f"{row['baseline_value']:g} ({row['baseline']})"
+        met = {True: "yes", False: "**no**", None: ""}[row["meets_target"]]
+        lines.append(f"| {row['name']} | {value} | {base} | {row['ratio']} | {row['target']} | {met} |")
+    held = sum(1 for item in data["invariants"] if item["ok"])
+    lines.append("")
+    lines.append(f"Invariants: {held}/{len(data['invariants'])} held.")
+    lines += [f"- FAILED {item['name']}: {item['detail']}" for item in data["invariants"] if not item["ok"]]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--markdown"]:
+        print(markdown(argv[1] if len(argv) > 1 else None))
+        return 0
     started = time.monotonic()
     harness.prepare_environment()
     print("preparing the benchmark database …", flush=True)
