@@ -50,11 +50,12 @@ def read_status_state(reference: str) -> dict | None:
     ticket = Ticket.objects.select_related("queue", "lane", "tenant").filter(reference=normalized).first()
     if ticket is None:
         return None
+    from queues.selectors import RANK_SQL, rank_params
+
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT l.version, (SELECT count(*) FROM queues_ticket t WHERE t.lane_id = l.id "
-            "AND t.phase = %s AND t.lane_sequence < %s) FROM queues_lane l WHERE l.id = %s",
-            [wf.WAITING, ticket.lane_sequence, ticket.lane_id],
+            f"SELECT l.version, {RANK_SQL} FROM queues_lane l WHERE l.id = %(lane)s",
+            rank_params(ticket.lane_id, ticket.lane_sequence),
         )
         lane_version, rank = cursor.fetchone()
     queue = ticket.queue

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
 from core.references import normalize_reference
 from queues import positions
-from queues.models import Lane, Phase, Queue, Ticket, TicketEvent
+from queues.models import BLOCK_SIZE, Lane, Phase, Queue, Ticket, TicketEvent
 from queues.workflow import WAITING
 
 
@@ -38,6 +40,8 @@ class QueueSnapshot:
     queue: Queue
     lanes: list[LaneState]
     cycle: list[int] = field(default_factory=list)
+    lane_models: dict[int, Lane] = field(default_factory=dict)
+    ranks: dict[int, int] = field(default_factory=dict)
 
     @property
     def waiting(self) -> dict[int, int]:
@@ -78,7 +82,18 @@ class QueueSnapshot:
         return self.eta(place)
 
 
-def lane_states(queue: Queue) -> list[LaneState]:
+def lane_states(queue: Queue, models: dict | None = None, rank_for: Ticket | None = None) -> list[LaneState]:
+    lanes = Lane.objects.filter(queue=queue).order_by("display_order", "id")
+    if rank_for is not None:
+        # The ticket's lane rank rides along in the lanes query (one round trip for the status page).
+        sql, params = rank_sql(rank_for.lane_id, rank_for.lane_sequence)
+        lanes = lanes.annotate(
+            # A constant SQL text with bound parameters only (no user input in the string).
+            ticket_rank=RawSQL(f"CASE WHEN queues_lane.id = %s THEN {sql} END", [rank_for.lane_id, *params])  # noqa: S611
+        )
+    lanes = list(lanes)
+    if models is not None:
+        models.update({lane.pk: lane for lane in lanes})
     return [
         LaneState(
             id=lane.id,
@@ -93,34 +108,63 @@ def lane_states(queue: Queue) -> list[LaneState]:
             version=lane.version,
             prefix=lane.prefix,
         )
-        for lane in Lane.objects.filter(queue=queue).order_by("display_order", "id")
+        for lane in lanes
     ]
 
 
-def queue_snapshot(queue: Queue) -> QueueSnapshot:
-    """One query (the lanes); the queue row is the caller's."""
-    lanes = lane_states(queue)
+def queue_snapshot(queue: Queue, *, rank_for: Ticket | None = None) -> QueueSnapshot:
+    """One query (the lanes, plus the lane rank of ``rank_for`` when given); the queue row is the caller's."""
+    models: dict[int, Lane] = {}
+    if rank_for is not None and rank_for.phase != WAITING:
+        rank_for = None
+    lanes = lane_states(queue, models, rank_for)
     snapshot = QueueSnapshot(
-        queue=queue, lanes=lanes, cycle=positions.build_cycle([(lane.id, lane.weight) for lane in lanes])
+        queue=queue,
+        lanes=lanes,
+        cycle=positions.build_cycle([(lane.id, lane.weight) for lane in lanes]),
+        lane_models=models,
     )
+    if rank_for is not None:
+        snapshot.ranks[rank_for.pk] = int(models[rank_for.lane_id].ticket_rank)
     for lane in lanes:
         eta = snapshot.lane_eta(lane.id)
         lane.eta_text = eta.text() if eta else positions.NO_ESTIMATE
     return snapshot
 
 
+RANK_SQL = (
+    "(SELECT COALESCE(SUM(b.waiting), 0) FROM queues_laneblock b WHERE b.lane_id = %(lane)s "
+    "AND b.block < %(block)s) + (SELECT count(*) FROM queues_ticket t WHERE t.lane_id = %(lane)s "
+    "AND t.phase = 'waiting' AND t.lane_sequence >= %(start)s AND t.lane_sequence < %(sequence)s)"
+)
+
+
+def rank_sql(lane_id: int, sequence: int) -> tuple[str, list]:
+    """RANK_SQL with positional parameters (for RawSQL)."""
+    block = sequence // BLOCK_SIZE
+    sql = RANK_SQL.replace("%(lane)s", "%s").replace("%(block)s", "%s")
+    sql = sql.replace("%(start)s", "%s").replace("%(sequence)s", "%s")
+    return sql, [lane_id, block, lane_id, block * BLOCK_SIZE, sequence]
+
+
+def rank_params(lane_id: int, sequence: int) -> dict:
+    block = sequence // BLOCK_SIZE
+    return {"lane": lane_id, "block": block, "start": block * BLOCK_SIZE, "sequence": sequence}
+
+
 def lane_rank(ticket: Ticket) -> int:
-    """Waiting tickets of the ticket's lane ahead of it (an index-only count)."""
-    return Ticket.objects.filter(
-        lane_id=ticket.lane_id, phase=WAITING, lane_sequence__lt=ticket.lane_sequence
-    ).count()
+    """Waiting tickets of the ticket's lane ahead of it: the blocks before its block plus a count of at
+    most BLOCK_SIZE index entries inside it (see LaneBlock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {RANK_SQL}", rank_params(ticket.lane_id, ticket.lane_sequence))
+        return int(cursor.fetchone()[0])
 
 
 def ticket_position(ticket: Ticket, snapshot: QueueSnapshot) -> tuple[int | None, int | None]:
     """(position in the main line, lane rank) for a waiting ticket; (None, None) otherwise."""
     if ticket.phase != WAITING:
         return None, None
-    rank = lane_rank(ticket)
+    rank = snapshot.ranks[ticket.pk] if ticket.pk in snapshot.ranks else lane_rank(ticket)
     place = positions.position(
         cycle=snapshot.cycle,
         phase=snapshot.phase,
@@ -131,27 +175,98 @@ def ticket_position(ticket: Ticket, snapshot: QueueSnapshot) -> tuple[int | None
     return place, rank
 
 
-def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, Ticket]]:
-    """The first ``limit`` tickets of the main line with their positions: two queries in all (a UNION
-    of each lane's first ``limit`` waiting tickets, then those tickets with their relations)."""
+@dataclass
+class Person:
+    name: str = ""
+    email: str = ""
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+
+@dataclass
+class LineEntry:
+    """A ticket of the main line, read as plain values (no model instances: the dashboard shows 50 of
+    them on every refresh)."""
+
+    pk: int
+    reference: str
+    state: str
+    phase: str
+    lane: Lane
+    turn_number: int | None
+    expires_at: object
+    customer: Person | None
+    assignee: Person | None
+
+    @property
+    def state_label(self) -> str:
+        return self.state.replace("_", " ")
+
+    @property
+    def turn_label(self) -> str:
+        return f"{self.lane.prefix}-{self.turn_number}" if self.turn_number else ""
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at < now and self.phase in (WAITING, "pending")
+
+
+LINE_VALUES = (
+    "id",
+    "lane_id",
+    "lane_sequence",
+    "reference",
+    "state",
+    "phase",
+    "turn_number",
+    "expires_at",
+    "customer_id",
+    "customer__name",
+    "customer__email",
+    "assignee_id",
+    "assignee__name",
+    "assignee__email",
+)
+
+
+def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, LineEntry]]:
+    """The first ``limit`` tickets of the main line with their positions, in one query: a UNION of each
+    lane's first ``limit`` waiting tickets (index scans) carrying what the dashboard shows; the
+    interleave then picks the order in Python."""
     lane_ids = [lane.id for lane in snapshot.lanes]
     if not lane_ids:
         return []
     parts = [
         Ticket.objects.filter(lane_id=lane_id, phase=WAITING)
         .order_by("lane_sequence")
-        .values_list("id", "lane_id", "lane_sequence")[:limit]
+        .values(*LINE_VALUES)[:limit]
         for lane_id in lane_ids
     ]
     rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
-    heads: dict[int, list[int]] = {lane_id: [] for lane_id in lane_ids}
-    for ticket_id, lane_id, _sequence in sorted(rows, key=lambda row: row[2]):
-        heads[lane_id].append(ticket_id)
+    heads: dict[int, list[LineEntry]] = {lane_id: [] for lane_id in lane_ids}
+    for row in sorted(rows, key=lambda row: row["lane_sequence"]):
+        heads[row["lane_id"]].append(
+            LineEntry(
+                pk=row["id"],
+                reference=row["reference"],
+                state=row["state"],
+                phase=row["phase"],
+                lane=snapshot.lane_models[row["lane_id"]],
+                turn_number=row["turn_number"],
+                expires_at=row["expires_at"],
+                customer=Person(row["customer__name"], row["customer__email"])
+                if row["customer_id"]
+                else None,
+                assignee=Person(row["assignee__name"], row["assignee__email"])
+                if row["assignee_id"]
+                else None,
+            )
+        )
     order = positions.interleave(cycle=snapshot.cycle, phase=snapshot.phase, heads=heads, limit=limit)
-    tickets = Ticket.objects.select_related("customer", "lane", "assignee").in_bulk(
-        [ticket_id for _lane, ticket_id in order]
-    )
-    return [(index, tickets[ticket_id]) for index, (_lane, ticket_id) in enumerate(order, start=1)]
+    return [(index, entry) for index, (_lane, entry) in enumerate(order, start=1)]
 
 
 def ticket_for_status(reference: str) -> Ticket:

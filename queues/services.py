@@ -35,7 +35,10 @@ from queues import positions
 from queues import workflow as wf
 from queues.events import ChangeSet
 from queues.models import (
+    BLOCK_SIZE,
+    TICKET_SEQUENCE,
     Lane,
+    LaneBlock,
     Queue,
     QueueKind,
     Ticket,
@@ -84,8 +87,9 @@ def _lock_queue(queue_id: int) -> Queue:
     return Queue.objects.select_for_update().get(pk=queue_id)
 
 
-def _lane_join(lane_id: int) -> tuple[int, int]:
-    """Hand out the lane's next turn and count one more waiting; returns (turn, lane version)."""
+def _lane_join(lane_id: int, sequence: int) -> tuple[int, int]:
+    """Hand out the lane's next turn and count one more waiting (lane and its block); returns
+    (turn, lane version). The lane row is locked first, then the block row."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE queues_lane SET next_turn = next_turn + 1, waiting_count = waiting_count + 1, "
@@ -93,11 +97,17 @@ def _lane_join(lane_id: int) -> tuple[int, int]:
             [lane_id],
         )
         turn, version = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO queues_laneblock (lane_id, block, waiting) VALUES (%s, %s, 1) "
+            "ON CONFLICT (lane_id, block) DO UPDATE SET waiting = queues_laneblock.waiting + 1",
+            [lane_id, sequence // BLOCK_SIZE],
+        )
     return turn, version
 
 
-def _lane_leave(lane_id: int, *, called_turn: int | None) -> int:
-    """Count one fewer waiting (and show ``called_turn`` as now serving); returns the lane version."""
+def _lane_leave(lane_id: int, sequence: int, *, called_turn: int | None) -> int:
+    """Count one fewer waiting (lane and block; show ``called_turn`` as now serving); returns the lane
+    version."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE queues_lane SET waiting_count = waiting_count - 1, version = version + 1, "
@@ -105,6 +115,10 @@ def _lane_leave(lane_id: int, *, called_turn: int | None) -> int:
             [called_turn, lane_id],
         )
         (version,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE queues_laneblock SET waiting = waiting - 1 WHERE lane_id = %s AND block = %s",
+            [lane_id, sequence // BLOCK_SIZE],
+        )
     return version
 
 
@@ -532,7 +546,10 @@ def ticket_submit(
                 email_consent=email_consent if email else None,
             )
             changes = ChangeSet(tenant_id=tenant.pk, queue_id=queue.pk)
-            turn, version = _lane_join(lane.pk) if phase == wf.WAITING else (None, None)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s)", [TICKET_SEQUENCE])
+                (sequence,) = cursor.fetchone()
+            turn, version = _lane_join(lane.pk, sequence) if phase == wf.WAITING else (None, None)
             ticket = Ticket(
                 tenant=tenant,
                 queue=queue,
@@ -550,6 +567,7 @@ def ticket_submit(
                 currency=tenant.currency,
                 email_consent=email_consent,
                 turn_number=turn,
+                lane_sequence=sequence,
                 submitted_at=now,
                 expires_at=expires_at,
                 location=location,
@@ -636,11 +654,11 @@ def _apply(
     updated = ["state", "phase", "updated_at"]
     version = None
     if from_phase != wf.WAITING and to_phase == wf.WAITING:
-        ticket.turn_number, version = _lane_join(ticket.lane_id)
+        ticket.turn_number, version = _lane_join(ticket.lane_id, ticket.lane_sequence)
         updated.append("turn_number")
     elif from_phase == wf.WAITING and to_phase != wf.WAITING:
         called = ticket.turn_number if to_phase == wf.SERVING else None
-        version = _lane_leave(ticket.lane_id, called_turn=called)
+        version = _lane_leave(ticket.lane_id, ticket.lane_sequence, called_turn=called)
         if to_phase == wf.SERVING and not called_by_interleave:
             lanes = list(
                 Lane.objects.filter(queue=queue).order_by("display_order", "id").values_list("id", "weight")
@@ -799,6 +817,7 @@ def ticket_call_next(*, tenant: Tenant, actor, queue: Queue, now: datetime | Non
             )
             if head is None:  # the counter drifted: repair it and look again
                 Lane.objects.filter(pk=lane_id).update(waiting_count=0, version=F("version") + 1)
+                LaneBlock.objects.filter(lane_id=lane_id).update(waiting=0)
                 changes.lane_change(lane_id=lane_id, version=Lane.objects.get(pk=lane_id).version)
                 continue
             if head.is_expired(now) and head.machine.find(head.state, "expire"):
@@ -856,9 +875,9 @@ def ticket_change_lane(
             versions = {}
             for lane_id in sorted([old_lane_id, lane.pk]):
                 if lane_id == old_lane_id:
-                    versions[lane_id] = _lane_leave(lane_id, called_turn=None)
+                    versions[lane_id] = _lane_leave(lane_id, ticket.lane_sequence, called_turn=None)
                 else:
-                    versions[lane_id] = _lane_join(lane_id)
+                    versions[lane_id] = _lane_join(lane_id, ticket.lane_sequence)
             turn, new_version = versions[lane.pk]
             ticket.turn_number = turn
             updated.append("turn_number")

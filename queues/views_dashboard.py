@@ -143,7 +143,7 @@ def ticket_list(request, queue_slug: str):
 @member_required()
 def ticket_detail(request, reference: str):
     ticket = _ticket(request, reference)
-    snapshot = selectors.queue_snapshot(ticket.queue)
+    snapshot = selectors.queue_snapshot(ticket.queue, rank_for=ticket)
     place, _rank = selectors.ticket_position(ticket, snapshot)
     return render(
         request,

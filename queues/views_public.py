@@ -109,7 +109,7 @@ def status(request, reference: str):
     if ticket.reference != reference:
         return redirect("queues:status", reference=ticket.reference)
     now = timezone.now()
-    snapshot = selectors.queue_snapshot(ticket.queue)
+    snapshot = selectors.queue_snapshot(ticket.queue, rank_for=ticket)
     place, rank = selectors.ticket_position(ticket, snapshot)
     expired = ticket.is_expired(now)
     if expired:

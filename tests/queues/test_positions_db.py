@@ -21,13 +21,24 @@ pytestmark = pytest.mark.django_db
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
+    near_boundary=st.integers(0, 6),
     ops=st.lists(
         st.tuples(st.sampled_from(["priority", "personal", "call", "cancel", "move"]), st.integers(0, 1000)),
         min_size=1,
         max_size=14,
     )
 )
-def test_database_positions_match_brute_force(ops):
+def test_database_positions_match_brute_force(near_boundary, ops):
+    from django.db import connection
+
+    from queues.models import BLOCK_SIZE, LaneBlock
+
+    # Start the lane sequences just below a block boundary, so ranks cross LaneBlocks.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('queues_ticket_lane_sequence')")
+        (current,) = cursor.fetchone()
+        target = (current // BLOCK_SIZE + 1) * BLOCK_SIZE - near_boundary
+        cursor.execute("SELECT setval('queues_ticket_lane_sequence', %s)", [target])
     tenant = TenantFactory()
     queue = creator_queue(tenant)
     lanes = {lane.code: lane for lane in queue.lanes.all()}
@@ -56,6 +67,9 @@ def test_database_positions_match_brute_force(ops):
         waiting = list(Ticket.objects.filter(queue=queue, phase="waiting").order_by("lane_sequence"))
         by_lane = {lane.id: [t.pk for t in waiting if t.lane_id == lane.id] for lane in snapshot.lanes}
         assert snapshot.waiting == {lane_id: len(items) for lane_id, items in by_lane.items()}
+        for lane_id, items in by_lane.items():
+            blocks = LaneBlock.objects.filter(lane_id=lane_id)
+            assert sum(b.waiting for b in blocks) == len(items)
         expected = simulate(snapshot.cycle, snapshot.phase, by_lane) if waiting else []
         assert [ticket_position(t, snapshot)[0] for t in waiting] == [
             expected.index(t.pk) + 1 for t in waiting
