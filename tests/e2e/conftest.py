@@ -91,7 +91,7 @@ class App:
         return result.stdout
 
     def shell(self, code: str) -> str:
-        return self.manage("shell", "-c", code)
+        return self.manage("shell", "--no-imports", "-c", code)
 
     def emails(self) -> list[str]:
         if not self.email_dir.exists():
@@ -179,12 +179,25 @@ def browser():
         instance.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # Every open page (this test's contexts included), as it was: a CI artefact next to the shots.
+        for index, open_page in enumerate(p for c in browser.contexts for p in c.pages):
+            with contextlib.suppress(Exception):
+                screenshot(open_page, f"FAILED-{request.node.name}-{index}")
     context.close()
 
 
@@ -268,3 +281,37 @@ def wait_live(page) -> None:
         "() => [...document.querySelectorAll('[data-live-socket]')]"
         ".every((element) => element.dataset.liveState === 'connected')"
     )
+
+
+def decoded_emails(app) -> list[str]:
+    """Every email the file backend wrote, headers and decoded text parts (quoted-printable and base64
+    undone, so links can be read whole)."""
+    import email
+    from email import policy
+
+    texts = []
+    for raw in app.emails():
+        for chunk in raw.split("-" * 79):
+            if not chunk.strip():
+                continue
+            message = email.message_from_string(chunk.lstrip("\n"), policy=policy.default)
+            parts = [f"{key}: {value}" for key, value in message.items()]
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    parts.append(part.get_content())
+            texts.append("\n".join(parts))
+    return texts
+
+
+def wait_for_email(app, matches, *, timeout: float = 30.0) -> str:
+    """The first email written by the file backend for which ``matches(text)`` is true (see
+    :func:`decoded_emails`); polls the email folder (the worker delivers from the outbox) until
+    ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for text in decoded_emails(app):
+            if matches(text):
+                return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no matching email in {app.email_dir} after {timeout}s")
+        time.sleep(0.25)
