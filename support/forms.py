@@ -157,6 +157,8 @@ class SupportSettingsForm(forms.Form):
             "escalation_manager": support_queue.escalation_manager_id or "",
             "escalation_owner": support_queue.escalation_owner_id or "",
         }
+        if support_queue.pk is None:
+            return initial
         for row in support_queue.turnarounds.all():
             initial[f"turnaround_{row.priority}"] = row.business_minutes
         lines = []

@@ -85,6 +85,8 @@ class SupportQueue(TenantOwned):
         return f"Support settings · {self.queue}"
 
     def turnaround_for(self, priority: str) -> int:
+        if self.pk is None:  # defaults, not saved yet (see selectors.settings_for)
+            return self.default_turnaround_minutes
         for row in self.turnarounds.all():
             if row.priority == priority:
                 return row.business_minutes
@@ -93,6 +95,8 @@ class SupportQueue(TenantOwned):
     def schedule(self) -> Schedule:
         """The queue's business hours and holidays (uses prefetched ``hours`` / ``holidays`` if any)."""
         hours: dict[int, list[tuple[time, time]]] = {}
+        if self.pk is None:
+            return Schedule(zone=self.queue.zone)
         for row in self.hours.all():
             hours.setdefault(row.weekday, []).append((row.opens, row.closes))
         return Schedule(

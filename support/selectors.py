@@ -358,7 +358,21 @@ def customer_ticket(reference: str) -> Ticket:
     return ticket
 
 
+def settings_for(queue: Queue) -> SupportQueue:
+    """The queue's help-desk settings, or unsaved defaults when none were saved yet (reads never write;
+    the first ticket or the settings form saves them)."""
+    found = (
+        SupportQueue.objects.select_related("queue")
+        .prefetch_related("hours", "holidays", "turnarounds")
+        .filter(queue=queue)
+        .first()
+    )
+    return found or SupportQueue(queue=queue, tenant_id=queue.tenant_id)
+
+
 def queue_agents(support_queue: SupportQueue) -> list[SupportAgent]:
+    if support_queue.pk is None:
+        return []
     return list(support_queue.agents.select_related("user").order_by("-is_primary", "priority", "id"))
 
 

@@ -163,7 +163,7 @@ def ticket(request, reference: str):
         return _ticket_redirect(request, found.reference)
     now = timezone.now()
     zone = _viewer_zone(request)
-    support_queue = services.support_queue_for(found.queue)
+    support_queue = selectors.settings_for(found.queue)
     badge = selectors.sla_badge(
         found, now=now, viewer_zone=zone, due_soon_minutes=support_queue.due_soon_minutes
     )
@@ -307,7 +307,7 @@ def attachment(request, reference: str, pk: int):
 @member_required(Role.MANAGER)
 def settings_list(request):
     queues = Queue.objects.for_tenant(request.tenant).filter(kind=QueueKind.SUPPORT).order_by("name")
-    rows = [(queue, services.support_queue_for(queue)) for queue in queues]
+    rows = [(queue, selectors.settings_for(queue)) for queue in queues]
     return render(request, "support/settings_list.html", {"tenant": request.tenant, "rows": rows})
 
 
@@ -316,7 +316,7 @@ def settings_edit(request, queue_slug: str):
     queue = Queue.objects.for_tenant(request.tenant).filter(slug=queue_slug, kind=QueueKind.SUPPORT).first()
     if queue is None:
         raise NotFound()
-    support_queue = services.support_queue_for(queue)
+    support_queue = selectors.settings_for(queue)
     members = list(
         Membership.objects.filter(tenant=request.tenant)
         .select_related("user")

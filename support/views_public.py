@@ -110,7 +110,7 @@ def customer_ticket(request, reference: str):
     attachments: dict = {}
     for file in files.order_by("id"):
         attachments.setdefault(file.comment_id, []).append(file)
-    support_queue = services.support_queue_for(ticket.queue)
+    support_queue = selectors.settings_for(ticket.queue)
     badge = selectors.sla_badge(
         ticket,
         now=timezone.now(),

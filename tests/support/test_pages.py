@@ -415,3 +415,18 @@ def test_non_agent_staff_see_no_support_queue(client, tenant, desk):
     client.force_login(loner)
     page = client.get(reverse("support:inbox", args=[tenant.slug]) + "?view=all").content.decode()
     assert desk["ticket"].reference not in page and desk["other"].reference not in page
+
+
+def test_pages_of_a_queue_without_saved_settings_write_nothing(client, tenant, owner):
+    from queues import services as queue_services
+    from queues.models import QueueKind
+    from support.models import SupportQueue
+
+    queue_services.queue_create(
+        tenant=tenant, actor=None, slug="new", name="New desk", kind=QueueKind.SUPPORT
+    )
+    client.force_login(owner)
+    assert client.get(reverse("support:settings_list", args=[tenant.slug])).status_code == 200
+    assert client.get(reverse("support:settings_edit", args=[tenant.slug, "new"])).status_code == 200
+    assert client.get(reverse("support_public:submit", args=[tenant.slug, "new"])).status_code == 200
+    assert not SupportQueue.objects.filter(queue__slug="new").exists()
