@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
         st.tuples(st.sampled_from(["priority", "personal", "call", "cancel", "move"]), st.integers(0, 1000)),
         min_size=1,
         max_size=14,
-    )
+    ),
 )
 def test_database_positions_match_brute_force(near_boundary, ops):
     from django.db import connection
