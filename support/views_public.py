@@ -34,9 +34,21 @@ def _support_queue(tenant, queue_slug: str) -> Queue:
 
 
 def help_home(request, tenant_slug: str):
+    """The tenant's help desks, and "follow my ticket" by reference (rate limited like the status page)."""
     tenant = get_public_tenant(tenant_slug)
     queues = Queue.objects.for_tenant(tenant).filter(kind=QueueKind.SUPPORT, enabled=True).order_by("name")
-    return render(request, "support/help_home.html", {"tenant": tenant, "queues": queues})
+    context = {"tenant": tenant, "queues": queues, "value": request.GET.get("reference", "")[:40]}
+    if context["value"]:
+        check_rate("ticket-status", client_address(request))
+        try:
+            ticket = selectors.customer_ticket(context["value"])
+        except NotFound:
+            ticket = None
+        if ticket is not None and ticket.tenant_id == tenant.pk:
+            return redirect("support:customer_ticket", reference=ticket.reference)
+        context["error"] = "There is no ticket with that number here. Check it and try again."
+        return render(request, "support/help_home.html", context, status=404)
+    return render(request, "support/help_home.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -430,3 +430,15 @@ def test_pages_of_a_queue_without_saved_settings_write_nothing(client, tenant, o
     assert client.get(reverse("support:settings_edit", args=[tenant.slug, "new"])).status_code == 200
     assert client.get(reverse("support_public:submit", args=[tenant.slug, "new"])).status_code == 200
     assert not SupportQueue.objects.filter(queue__slug="new").exists()
+
+
+def test_follow_a_ticket_by_reference(client, tenant, desk, other_tenant):
+    url = reverse("support_public:help_home", args=[tenant.slug])
+    reference = desk["ticket"].reference
+    response = client.get(url, {"reference": reference.lower().replace("-", "")})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("support:customer_ticket", args=[reference])
+    assert client.get(url, {"reference": "AAA-AAA-AAA-AAA"}).status_code == 404
+    # Another tenant's help page does not find this tenant's tickets.
+    other = reverse("support_public:help_home", args=[other_tenant.slug])
+    assert client.get(other, {"reference": reference}).status_code == 404
