@@ -256,3 +256,12 @@ def test_position_websocket_pushes_only_this_entrys_place(tenant, transactional_
         return connected
 
     assert async_to_sync(unknown)() is False
+
+
+def test_public_pages_of_one_tenant_are_not_reachable_under_another(client, tenant, other_tenant):
+    event, _ = sold_out_event(tenant=tenant)
+    entry = join(tenant=tenant, event=event)
+    assert client.get(public("entry", other_tenant, token=entry.access_token)).status_code == 404
+    assert client.post(public("leave", other_tenant, token=entry.access_token)).status_code == 404
+    assert client.get(public("join", other_tenant, event_slug=event.slug)).status_code == 404
+    assert fresh(entry).status == EntryStatus.WAITING
