@@ -4,7 +4,7 @@
 - Event availability (``ws/ticketing/<tenant>/events/<event>/``): the change is a checkout taking a seat.
 - Queue card (``ws/queues/queue/<id>/``): the change is a ticket joining the queue.
 
-For each: ``BENCH_WATCHERS`` (2 000) sockets, 20 changes. Latency runs from the moment the broadcast is
+For each: ``BENCH_WATCHERS`` (2 000) sockets, 10 changes. Latency runs from the moment the broadcast is
 handed to the channel layer (``core.broadcast.send_now``) to each socket's receipt, and is compared
 with the minimal asyncio websocket server broadcasting to the same number of sockets (target p99 ≤ 3 ×).
 Database queries per change are counted on both sides — the triggering process
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from bench import _ticketing, harness, loadgen, servers
 
 ORDER = 40
-ROUNDS = 20
+ROUNDS = 10
 STORM_SECONDS = 30  # the bound: every socket must be back within it (clients give up after it)
 
 
