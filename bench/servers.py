@@ -78,7 +78,7 @@ def _start(name: str, port: int, command: list[str], probe_path: str, env: dict[
     process = subprocess.Popen(
         command,
         cwd=BASE_DIR,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
