@@ -541,7 +541,8 @@ def waitlist_claim(
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Take an offer: offered → claimed, and its held seats move into a checkout session (no checkout slot,
-    no waiting room) for the buyer to pay. Idempotent: claiming again returns the same live session.
+    no waiting room) for the buyer to pay, held until the offer's own expiry (at least the event's
+    checkout minutes). Idempotent: claiming again returns the same live session.
     Raises PermissionDenied/NotFound (wrong link), Conflict (expired, declined, withdrawn — an expired
     offer is expired durably in a second transaction and its seats offered on). Locks the entry only."""
     if entry.tenant_id != tenant.id:
@@ -568,6 +569,11 @@ def waitlist_claim(
                 source_reference=f"offer:{locked.pk}",
                 customer=locked.customer,
                 actor=actor,
+                # The offer already held the seats until its expiry: the checkout keeps that time
+                # (at least the event's usual checkout minutes), so claiming early never shortens it.
+                expires_at=max(
+                    locked.offer_expires_at, now + timedelta(minutes=locked.event.checkout_minutes)
+                ),
                 now=now,
             )
             locked.claim()

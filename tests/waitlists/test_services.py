@@ -107,6 +107,7 @@ def test_claimed_offer_ends_in_an_order(tenant, django_capture_on_commit_callbac
         ticketing.order_cancel(tenant=tenant, actor=None, order=order)
     session = services.waitlist_claim(tenant=tenant, entry=fresh(entry), signed=link_of(entry))
     assert session.source == SessionSource.HOLD and session.source_reference == f"offer:{entry.pk}"
+    assert session.expires_at == fresh(entry).offer_expires_at  # claiming early never shortens the hold
     assert fresh(entry).status == EntryStatus.CLAIMED
     # Claiming again (double click) returns the same checkout; the hold moved, nothing taken twice.
     again = services.waitlist_claim(tenant=tenant, entry=fresh(entry), signed=link_of(entry))
