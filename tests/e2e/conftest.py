@@ -123,9 +123,14 @@ def live_app(django_db_blocker):
         "VQ_FAST_PASSWORD_HASHER": "1",
     }
     app = App(f"http://127.0.0.1:{port}", env, run_dir / "emails")
+    # collectstatic needs no database: it runs while the database is migrated and seeded.
+    static = subprocess.Popen(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env
+    )
     app.manage("migrate", "--noinput", "--verbosity", "0")
-    app.manage("collectstatic", "--noinput", "--verbosity", "0")
     app.manage("seed_demo")
+    if static.wait(120) != 0:
+        raise RuntimeError("collectstatic failed")
     bin_dir = Path(sys.executable).parent
     commands = {
         "web": [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
