@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
@@ -42,17 +42,19 @@ def is_lead(membership: Membership) -> bool:
     return membership.has_role(Role.MANAGER)
 
 
-def visible_queue_ids(membership: Membership) -> list[int]:
+def _visible(membership: Membership) -> QuerySet[Queue]:
     queues = Queue.objects.filter(tenant_id=membership.tenant_id, kind=QueueKind.SUPPORT)
     if not is_lead(membership):
-        queues = queues.filter(
-            support__agents__user_id=membership.user_id,
-        )
-    return list(queues.order_by("name").values_list("id", flat=True))
+        queues = queues.filter(support__agents__user_id=membership.user_id)
+    return queues.order_by("name")
+
+
+def visible_queue_ids(membership: Membership) -> list[int]:
+    return list(_visible(membership).values_list("id", flat=True))
 
 
 def visible_queues(membership: Membership) -> list[Queue]:
-    return list(Queue.objects.filter(pk__in=visible_queue_ids(membership)).order_by("name"))
+    return list(_visible(membership))
 
 
 def can_see_queue(membership: Membership, queue_id: int) -> bool:
@@ -112,6 +114,30 @@ def _duration(delta: timedelta) -> str:
     return f"{hours // 24} days"
 
 
+def _view_condition(view: str, *, now: datetime, user_id: int, due_soon: dict[int, int]) -> Q:
+    """The filter of one inbox view, as a Q (shared by the list and the counts)."""
+    open_tickets = Q(phase__in=ACTIVE_PHASES)
+    running = open_tickets & ~Q(state__in=PAUSED_STATES)
+    if view == "mine":
+        return open_tickets & Q(assignee_id=user_id)
+    if view == "unassigned":
+        return open_tickets & Q(assignee__isnull=True)
+    if view == "overdue":
+        return running & Q(due_at__lt=now)
+    if view == "due_soon":
+        soon = Q(pk__in=[])
+        for queue_id, minutes in due_soon.items():
+            soon |= Q(queue_id=queue_id, due_at__lte=now + timedelta(minutes=minutes))
+        return running & Q(due_at__gte=now) & soon
+    if view == "escalated":
+        return open_tickets & Q(escalation_level__gt=0)
+    if view == "waiting":
+        return open_tickets & Q(state__in=PAUSED_STATES)
+    if view == "closed":
+        return ~open_tickets
+    return open_tickets
+
+
 def inbox_tickets(
     membership: Membership,
     *,
@@ -120,43 +146,23 @@ def inbox_tickets(
     queue_id: int | None = None,
     metadata_key: str = "",
     metadata_value: str = "",
-    limit: int = INBOX_LIMIT,
+    limit: int | None = INBOX_LIMIT,
+    scope: list[int] | None = None,
 ) -> QuerySet[Ticket]:
     """The inbox list. ``view``: mine, unassigned, overdue (past due and not paused), due_soon (due within
     the queue's "due soon" window), escalated, waiting (on the customer), all (open) or closed. Filters:
-    one visible queue, and a metadata key (optionally with a value) — the JSONB containment/key-exists
-    lookups use the ``ticket_metadata_gin`` index. Constant query count (one query)."""
-    queue_ids = visible_queue_ids(membership)
+    one visible queue, and a metadata key (optionally with a value) — the JSONB key-exists (``?``) and
+    containment (``@>``) lookups are served by the ``ticket_metadata_gin`` index. ``scope``: the visible
+    queue ids when the caller has them already."""
+    queue_ids = visible_queue_ids(membership) if scope is None else scope
     if queue_id is not None:
         queue_ids = [queue_id] if queue_id in queue_ids else []
-    tickets = Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids).select_related(
-        "queue", "assignee", "customer"
+    due_soon = due_soon_minutes_by_queue(queue_ids) if view == "due_soon" else {}
+    tickets = (
+        Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids)
+        .filter(_view_condition(view, now=now, user_id=membership.user_id, due_soon=due_soon))
+        .select_related("queue", "assignee", "customer")
     )
-    open_tickets = Q(phase__in=ACTIVE_PHASES)
-    if view == "mine":
-        tickets = tickets.filter(open_tickets, assignee_id=membership.user_id)
-    elif view == "unassigned":
-        tickets = tickets.filter(open_tickets, assignee__isnull=True)
-    elif view == "overdue":
-        tickets = tickets.filter(open_tickets, due_at__lt=now).exclude(state__in=PAUSED_STATES)
-    elif view == "due_soon":
-        soon = Q()
-        for support_queue in SupportQueue.objects.filter(queue_id__in=queue_ids).only(
-            "queue_id", "due_soon_minutes"
-        ):
-            soon |= Q(
-                queue_id=support_queue.queue_id,
-                due_at__lte=now + timedelta(minutes=support_queue.due_soon_minutes),
-            )
-        tickets = tickets.filter(open_tickets, soon, due_at__gte=now).exclude(state__in=PAUSED_STATES)
-    elif view == "escalated":
-        tickets = tickets.filter(open_tickets, escalation_level__gt=0)
-    elif view == "waiting":
-        tickets = tickets.filter(open_tickets, state__in=PAUSED_STATES)
-    elif view == "closed":
-        tickets = tickets.exclude(open_tickets)
-    else:
-        tickets = tickets.filter(open_tickets)
     key = metadata_key.strip()
     if key:
         if metadata_value.strip():
@@ -164,16 +170,23 @@ def inbox_tickets(
         else:
             tickets = tickets.filter(metadata__has_key=key)
     order = ["-updated_at"] if view == "closed" else ["due_at", "submitted_at"]
-    return tickets.order_by(*order, "id")[:limit]
+    tickets = tickets.order_by(*order, "id")
+    return tickets if limit is None else tickets[:limit]
 
 
-def inbox_counts(membership: Membership, *, now: datetime) -> dict[str, int]:
-    """How many tickets each inbox view holds (one query per view; views are few)."""
-    return {
-        view: inbox_tickets(membership, view=view, now=now, limit=None).count()
-        for view in INBOX_VIEWS
-        if view != "closed"
-    }
+def inbox_counts(membership: Membership, *, now: datetime, scope: list[int] | None = None) -> dict[str, int]:
+    """How many tickets each open-ticket inbox view holds: one aggregate query."""
+    queue_ids = visible_queue_ids(membership) if scope is None else scope
+    due_soon = due_soon_minutes_by_queue(queue_ids)
+    views = [view for view in INBOX_VIEWS if view != "closed"]
+    return Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids).aggregate(
+        **{
+            view: Count(
+                "id", filter=_view_condition(view, now=now, user_id=membership.user_id, due_soon=due_soon)
+            )
+            for view in views
+        }
+    )
 
 
 def due_soon_minutes_by_queue(queue_ids: list[int]) -> dict[int, int]:

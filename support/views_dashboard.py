@@ -50,6 +50,7 @@ def inbox(request):
     if view not in selectors.INBOX_VIEWS:
         view = "mine"
     queues = selectors.visible_queues(membership)
+    scope = [queue.pk for queue in queues]
     queue_slug = request.GET.get("queue", "")
     chosen = next((queue for queue in queues if queue.slug == queue_slug), None)
     metadata_key = request.GET.get("meta_key", "")[:100]
@@ -62,10 +63,11 @@ def inbox(request):
             queue_id=chosen.pk if chosen else None,
             metadata_key=metadata_key,
             metadata_value=metadata_value,
+            scope=scope,
         )
     )
     zone = _viewer_zone(request)
-    soon = selectors.due_soon_minutes_by_queue([queue.pk for queue in queues])
+    soon = selectors.due_soon_minutes_by_queue(scope)
     rows = [
         (
             ticket,
@@ -77,7 +79,7 @@ def inbox(request):
     ]
     people = (
         User.objects.filter(memberships__tenant=request.tenant, is_active=True)
-        .filter(pk__in=_people_for_queues(request.tenant, [queue.pk for queue in queues]))
+        .filter(pk__in=_people_for_queues(request.tenant, scope))
         .order_by("name", "email")
     )
     return render(
@@ -87,7 +89,7 @@ def inbox(request):
             "tenant": request.tenant,
             "view": view,
             "views": selectors.INBOX_VIEWS,
-            "counts": selectors.inbox_counts(membership, now=now),
+            "counts": selectors.inbox_counts(membership, now=now, scope=scope),
             "rows": rows,
             "queues": queues,
             "chosen": chosen,
