@@ -111,6 +111,15 @@ def waitlist_settings_update(
     return obj
 
 
+def max_quantity(event: Event, options: WaitlistSettings, tier: TicketTier | None = None) -> int:
+    """Most seats one entry may wait for: the waitlist's limit, within the event's (and tier's) per-order
+    limits, so a claimed offer is always a valid order."""
+    limits = [options.max_quantity, event.per_order_max]
+    if tier is not None:
+        limits.append(tier.max_per_order)
+    return max(1, min(limits))
+
+
 # --- rules ----------------------------------------------------------------------------------------
 
 
@@ -174,10 +183,11 @@ def waitlist_join(
         quantity = int(quantity)
     except (TypeError, ValueError):
         quantity = 0
-    if not 1 <= quantity <= options.max_quantity:
+    most = max_quantity(event, options, tier)
+    if not 1 <= quantity <= most:
         raise ValidationError(
-            f"You can wait for 1 to {options.max_quantity} tickets.",
-            field_errors={"quantity": [f"Choose between 1 and {options.max_quantity}."]},
+            f"You can wait for 1 to {most} tickets.",
+            field_errors={"quantity": [f"Choose between 1 and {most}."]},
         )
     if not options.enabled:
         raise Conflict("This event has no waitlist.")

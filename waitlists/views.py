@@ -28,7 +28,7 @@ def join(request, tenant_slug, event_slug):
     event = selectors.public_event(tenant, event_slug)
     options = services.settings_for(event)
     tiers = list(TicketTier.objects.filter(event=event, is_active=True).order_by("position", "id"))
-    form = JoinForm(request.POST or None, tiers=tiers, max_quantity=options.max_quantity)
+    form = JoinForm(request.POST or None, tiers=tiers, max_quantity=services.max_quantity(event, options))
     if request.method == "POST" and form.is_valid():
         check_rate("waitlist-join", client_address(request), "10/60")
         choice = form.cleaned_data["tier"]

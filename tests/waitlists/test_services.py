@@ -322,3 +322,15 @@ def test_history_records_every_step_with_its_actor(tenant, manager, django_captu
     history = list(fresh(second).history.all())
     assert [h.action for h in history] == ["joined", "offered", "withdrawn"]
     assert history[-1].actor == manager
+
+
+def test_quantity_is_limited_by_the_event_and_tier_per_order_rules(tenant):
+    event, _ = sold_out_event(tenant=tenant, tiers=(("General", 2500, 3),), per_order_max=3)
+    tier = event.tiers.get()
+    ticketing.tier_update(tenant=tenant, actor=None, tier=tier, max_per_order=2)
+    with pytest.raises(ValidationError, match="1 to 2"):
+        services.waitlist_join(tenant=tenant, event=event, email="a@x.test", quantity=3, tier=fresh(tier))
+    with pytest.raises(ValidationError, match="1 to 3"):
+        services.waitlist_join(tenant=tenant, event=event, email="a@x.test", quantity=4)
+    entry, _ = services.waitlist_join(tenant=tenant, event=event, email="a@x.test", quantity=3)
+    assert entry.quantity == 3
