@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-WEBSOCKET_APPS = ["core", "queues", "ticketing", "waitlists", "notifications"]
+WEBSOCKET_APPS = ["core", "queues", "ticketing", "waitingroom", "waitlists", "notifications"]
 
 
 def websocket_urlpatterns() -> list:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "queues",
     "support",
     "ticketing",
+    "waitingroom",
     "waitlists",
     "notifications",
 ]

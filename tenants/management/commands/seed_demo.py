@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 
 from tenants import demo
 
-DEMO_APPS = ["queues", "support", "ticketing", "waitlists", "notifications"]
+DEMO_APPS = ["queues", "support", "ticketing", "waitingroom", "waitlists", "notifications"]
 
 
 class Command(BaseCommand):

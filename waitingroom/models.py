@@ -1,0 +1,184 @@
+"""Virtual waiting room for high-demand on-sales.
+
+``WaitingRoom`` holds one event's waiting-room settings (the checkout limit itself is the event's:
+``Event.checkout_limit``; the switch is ``Event.waiting_room_enabled``). ``WaitingRoomEntry`` is one
+person's place in line.
+
+Invariants the database holds:
+- one LIVE entry (waiting or admitted) per person and event — partial unique indexes, one for signed-in
+  users and one for customers (verified by an email link); exactly one of the two is set;
+- numbers are unique per event. They come from a PostgreSQL sequence (``waitingroom_entry_number``,
+  ``db_default=nextval(...)``), never from a counter row every join would lock; gaps are fine. People
+  shuffled out of the pre-queue at opening get negative numbers (−k … −1), so they come before everyone
+  who arrived after opening (positive sequence numbers) without renumbering anyone.
+- position = waiting entries with a smaller number: an index-only count over the partial index
+  ``wr_entry_waiting_number``.
+"""
+
+from __future__ import annotations
+
+import django_fsm
+from django.db import models
+from django.db.models import Q
+
+from core.models import TenantOwned
+from core.references import new_token
+
+NUMBER_SEQUENCE = "waitingroom_entry_number"
+
+
+class WaitingRoom(TenantOwned):
+    event = models.OneToOneField("ticketing.Event", on_delete=models.CASCADE, related_name="waiting_room")
+    opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When admission starts. Empty: the event's sale start (or now).",
+    )
+    admission_minutes = models.PositiveIntegerField(
+        default=10, help_text="How long an admitted person has to start checkout."
+    )
+    unseen_minutes = models.PositiveIntegerField(
+        default=30, help_text="A waiting person not seen for this long loses their place."
+    )
+    cooldown_minutes = models.PositiveIntegerField(
+        default=60, help_text="After leaving on purpose, how long before one can join again."
+    )
+    prequeue_shuffle = models.BooleanField(
+        default=True, help_text="Put people who arrive before opening in a random order at opening."
+    )
+    admission_paused = models.BooleanField(default=False)
+    # The draw at opening: recorded so the order is reproducible from the seed.
+    shuffle_seed = models.BigIntegerField(null=True, blank=True, editable=False)
+    shuffled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    shuffled_count = models.PositiveIntegerField(default=0, editable=False)
+    sold_out_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(admission_minutes__gte=1), name="wr_admission_minutes_positive"
+            ),
+            models.CheckConstraint(condition=Q(unseen_minutes__gte=1), name="wr_unseen_minutes_positive"),
+            models.CheckConstraint(condition=Q(cooldown_minutes__gte=0), name="wr_cooldown_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waiting room · {self.event}"
+
+    def effective_opens_at(self):
+        return self.opens_at or self.event.sale_starts_at
+
+
+class EntryStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    ADMITTED = "admitted", "Admitted"
+    COMPLETED = "completed", "Completed"
+    EXPIRED = "expired", "Expired"
+    LEFT = "left", "Left"
+
+
+LIVE_STATUSES = (EntryStatus.WAITING, EntryStatus.ADMITTED)
+
+
+class WaitingRoomEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
+    event = models.ForeignKey(
+        "ticketing.Event", on_delete=models.CASCADE, related_name="waiting_room_entries"
+    )
+    user = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.CASCADE, related_name="waiting_room_entries"
+    )
+    customer = models.ForeignKey(
+        "tenants.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waiting_room_entries",
+    )
+    token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    number = models.BigIntegerField(
+        db_default=models.Func(
+            models.Value(NUMBER_SEQUENCE), function="nextval", output_field=models.BigIntegerField()
+        ),
+        editable=False,
+    )
+    prequeue = models.BooleanField(default=False, help_text="Joined before opening (part of the draw).")
+    status = django_fsm.FSMField(default=EntryStatus.WAITING, choices=EntryStatus.choices, protected=True)
+    joined_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Admission valid until.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cooldown_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(customer__isnull=True))
+                | (Q(user__isnull=True) & Q(customer__isnull=False)),
+                name="wr_entry_one_person",
+            ),
+            models.UniqueConstraint(fields=["event", "number"], name="wr_entry_event_number_unique"),
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=Q(status__in=["waiting", "admitted"]) & Q(user__isnull=False),
+                name="wr_entry_one_live_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "customer"],
+                condition=Q(status__in=["waiting", "admitted"]) & Q(customer__isnull=False),
+                name="wr_entry_one_live_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="admitted")
+                | (Q(admitted_at__isnull=False) & Q(expires_at__isnull=False)),
+                name="wr_entry_admitted_has_window",
+            ),
+        ]
+        indexes = [
+            # Position and "next to admit": an index-only count / scan in number order.
+            models.Index(
+                fields=["event", "number"],
+                include=["last_seen_at"],
+                condition=Q(status="waiting"),
+                name="wr_entry_waiting_number",
+            ),
+            models.Index(fields=["event", "status"], name="wr_entry_event_status"),
+            models.Index(fields=["event", "admitted_at"], name="wr_entry_event_admitted"),
+            models.Index(
+                fields=["event", "prequeue"],
+                condition=Q(status="waiting", prequeue=True),
+                name="wr_entry_prequeue",
+            ),
+            models.Index(fields=["event", "user", "cooldown_until"], name="wr_entry_user_cooldown"),
+            models.Index(fields=["event", "customer", "cooldown_until"], name="wr_entry_customer_cooldown"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.number} ({self.status})"
+
+    @property
+    def source_reference(self) -> str:
+        """How ticketing names the checkout session this entry's admission opened."""
+        return f"entry:{self.pk}"
+
+    # Transitions only change state; waitingroom.services decides when and does the rest.
+    @django_fsm.transition(field=status, source=EntryStatus.WAITING, target=EntryStatus.ADMITTED)
+    def admit(self) -> None:
+        pass
+
+    @django_fsm.transition(field=status, source=EntryStatus.ADMITTED, target=EntryStatus.COMPLETED)
+    def complete(self) -> None:
+        pass
+
+    @django_fsm.transition(
+        field=status, source=[EntryStatus.WAITING, EntryStatus.ADMITTED], target=EntryStatus.EXPIRED
+    )
+    def expire(self) -> None:
+        pass
+
+    @django_fsm.transition(
+        field=status, source=[EntryStatus.WAITING, EntryStatus.ADMITTED], target=EntryStatus.LEFT
+    )
+    def leave(self) -> None:
+        pass

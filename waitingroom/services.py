@@ -1,0 +1,431 @@
+"""Waiting-room write path: settings, join, leave, the admission pass (with the pre-queue draw), expiry.
+
+Locks (always in this order):
+  1. the per-event admission advisory lock ``waitingroom.admit:<event_id>`` (admission pass only; joins
+     never take it, so joining has no hot row: the number comes from a sequence and the one-live-entry
+     rule is a partial unique index);
+  2. entry rows (``SELECT … FOR UPDATE``, ``SKIP LOCKED`` when picking the next people to admit;
+     ``WaitingRoomEntry`` also carries ``ConcurrentTransitionMixin``).
+Checkout's own locks (slot, session, tiers) are taken by ``ticketing.services`` in separate transactions.
+
+Admission: the pass lets people in while ``used < event.checkout_limit`` where ``used`` = checkout slots
+holding a live session + admitted entries whose admission is still valid and which have not opened a
+checkout yet — one SQL statement, under the per-event lock, so concurrent passes (beat, ``seats_freed``
+receivers, staff) can never admit past the limit. Admitted people get a signed admission token
+(``ticketing.admission.admission_sign``) that expires with their admission window; ``checkout_open``
+verifies it.
+
+Expiry never depends on the scheduler: ``selectors.effective_status`` treats unseen waiting entries and
+passed admissions as expired on every read; the pass (beat every 5 s) makes it durable with state-filtered
+bulk UPDATEs (``WHERE status = 'waiting'`` — the same guard ``ConcurrentTransitionMixin`` writes).
+
+Side effects: one ``waitingroom.moved`` broadcast per transaction, on commit (``waitingroom.events``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.errors import Busy, Conflict, NotFound, ValidationError
+from core.locking import advisory_lock, lock_key
+from tenants.models import Customer, Tenant, User
+from ticketing.admission import admission_sign
+from ticketing.models import CheckoutSession, CheckoutSlot, Event, EventStatus, SessionSource, SessionStatus
+from waitingroom import selectors
+from waitingroom.events import broadcast_moved
+from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
+from waitingroom.seen import flush_seen
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_FIELDS = ("opens_at", "admission_minutes", "unseen_minutes", "cooldown_minutes", "prequeue_shuffle")
+JOINABLE_STATUSES = (EventStatus.ON_SALE, EventStatus.SOLD_OUT)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+def waiting_room_configure(
+    *, tenant: Tenant, actor: User | None, event: Event, enabled: bool = True, **fields
+) -> WaitingRoom:
+    """Create or edit the event's waiting room and switch ``Event.waiting_room_enabled`` (through
+    ``ticketing.services.event_update``). Raises ValidationError for bad values."""
+    from ticketing.services import event_update
+
+    if event.tenant_id != tenant.id:
+        raise NotFound()
+    for name in ("admission_minutes", "unseen_minutes"):
+        if name in fields and (fields[name] is None or int(fields[name]) < 1):
+            raise ValidationError(
+                "Use at least one minute.", field_errors={name: ["Use at least one minute."]}
+            )
+    if "cooldown_minutes" in fields and (
+        fields["cooldown_minutes"] is None or int(fields["cooldown_minutes"]) < 0
+    ):
+        raise ValidationError(
+            "The cooldown cannot be negative.", field_errors={"cooldown_minutes": ["Cannot be negative."]}
+        )
+    with transaction.atomic(durable=True):
+        room, _created = WaitingRoom.objects.get_or_create(event=event, defaults={"tenant": tenant})
+        for key in SETTINGS_FIELDS:
+            if key in fields:
+                setattr(room, key, fields[key])
+        room.save()
+    if event.waiting_room_enabled != enabled:
+        event_update(tenant=tenant, actor=actor, event=event, waiting_room_enabled=enabled)
+    return room
+
+
+def waiting_room_pause(*, tenant: Tenant, actor: User | None, event: Event, paused: bool) -> WaitingRoom:
+    """Pause or resume admission (waiting people keep their places). Resuming runs an admission pass."""
+    if event.tenant_id != tenant.id:
+        raise NotFound()
+    with transaction.atomic(durable=True):
+        updated = WaitingRoom.objects.filter(event=event).update(
+            admission_paused=paused, updated_at=timezone.now()
+        )
+        if not updated:
+            raise NotFound("This event has no waiting room.")
+        broadcast_moved(tenant_id=tenant.id, event_id=event.id)
+    if not paused:
+        _admit_quietly(event.id)
+    return WaitingRoom.objects.get(event=event)
+
+
+# --- join / leave ---------------------------------------------------------------------------------
+
+
+def _person(user: User | None, customer: Customer | None) -> dict:
+    if (user is None) == (customer is None):
+        raise ValueError("join needs exactly one of user or customer")
+    return {"user": user} if user is not None else {"customer": customer}
+
+
+def _settle_one(entry: WaitingRoomEntry, status: str, now: datetime) -> None:
+    """Make a lazily decided end (expired / completed) durable for one entry."""
+    with transaction.atomic(durable=True):
+        locked = WaitingRoomEntry.objects.select_for_update().get(pk=entry.pk)
+        if locked.status != entry.status:
+            return
+        getattr(locked, "complete" if status == EntryStatus.COMPLETED else "expire")()
+        locked.ended_at = now
+        locked.save(update_fields=["status", "ended_at", "updated_at"])
+        if entry.status == EntryStatus.WAITING:
+            broadcast_moved(tenant_id=locked.tenant_id, event_id=locked.event_id, gone=[locked.number])
+
+
+def waiting_room_join(
+    *,
+    tenant: Tenant,
+    event: Event,
+    user: User | None = None,
+    customer: Customer | None = None,
+    now: datetime | None = None,
+) -> tuple[WaitingRoomEntry, bool]:
+    """Join the event's waiting room as a signed-in ``user`` or a verified ``customer``.
+
+    Returns ``(entry, created)``: joining twice returns the existing live entry. An entry that has lazily
+    expired is closed first and the person joins again AT THE BACK (a new number). Refused (Conflict)
+    during the rejoin cooldown after leaving, with the time it ends; refused when the event has no open
+    waiting room. No lock: the number comes from a sequence; a concurrent second join of the same person
+    hits the partial unique index and returns the winner's entry. Broadcasts (staff counts) on commit."""
+    now = _now(now)
+    if event.tenant_id != tenant.id:
+        raise NotFound()
+    person = _person(user, customer)
+    room = selectors.room_for_event(event)
+    if room is None or not event.waiting_room_enabled:
+        raise Conflict("This sale has no waiting room.")
+    if event.status not in JOINABLE_STATUSES:
+        raise Conflict(f"Tickets for this event are not on sale ({event.get_status_display().lower()}).")
+    for _attempt in range(5):
+        existing = selectors.live_entry_for(event=event, **person)
+        if existing is not None:
+            status = selectors.effective_status(existing, room, now)
+            if status in (EntryStatus.WAITING, EntryStatus.ADMITTED):
+                return existing, False
+            _settle_one(existing, status, now)
+            continue
+        cooling = (
+            WaitingRoomEntry.objects.filter(event=event, cooldown_until__gt=now, **person)
+            .order_by("-cooldown_until")
+            .values_list("cooldown_until", flat=True)
+            .first()
+        )
+        if cooling is not None:
+            local = timezone.localtime(cooling, event.zone)
+            raise Conflict(
+                f"You left this waiting room, so you can join again from {local:%H:%M} on {local:%a %d %b} "
+                f"({event.time_zone})."
+            )
+        try:
+            with transaction.atomic(durable=True):
+                entry = WaitingRoomEntry.objects.create(
+                    tenant=tenant,
+                    event=event,
+                    prequeue=room.prequeue_shuffle and not selectors.is_open(room, now),
+                    joined_at=now,
+                    last_seen_at=now,
+                    **person,
+                )
+                broadcast_moved(tenant_id=tenant.id, event_id=event.id)
+        except IntegrityError as error:
+            if "wr_entry_one_live_per" in str(error):
+                continue
+            raise
+        return entry, True
+    raise Busy("Many requests for this place at once. Please try again.")
+
+
+def waiting_room_leave(
+    *, tenant: Tenant, entry: WaitingRoomEntry, now: datetime | None = None
+) -> WaitingRoomEntry:
+    """Leave on purpose: waiting/admitted → left, and the rejoin cooldown starts. Idempotent for an entry
+    that already ended. Locks the entry row. Broadcasts the freed place on commit."""
+    now = _now(now)
+    if entry.tenant_id != tenant.id:
+        raise NotFound()
+    with transaction.atomic(durable=True):
+        locked = (
+            WaitingRoomEntry.objects.select_for_update(of=("self",))
+            .select_related("event__waiting_room")
+            .get(pk=entry.pk)
+        )
+        if locked.status not in (EntryStatus.WAITING, EntryStatus.ADMITTED):
+            return locked
+        was_waiting = locked.status == EntryStatus.WAITING
+        locked.leave()
+        locked.ended_at = now
+        locked.cooldown_until = now + timedelta(minutes=locked.event.waiting_room.cooldown_minutes)
+        locked.save(update_fields=["status", "ended_at", "cooldown_until", "updated_at"])
+        broadcast_moved(
+            tenant_id=locked.tenant_id, event_id=locked.event_id, gone=[locked.number] if was_waiting else []
+        )
+    if not was_waiting:
+        # An admitted place was given back: let the next person in.
+        transaction.on_commit(lambda: _admit_quietly(locked.event_id))
+    return locked
+
+
+def _admit_quietly(event_id: int) -> None:
+    try:
+        waiting_room_admit(event_id=event_id)
+    except Busy:
+        logger.info("admission pass for event %s busy; beat retries", event_id)
+
+
+# --- admission ------------------------------------------------------------------------------------
+
+
+def admission_token(entry: WaitingRoomEntry, now: datetime | None = None) -> str | None:
+    """The signed admission token for an admitted entry whose window is open (else None)."""
+    now = _now(now)
+    if entry.status != EntryStatus.ADMITTED or entry.expires_at is None or entry.expires_at <= now:
+        return None
+    return admission_sign(event_id=entry.event_id, entry_id=entry.pk, expires_at=entry.expires_at)
+
+
+def used_places(event: Event, now: datetime) -> int:
+    """Checkout places in use: slots holding a live session + valid admissions without a session yet.
+    One statement (one snapshot)."""
+    slot = CheckoutSlot._meta.db_table
+    entry = WaitingRoomEntry._meta.db_table
+    session = CheckoutSession._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT count(*) FROM {slot}
+                     WHERE event_id = %(event)s AND number <= %(limit)s
+                       AND session_id IS NOT NULL AND held_until > %(now)s)
+                 + (SELECT count(*) FROM {entry} e
+                     WHERE e.event_id = %(event)s AND e.status = 'admitted' AND e.expires_at > %(now)s
+                       AND NOT EXISTS (SELECT 1 FROM {session} s
+                                        WHERE s.event_id = e.event_id AND s.source = %(source)s
+                                          AND s.source_reference = 'entry:' || e.id))
+            """,  # noqa: S608 - table names come from model metadata
+            {
+                "event": event.id,
+                "limit": event.checkout_limit,
+                "now": now,
+                "source": SessionSource.WAITING_ROOM,
+            },
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _draw(room: WaitingRoom, now: datetime, seed: int | None) -> int:
+    """The pre-queue draw: early arrivals (waiting, ``prequeue``) in a random order reproducible from
+    ``seed`` (recorded on the room). Input order is by id (arrival), so the same seed and the same set
+    of people give the same order. Shuffled people get numbers −k … −1: before every later arrival."""
+    seed = seed if seed is not None else secrets.randbits(62)
+    ids = list(
+        WaitingRoomEntry.objects.filter(
+            event_id=room.event_id, status=EntryStatus.WAITING, prequeue=True, number__gt=0
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    order = draw_order(ids, seed)
+    if order:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {WaitingRoomEntry._meta.db_table} AS e SET number = s.n
+                  FROM unnest(%s::bigint[], %s::bigint[]) AS s(id, n)
+                 WHERE e.id = s.id
+                """,  # noqa: S608
+                [order, [index - len(order) for index in range(len(order))]],
+            )
+    WaitingRoom.objects.filter(pk=room.pk).update(
+        shuffle_seed=seed, shuffled_at=now, shuffled_count=len(order), updated_at=now
+    )
+    room.shuffle_seed, room.shuffled_at, room.shuffled_count = seed, now, len(order)
+    return len(order)
+
+
+def draw_order(entry_ids: list[int], seed: int) -> list[int]:
+    """The draw itself (pure): ``entry_ids`` in arrival order → the drawn order."""
+    order = list(entry_ids)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def _expire_unseen(room: WaitingRoom, now: datetime) -> list[int]:
+    cutoff = now - timedelta(minutes=room.unseen_minutes)
+    stale = WaitingRoomEntry.objects.select_for_update(skip_locked=True).filter(
+        event_id=room.event_id, status=EntryStatus.WAITING, last_seen_at__lt=cutoff
+    )
+    rows = list(stale.values_list("pk", "number")[:5000])
+    if rows:
+        WaitingRoomEntry.objects.filter(pk__in=[pk for pk, _ in rows], status=EntryStatus.WAITING).update(
+            status=EntryStatus.EXPIRED, ended_at=now, updated_at=now
+        )
+    return [number for _, number in rows]
+
+
+def _settle_admitted(room: WaitingRoom, now: datetime) -> None:
+    """Admitted entries whose checkout completed → completed; whose window passed without a live
+    checkout → expired."""
+    admitted = {
+        f"entry:{pk}": (pk, expires_at)
+        for pk, expires_at in WaitingRoomEntry.objects.filter(
+            event_id=room.event_id, status=EntryStatus.ADMITTED
+        ).values_list("pk", "expires_at")
+    }
+    if not admitted:
+        return
+    sessions: dict[str, list[tuple[str, datetime]]] = {}
+    for reference, status, expires_at in CheckoutSession.objects.filter(
+        event_id=room.event_id, source=SessionSource.WAITING_ROOM, source_reference__in=list(admitted)
+    ).values_list("source_reference", "status", "expires_at"):
+        sessions.setdefault(reference, []).append((status, expires_at))
+    completed, expired = [], []
+    for reference, (pk, expires_at) in admitted.items():
+        mine = sessions.get(reference, [])
+        if any(status == SessionStatus.COMPLETED for status, _ in mine):
+            completed.append(pk)
+        elif expires_at <= now and not any(s == SessionStatus.ACTIVE and e > now for s, e in mine):
+            expired.append(pk)
+    for ids, status in ((completed, EntryStatus.COMPLETED), (expired, EntryStatus.EXPIRED)):
+        if ids:
+            WaitingRoomEntry.objects.filter(pk__in=ids, status=EntryStatus.ADMITTED).update(
+                status=status, ended_at=now, updated_at=now
+            )
+
+
+def _sale_open(event: Event, now: datetime) -> bool:
+    return (
+        event.status == EventStatus.ON_SALE
+        and (event.sale_starts_at is None or event.sale_starts_at <= now)
+        and (event.sale_ends_at is None or now < event.sale_ends_at)
+        and now < event.ends_at
+    )
+
+
+def waiting_room_admit(*, event_id: int, now: datetime | None = None, seed: int | None = None) -> list[int]:
+    """The admission pass for one event. Returns the ids admitted now.
+
+    In one durable transaction under the per-event advisory lock (Busy after 3 s): flush "seen"
+    heartbeats, expire unseen waiting entries, settle admitted ones, run the pre-queue draw once the room
+    is open (``seed`` for tests; else random, recorded), note sold out / back on sale, and — unless paused,
+    sold out or the sale is closed — admit the next waiting entries (number order, ``SKIP LOCKED``) while
+    ``used_places < checkout_limit``. Idempotent; safe to run concurrently. One broadcast on commit."""
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        advisory_lock([lock_key("waitingroom.admit", event_id)])
+        room = WaitingRoom.objects.select_related("event").filter(event_id=event_id).first()
+        if room is None:
+            return []
+        event = room.event
+        flush_seen(event_id)
+        gone = _expire_unseen(room, now)
+        _settle_admitted(room, now)
+        recount = False
+        if not selectors.is_open(room, now):
+            if gone:
+                broadcast_moved(tenant_id=event.tenant_id, event_id=event_id, gone=gone)
+            return []
+        if room.prequeue_shuffle and room.shuffled_at is None:
+            recount = _draw(room, now, seed) > 0
+        sold_out = event.status == EventStatus.SOLD_OUT
+        if sold_out != (room.sold_out_since is not None):
+            WaitingRoom.objects.filter(pk=room.pk).update(
+                sold_out_since=now if sold_out else None, updated_at=now
+            )
+            recount = True  # everyone gets the new state
+        admitted: list[WaitingRoomEntry] = []
+        if event.waiting_room_enabled and not room.admission_paused and _sale_open(event, now):
+            free = event.checkout_limit - used_places(event, now)
+            if free > 0:
+                cutoff = now - timedelta(minutes=room.unseen_minutes)
+                admitted = list(
+                    WaitingRoomEntry.objects.select_for_update(skip_locked=True)
+                    .filter(event_id=event_id, status=EntryStatus.WAITING, last_seen_at__gte=cutoff)
+                    .order_by("number")[:free]
+                )
+                for entry in admitted:
+                    entry.admit()
+                    entry.admitted_at = now
+                    entry.expires_at = now + timedelta(minutes=room.admission_minutes)
+                    entry.save(update_fields=["status", "admitted_at", "expires_at", "updated_at"])
+        if gone or admitted or recount:
+            broadcast_moved(
+                tenant_id=event.tenant_id,
+                event_id=event_id,
+                gone=gone + [entry.number for entry in admitted],
+                admitted=[entry.pk for entry in admitted],
+                recount=recount,
+            )
+    return [entry.pk for entry in admitted]
+
+
+def waiting_room_process_due(*, now: datetime | None = None) -> int:
+    """Beat: an admission pass for every enabled room with people in it or a draw still to make.
+    Each pass is its own transaction; a busy event is skipped (the next tick retries). Returns admitted."""
+    from django.db.models import Exists, OuterRef, Q
+
+    live = WaitingRoomEntry.objects.filter(
+        event_id=OuterRef("event_id"), status__in=[EntryStatus.WAITING, EntryStatus.ADMITTED]
+    )
+    event_ids = list(
+        WaitingRoom.objects.filter(event__waiting_room_enabled=True, event__status__in=JOINABLE_STATUSES)
+        .filter(Exists(live) | Q(sold_out_since__isnull=False))
+        .values_list("event_id", flat=True)
+    )
+    total = 0
+    for event_id in event_ids:
+        try:
+            total += len(waiting_room_admit(event_id=event_id, now=now))
+        except Busy:
+            continue
+    return total
