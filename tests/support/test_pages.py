@@ -445,3 +445,25 @@ def test_follow_a_ticket_by_reference(client, tenant, desk, other_tenant):
     # Another tenant's help page does not find this tenant's tickets.
     other = reverse("support_public:help_home", args=[other_tenant.slug])
     assert client.get(other, {"reference": reference}).status_code == 404
+
+
+def test_admin_pages_for_every_model(client, tenant, desk):
+    from tenants.models import User
+
+    operator = User.objects.create_superuser(email="op@example.test", password="pw-for-tests")
+    client.force_login(operator)
+    services.support_escalate_due(now=timezone.now() + timedelta(days=30))
+    for model in [
+        "supportqueue",
+        "turnaround",
+        "businesshours",
+        "holiday",
+        "supportagent",
+        "supportticket",
+        "escalation",
+    ]:
+        assert client.get(reverse(f"admin:support_{model}_changelist")).status_code == 200, model
+    settings = services.support_queue_for(desk["it"])
+    assert client.get(reverse("admin:support_supportqueue_change", args=[settings.pk])).status_code == 200
+    clock = desk["ticket"].support_clock
+    assert client.get(reverse("admin:support_supportticket_change", args=[clock.pk])).status_code == 200
