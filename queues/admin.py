@@ -15,6 +15,7 @@ from core.errors import DomainError
 from queues import services
 from queues.models import (
     Lane,
+    LaneBlock,
     Queue,
     Ticket,
     TicketAttachment,
@@ -178,6 +179,22 @@ class LaneAdmin(admin.ModelAdmin):
     list_filter = ["enabled", "queue__kind", "tenant"]
     search_fields = ["name", "code", "queue__name", "queue__slug"]
     readonly_fields = ["waiting_count", "now_serving", "next_turn", "version"]
+
+
+@admin.register(LaneBlock)
+class LaneBlockAdmin(admin.ModelAdmin):
+    """Read-only: the counters behind lane ranks, maintained by the services."""
+
+    list_display = ["lane", "block", "waiting"]
+    list_filter = ["lane__queue"]
+    search_fields = ["lane__code", "lane__queue__slug"]
+    list_select_related = ["lane", "lane__queue"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
 
 
 class TransitionActionForm(ActionForm):
