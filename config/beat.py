@@ -46,6 +46,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Expires waitlist offers past their window (reads already treat them as expired) and offers free
     # seats to the next waiting entries; seats_freed does this at once, this is the safety net.
+    # Waiting rooms: flushes "seen" heartbeats, expires unseen entries and passed admissions (reads
+    # already treat them as expired), makes the pre-queue draw at opening and admits the next people
+    # while checkout places are free. Releases admit at once (seats_freed); this is the steady tick.
+    "waitingroom-admit": {
+        "task": "waitingroom.tasks.admit",
+        "schedule": timedelta(seconds=5),
+        "options": {"expires": 4},
+    },
     "waitlists-process-offers": {
         "task": "waitlists.tasks.process_offers",
         "schedule": timedelta(minutes=1),

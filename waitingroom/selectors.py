@@ -23,13 +23,17 @@ def room_for_event(event: Event) -> WaitingRoom | None:
     return WaitingRoom.objects.filter(event=event).first()
 
 
-def entry_for_public(tenant, token: str) -> WaitingRoomEntry:
-    entry = (
+def entry_for_public_or_none(tenant, token: str) -> WaitingRoomEntry | None:
+    return (
         WaitingRoomEntry.objects.for_tenant(tenant)
         .select_related("event", "event__waiting_room", "customer", "user")
         .filter(token=token)
         .first()
     )
+
+
+def entry_for_public(tenant, token: str) -> WaitingRoomEntry:
+    entry = entry_for_public_or_none(tenant, token)
     if entry is None:
         raise NotFound("We could not find this place in line. Check the link or join again.")
     return entry

@@ -9,9 +9,9 @@ Locks (always in this order):
 Checkout's own locks (slot, session, tiers) are taken by ``ticketing.services`` in separate transactions.
 
 Admission: the pass lets people in while ``used < event.checkout_limit`` where ``used`` = checkout slots
-holding a live session + admitted entries whose admission is still valid and which have not opened a
-checkout yet — one SQL statement, under the per-event lock, so concurrent passes (beat, ``seats_freed``
-receivers, staff) can never admit past the limit. Admitted people get a signed admission token
+holding a live session + admissions whose token is still valid, not bought and not in a live checkout
+(see ``used_places``) — one SQL statement, under the per-event lock, so concurrent passes (beat,
+``seats_freed`` receivers, staff) can never admit past the limit. Admitted people get a signed admission token
 (``ticketing.admission.admission_sign``) that expires with their admission window; ``checkout_open``
 verifies it.
 
@@ -191,7 +191,9 @@ def waiting_room_leave(
     *, tenant: Tenant, entry: WaitingRoomEntry, now: datetime | None = None
 ) -> WaitingRoomEntry:
     """Leave on purpose: waiting/admitted → left, and the rejoin cooldown starts. Idempotent for an entry
-    that already ended. Locks the entry row. Broadcasts the freed place on commit."""
+    that already ended. Locks the entry row. Broadcasts the freed place in line on commit. (An admitted
+    person's checkout place stays counted until their admission window ends: their signed token could
+    still open a checkout — see ``used_places``.)"""
     now = _now(now)
     if entry.tenant_id != tenant.id:
         raise NotFound()
@@ -236,8 +238,13 @@ def admission_token(entry: WaitingRoomEntry, now: datetime | None = None) -> str
 
 
 def used_places(event: Event, now: datetime) -> int:
-    """Checkout places in use: slots holding a live session + valid admissions without a session yet.
-    One statement (one snapshot)."""
+    """Checkout places in use, in one statement (one snapshot):
+
+    - checkout slots holding a live session (any source), plus
+    - every admission whose signed token is still valid, that has not bought and has no live checkout
+      right now. Such a token can still open a checkout (after an abandoned one, or even after leaving:
+      ``checkout_open`` only verifies the signature and expiry), so its place stays taken until the
+      window ends. A completed purchase frees the place at once."""
     slot = CheckoutSlot._meta.db_table
     entry = WaitingRoomEntry._meta.db_table
     session = CheckoutSession._meta.db_table
@@ -248,10 +255,13 @@ def used_places(event: Event, now: datetime) -> int:
                      WHERE event_id = %(event)s AND number <= %(limit)s
                        AND session_id IS NOT NULL AND held_until > %(now)s)
                  + (SELECT count(*) FROM {entry} e
-                     WHERE e.event_id = %(event)s AND e.status = 'admitted' AND e.expires_at > %(now)s
+                     WHERE e.event_id = %(event)s AND e.admitted_at IS NOT NULL AND e.expires_at > %(now)s
+                       AND e.status <> 'completed'
                        AND NOT EXISTS (SELECT 1 FROM {session} s
                                         WHERE s.event_id = e.event_id AND s.source = %(source)s
-                                          AND s.source_reference = 'entry:' || e.id))
+                                          AND s.source_reference = 'entry:' || e.id
+                                          AND (s.status = 'completed'
+                                               OR (s.status = 'active' AND s.expires_at > %(now)s))))
             """,  # noqa: S608 - table names come from model metadata
             {
                 "event": event.id,
@@ -315,7 +325,7 @@ def _expire_unseen(room: WaitingRoom, now: datetime) -> list[int]:
 
 def _settle_admitted(room: WaitingRoom, now: datetime) -> None:
     """Admitted entries whose checkout completed → completed; whose window passed without a live
-    checkout → expired."""
+    checkout → expired. (Within the window an abandoned checkout may be opened again: it is their turn.)"""
     admitted = {
         f"entry:{pk}": (pk, expires_at)
         for pk, expires_at in WaitingRoomEntry.objects.filter(

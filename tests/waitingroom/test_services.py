@@ -210,11 +210,21 @@ def test_released_seats_admit_the_next_on_commit(tenant, django_capture_on_commi
     session = ticketing.checkout_open(
         tenant=tenant, event=event, quantities={tier_id(event): 1}, admission=services.admission_token(first)
     )
-    # Abandon within the admission window: the place is free again (seats_freed → admission pass).
+    # Abandoned within the admission window: the turn lasts (the token can open checkout again), so
+    # the place is still taken and nobody new is let in.
     with django_capture_on_commit_callbacks(execute=True):
         ticketing.checkout_abandon(tenant=tenant, session=session)
+    assert type(second).objects.get(pk=second.pk).status == EntryStatus.WAITING
+    again = ticketing.checkout_open(
+        tenant=tenant, event=event, quantities={tier_id(event): 1}, admission=services.admission_token(first)
+    )
+    # Once the window has passed, the next release (seats_freed, on commit) lets the next person in.
+    WaitingRoomEntry.objects.filter(pk=first.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        ticketing.checkout_abandon(tenant=tenant, session=again)
     second = type(second).objects.get(pk=second.pk)
     assert second.status == EntryStatus.ADMITTED
+    assert type(first).objects.get(pk=first.pk).status == EntryStatus.EXPIRED
 
 
 def test_sold_out_stops_admission_and_is_told(tenant):

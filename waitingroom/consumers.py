@@ -1,0 +1,169 @@
+"""Live waiting-room pages.
+
+``EntryConsumer`` (public, by the entry's unguessable token): on connect it reads the entry and counts the
+people ahead ONCE, joins the event's group and records "seen" in Redis (``waitingroom.seen`` — never the
+ORM; throttled to one ZADD per 20 s on pings). Each ``waitingroom.moved`` broadcast carries the numbers
+that left the line, so the consumer moves its own position without a query; only a ``recount`` broadcast
+(the pre-queue draw, a mass expiry, sold out / back on sale) makes it count again. When its own entry is
+admitted (or the sale's state changes) it tells the page to reload, which shows the next step.
+
+``StaffConsumer`` (members of the event's tenant only; anyone else is refused like a missing page):
+sends the live counts after each change (one aggregate query per staff watcher, not per person waiting).
+"""
+
+from __future__ import annotations
+
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from waitingroom.events import room_group
+from waitingroom.seen import amark_seen
+
+SEEN_EVERY_SECONDS = 20
+
+
+@database_sync_to_async
+def _entry_info(token: str) -> dict | None:
+    from waitingroom import selectors
+    from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
+
+    entry = WaitingRoomEntry.objects.filter(token=token).first()
+    if entry is None:
+        return None
+    room = WaitingRoom.objects.only("shuffled_at").get(event_id=entry.event_id)
+    state = selectors.room_state(entry.event_id)
+    ahead = None
+    if entry.status == EntryStatus.WAITING and not (entry.prequeue and room.shuffled_at is None):
+        ahead = selectors.ahead_count(entry)
+    return {
+        "id": entry.pk,
+        "tenant_id": entry.tenant_id,
+        "event_id": entry.event_id,
+        "number": entry.number,
+        "status": entry.status,
+        "ahead": ahead,
+        **state,
+    }
+
+
+@database_sync_to_async
+def _staff_allowed(user, tenant_id: int, event_id: int) -> bool:
+    from tenants.models import Membership
+    from ticketing.models import Event
+
+    if not (user and user.is_authenticated):
+        return False
+    return (
+        Membership.objects.filter(user=user, tenant_id=tenant_id).exists()
+        and Event.objects.filter(pk=event_id, tenant_id=tenant_id).exists()
+    )
+
+
+@database_sync_to_async
+def _staff_fields(event_id: int) -> dict:
+    from ticketing.models import Event
+    from waitingroom.selectors import staff_counts
+
+    counts = staff_counts(Event.objects.get(pk=event_id))
+    return {f"count-{name}": str(value) for name, value in counts.__dict__.items()}
+
+
+def position_fields(ahead: int | None, rate: float) -> dict:
+    from waitingroom.selectors import eta_text
+
+    if ahead is None:
+        return {"position": "Drawn at opening", "ahead": "—", "eta": "After the draw"}
+    return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_text(ahead, rate)}
+
+
+class EntryConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        info = await _entry_info(self.token)
+        if info is None:
+            await self.close(code=4404)
+            return
+        self._take(info)
+        self.group = room_group(info["tenant_id"], info["event_id"])
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._seen(force=True)
+        await self.send_json({"fields": position_fields(self.ahead, info["rate"])} if self.waiting else {})
+
+    def _take(self, info: dict) -> None:
+        self.entry_id = info["id"]
+        self.event_id = info["event_id"]
+        self.number = info["number"]
+        self.waiting = info["status"] == "waiting"
+        self.ahead = info["ahead"]
+        self.sold_out = info["sold_out"]
+        self.paused = info["paused"]
+
+    async def _seen(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - getattr(self, "seen_sent", 0) >= SEEN_EVERY_SECONDS:
+            self.seen_sent = now
+            await amark_seen(self.event_id, self.entry_id)
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self._seen()
+            await self.send_json({"type": "pong"})
+
+    async def waitingroom_moved(self, message):
+        payload = message["payload"]
+        if self.entry_id in payload["admitted"]:
+            await self.send_json(
+                {
+                    "fields": {"status": "Admitted", "notice": "It's your turn! Loading your checkout…"},
+                    "reload": True,
+                }
+            )
+            return
+        if not self.waiting:
+            return
+        if payload["recount"] or self.ahead is None:
+            info = await _entry_info(self.token)
+            if info is None:
+                return
+            changed = info["sold_out"] != self.sold_out or info["status"] != "waiting"
+            self._take(info)
+            if changed:
+                await self.send_json({"fields": {"notice": "The sale changed. Updating…"}, "reload": True})
+                return
+        else:
+            self.ahead = max(0, self.ahead - sum(1 for number in payload["gone"] if number < self.number))
+        fields = position_fields(self.ahead, payload["rate"])
+        fields["paused"] = "Admission is paused for a moment." if payload["paused"] else ""
+        await self.send_json({"fields": fields})
+
+
+class StaffConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        kwargs = self.scope["url_route"]["kwargs"]
+        tenant_id, self.event_id = int(kwargs["tenant_id"]), int(kwargs["event_id"])
+        if not await _staff_allowed(self.scope.get("user"), tenant_id, self.event_id):
+            await self.close(code=4404)
+            return
+        self.group = room_group(tenant_id, self.event_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def waitingroom_moved(self, message):
+        fields = await _staff_fields(self.event_id)
+        fields["paused"] = "Paused" if message["payload"]["paused"] else "Admitting"
+        await self.send_json({"fields": fields})
