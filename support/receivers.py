@@ -29,6 +29,8 @@ def on_ticket_event(sender, instance: TicketEvent, created: bool, raw: bool = Fa
 
     if instance.event == "submit":
         services.route_new_ticket(ticket, now=instance.occurred_at)
+    elif instance.event == "assign":
+        services.notify_manual_assignment(ticket, actor=instance.actor, now=instance.occurred_at)
     elif instance.from_state and instance.to_state and instance.from_state != instance.to_state:
         services.clock_on_transition(
             ticket, from_state=instance.from_state, to_state=instance.to_state, now=instance.occurred_at

@@ -426,6 +426,22 @@ def clock_on_transition(ticket: Ticket, *, from_state: str, to_state: str, now: 
         )
 
 
+def notify_manual_assignment(ticket: Ticket, *, actor, now: datetime) -> None:
+    """Inside the assignment's transaction: tell the new assignee when someone else assigned the ticket
+    to them (routing and escalation tell them themselves; nobody is told about their own choice)."""
+    assignee = ticket.assignee
+    if actor is None or assignee is None or assignee.pk == actor.pk:
+        return
+    _notify_staff(
+        ticket,
+        assignee,
+        event_type="support.updated",
+        headline=f"{actor.get_full_name()} assigned you {ticket.title or ticket.reference}",
+        body=ticket.need_text,
+        now=now,
+    )
+
+
 def notify_on_comment(comment: TicketComment) -> None:
     """Inside the comment's transaction: a public staff comment goes to the customer; a customer's reply
     goes to the assignee. Internal comments notify nobody outside the team and never the customer."""

@@ -238,3 +238,28 @@ def test_submission_needs_a_support_queue(tenant):
         services.support_ticket_submit(
             tenant=tenant, queue=queue, name="A", email="a@example.test", title="x", description="y"
         )
+
+
+def test_manual_assignment_tells_the_new_assignee_once(tenant, owner, staff):
+    queue = support_queue(tenant, agents=agents(staff), assignment_mode=AssignmentMode.MANUAL)
+    ticket = file_ticket(queue)
+    owner_membership = membership_of(owner, tenant)
+    services.support_ticket_assign(membership=owner_membership, ticket=ticket, assignee=staff)
+    told = OutboxMessage.objects.filter(user=staff, event_type="support.updated", related_id=str(ticket.pk))
+    assert told.count() == 1 and "assigned you" in told.get().payload["headline"]
+    services.support_ticket_assign(membership=owner_membership, ticket=ticket, assignee=owner)
+    assert not OutboxMessage.objects.filter(user=owner, event_type="support.updated").exists()
+
+
+def test_simulate_overdue_command_escalates(tenant, owner, manager, staff):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    queue = support_queue(tenant, agents=agents(staff), hours=[])
+    ticket = file_ticket(queue)
+    out = StringIO()
+    call_command("support_simulate_overdue", ticket.reference, "--hours", "48", stdout=out)
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 1 and ticket.assignee == manager
+    assert "escalation level 1" in out.getvalue()
