@@ -467,3 +467,18 @@ def test_admin_pages_for_every_model(client, tenant, desk):
     assert client.get(reverse("admin:support_supportqueue_change", args=[settings.pk])).status_code == 200
     clock = desk["ticket"].support_clock
     assert client.get(reverse("admin:support_supportticket_change", args=[clock.pk])).status_code == 200
+
+
+def test_the_queue_board_path_keeps_the_support_clock(client, tenant, owner, desk):
+    """A transition made on the queues dashboard (not the help desk) still pauses and resumes the clock."""
+    ticket = desk["ticket"]
+    client.force_login(owner)
+    url = reverse("queues:ticket_transition", args=[tenant.slug, ticket.reference])
+    client.post(url, {"event": "start", "state": "open"})
+    client.post(url, {"event": "ask_customer", "state": "in_progress"})
+    ticket.refresh_from_db()
+    assert ticket.state == "awaiting_customer" and ticket.due_at is None
+    assert ticket.support_clock.paused_at is not None
+    client.post(url, {"event": "customer_replied", "state": "awaiting_customer"})
+    ticket.refresh_from_db()
+    assert ticket.due_at is not None and ticket.support_clock.paused_at is None
