@@ -87,7 +87,8 @@ def markdown(path: str | None) -> str:
         value = "-" if row["value"] is None else f"{row['value']:g} {row['unit']}"
         base = "-" if row["baseline_value"] is None else f"{row['baseline_value']:g} ({row['baseline']})"
         met = {True: "yes", False: "**no**", None: ""}[row["meets_target"]]
-        lines.append(f"| {row['name']} | {value} | {base} | {row['ratio']} | {row['target']} | {met} |")
+        cells = [row["name"], value, base, str(row["ratio"]), row["target"], met]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     held = sum(1 for item in data["invariants"] if item["ok"])
     lines.append("")
     lines.append(f"Invariants: {held}/{len(data['invariants'])} held.")
