@@ -22,3 +22,43 @@ def on_seats_freed(sender, *, tenant_id: int, event_id: int, tier_ids: list[int]
         waiting_room_admit(event_id=event_id)
     except Busy:
         logger.info("waiting-room admission for event %s busy; the beat task will retry", event_id)
+
+
+def guard_admitted_checkout(sender, instance, **kwargs) -> None:
+    """``pre_save`` of ``ticketing.CheckoutSession`` for sessions opened with a waiting-room admission.
+
+    - A NEW session must belong to an entry that is still admitted (window open, not left, not bought).
+      ``checkout_open`` verifies the token's signature and expiry only and a signed token cannot be
+      revoked, so without this a person who left or already bought could reuse it and take a checkout
+      place from the next person. Raising PermissionDenied rolls checkout_open's transaction back.
+    - A session being COMPLETED completes its entry in the same transaction, so the place is free for
+      the next person the moment the purchase commits.
+    Both lock the entry row first (``FOR UPDATE``), which serialises "open another checkout" against
+    "the first one was bought". Lock order stays acyclic: checkout holds slot → session → entry; the
+    admission pass takes the advisory lock → entries and never waits on slots or sessions."""
+    from django.utils import timezone
+
+    from core.errors import PermissionDenied
+    from ticketing.models import SessionSource, SessionStatus
+    from waitingroom.events import broadcast_moved
+    from waitingroom.models import EntryStatus, WaitingRoomEntry
+
+    if instance.source != SessionSource.WAITING_ROOM or not instance.source_reference.startswith("entry:"):
+        return
+    adding = instance._state.adding
+    if not adding and instance.status != SessionStatus.COMPLETED:
+        return
+    entry_id = int(instance.source_reference.split(":", 1)[1])
+    entry = (
+        WaitingRoomEntry.objects.select_for_update().filter(pk=entry_id, event_id=instance.event_id).first()
+    )
+    now = timezone.now()
+    if adding:
+        if entry is None or entry.status != EntryStatus.ADMITTED or entry.expires_at <= now:
+            raise PermissionDenied("Your turn from the waiting room is over. Join the waiting room again.")
+        return
+    if entry is not None and entry.status == EntryStatus.ADMITTED:
+        entry.complete()
+        entry.ended_at = now
+        entry.save(update_fields=["status", "ended_at", "updated_at"])
+        broadcast_moved(tenant_id=entry.tenant_id, event_id=entry.event_id)

@@ -191,9 +191,8 @@ def waiting_room_leave(
     *, tenant: Tenant, entry: WaitingRoomEntry, now: datetime | None = None
 ) -> WaitingRoomEntry:
     """Leave on purpose: waiting/admitted → left, and the rejoin cooldown starts. Idempotent for an entry
-    that already ended. Locks the entry row. Broadcasts the freed place in line on commit. (An admitted
-    person's checkout place stays counted until their admission window ends: their signed token could
-    still open a checkout — see ``used_places``.)"""
+    that already ended. Locks the entry row. Broadcasts the freed place in line on commit; an admitted
+    person's place goes to the next person at once (their token no longer opens a checkout)."""
     now = _now(now)
     if entry.tenant_id != tenant.id:
         raise NotFound()
@@ -241,10 +240,10 @@ def used_places(event: Event, now: datetime) -> int:
     """Checkout places in use, in one statement (one snapshot):
 
     - checkout slots holding a live session (any source), plus
-    - every admission whose signed token is still valid, that has not bought and has no live checkout
-      right now. Such a token can still open a checkout (after an abandoned one, or even after leaving:
-      ``checkout_open`` only verifies the signature and expiry), so its place stays taken until the
-      window ends. A completed purchase frees the place at once."""
+    - every admitted entry whose window is open, that has not bought and has no live checkout right now
+      (its turn lasts: after an abandoned checkout it may open one again). Leaving or buying frees the
+      place at once — ``receivers.guard_admitted_checkout`` refuses a checkout for an entry that is no
+      longer admitted or already bought, so its still-signed token is worthless."""
     slot = CheckoutSlot._meta.db_table
     entry = WaitingRoomEntry._meta.db_table
     session = CheckoutSession._meta.db_table
@@ -255,8 +254,7 @@ def used_places(event: Event, now: datetime) -> int:
                      WHERE event_id = %(event)s AND number <= %(limit)s
                        AND session_id IS NOT NULL AND held_until > %(now)s)
                  + (SELECT count(*) FROM {entry} e
-                     WHERE e.event_id = %(event)s AND e.admitted_at IS NOT NULL AND e.expires_at > %(now)s
-                       AND e.status <> 'completed'
+                     WHERE e.event_id = %(event)s AND e.status = 'admitted' AND e.expires_at > %(now)s
                        AND NOT EXISTS (SELECT 1 FROM {session} s
                                         WHERE s.event_id = e.event_id AND s.source = %(source)s
                                           AND s.source_reference = 'entry:' || e.id

@@ -298,3 +298,34 @@ def test_draw_is_fair_over_many_seeds():
     assert chi2 < 124
     first_place = [counts[arrival][0] for arrival in range(10)]
     assert max(first_place) - min(first_place) < 80  # the first to arrive has no edge
+
+
+def test_a_token_is_worthless_after_leaving_or_buying_and_leaving_lets_the_next_in(
+    tenant, django_capture_on_commit_callbacks
+):
+    event, _room = make_room(tenant=tenant, checkout_limit=1)
+    leaver, buyer, last = join(tenant, event), join(tenant, event), join(tenant, event)
+    services.waiting_room_admit(event_id=event.id)
+    token = services.admission_token(type(leaver).objects.get(pk=leaver.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.waiting_room_leave(tenant=tenant, entry=leaver)
+    assert type(buyer).objects.get(pk=buyer.pk).status == EntryStatus.ADMITTED  # the place passed on at once
+    quantities = {tier_id(event): 1}
+    with pytest.raises(PermissionDenied):
+        ticketing.checkout_open(tenant=tenant, event=event, quantities=quantities, admission=token)
+    buyer_token = services.admission_token(type(buyer).objects.get(pk=buyer.pk))
+    session = ticketing.checkout_open(
+        tenant=tenant, event=event, quantities=quantities, admission=buyer_token
+    )
+    session = ticketing.checkout_set_customer(
+        tenant=tenant, session=session, name="B", email="b@example.test"
+    )
+    ticketing.checkout_complete(
+        tenant=tenant,
+        session=session,
+        provider="test_card",
+        payment_details={"card_number": "4242424242424242"},
+    )
+    with pytest.raises(PermissionDenied):  # bought already: the same turn does not buy twice
+        ticketing.checkout_open(tenant=tenant, event=event, quantities=quantities, admission=buyer_token)
+    assert services.waiting_room_admit(event_id=event.id) == [last.pk]
