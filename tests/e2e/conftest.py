@@ -176,7 +176,10 @@ def live_app(django_db_blocker):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits up to 5 s by default; a loaded CI machine needs more (actions wait 15 s, see page).
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
