@@ -4,7 +4,6 @@ the door: the first scan admits, the second says it was already used, and the bu
 it as used. Then the waiting room: two buyers in two browsers on the demo's high-demand sale (one at
 checkout at a time); the second is let in, on the page they keep open, once the first has bought."""
 
-
 import re
 
 import pytest
