@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 import django_fsm
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from core.errors import Busy, Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
 from core.references import new_reference
 from queues import positions
 from queues import workflow as wf
@@ -84,7 +85,19 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _lock_queue(queue_id: int) -> Queue:
-    return Queue.objects.select_for_update().get(pk=queue_id)
+    """Lock the queue row, waiting at most DEFAULT_LOCK_TIMEOUT_MS: contention becomes Busy ("try again")."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = %s", [f"{DEFAULT_LOCK_TIMEOUT_MS}ms"])
+        try:
+            with transaction.atomic():
+                queue = Queue.objects.select_for_update().get(pk=queue_id)
+        except OperationalError as error:
+            if is_lock_timeout(error):
+                raise Busy("Someone else is updating this queue right now. Please try again.") from error
+            raise
+        finally:
+            cursor.execute("SET LOCAL lock_timeout = 0")
+    return queue
 
 
 def _lane_join(lane_id: int, sequence: int) -> tuple[int, int]:

@@ -3,8 +3,8 @@ hangs for as long as another transaction holds the row (DESIGN: "Lock contention
 
 Another connection holds the row lock for 5 s; the call under test must give up with Busy within
 ``core.locking.DEFAULT_LOCK_TIMEOUT_MS`` (3 s) plus slack. Today the hot paths take row locks without a
-``lock_timeout`` (the tier's conditional UPDATE, the queue row in ``ticket_call_next``), so they wait the
-full 5 s: strict xfail, which turns into a failure (XPASS) the day a timeout is added — then drop it.
+``lock_timeout`` (the tier's conditional UPDATE), so they wait the full 5 s: strict xfail, which turns
+into a failure (XPASS) the day a timeout is added — then drop it. (``ticket_call_next`` has one now.)
 """
 
 import threading
@@ -64,7 +64,6 @@ def test_checkout_on_a_locked_tier_answers_busy_within_the_lock_timeout(tenant):
     assert raised is Busy and waited < ANSWER_WITHIN, (raised, waited)
 
 
-@pytest.mark.xfail(strict=True, reason="ticket_call_next locks the queue row without a lock_timeout")
 def test_call_next_on_a_locked_queue_answers_busy_within_the_lock_timeout(tenant):
     queue = service_queue(tenant)
     submit(queue)
