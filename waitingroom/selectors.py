@@ -125,9 +125,7 @@ def live_entry_for(*, event: Event, user=None, customer=None) -> WaitingRoomEntr
     return (
         WaitingRoomEntry.objects.filter(
             person, event=event, status__in=[EntryStatus.WAITING, EntryStatus.ADMITTED]
-        )
-        .order_by("-pk")
-        .first()
+        ).first()  # at most one: the partial unique index finds it
     )
 
 
