@@ -234,15 +234,26 @@ LINE_VALUES = (
 
 def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, LineEntry]]:
     """The first ``limit`` tickets of the main line with their positions, in one query: a UNION of each
-    lane's first ``limit`` waiting tickets (index scans) carrying what the dashboard shows; the
-    interleave then picks the order in Python."""
+    lane's first waiting tickets (index scans) carrying what the dashboard shows; the interleave then
+    picks the order in Python."""
     lane_ids = [lane.id for lane in snapshot.lanes]
     if not lane_ids:
         return []
+    # How many each lane contributes to the first ``limit`` places follows from the counters alone, so
+    # each lane's scan reads that many (plus one, should a counter lag a concurrent change).
+    planned = positions.interleave(
+        cycle=snapshot.cycle,
+        phase=snapshot.phase,
+        heads={lane.id: range(min(lane.waiting, limit)) for lane in snapshot.lanes},
+        limit=limit,
+    )
+    wanted = dict.fromkeys(lane_ids, 1)
+    for lane_id, _index in planned:
+        wanted[lane_id] += 1
     parts = [
         Ticket.objects.filter(lane_id=lane_id, phase=WAITING)
         .order_by("lane_sequence")
-        .values(*LINE_VALUES)[:limit]
+        .values(*LINE_VALUES)[: min(limit, wanted[lane_id])]
         for lane_id in lane_ids
     ]
     rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
