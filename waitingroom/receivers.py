@@ -41,7 +41,7 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
     from core.errors import PermissionDenied
     from ticketing.models import SessionSource, SessionStatus
     from waitingroom.events import broadcast_moved
-    from waitingroom.models import EntryStatus, WaitingRoomEntry
+    from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
 
     if instance.source != SessionSource.WAITING_ROOM or not instance.source_reference.startswith("entry:"):
         return
@@ -53,6 +53,8 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
         WaitingRoomEntry.objects.select_for_update().filter(pk=entry_id, event_id=instance.event_id).first()
     )
     now = timezone.now()
+    if adding and entry is None and not WaitingRoom.objects.filter(event_id=instance.event_id).exists():
+        return  # this app issued no admissions for the event (no room): ticketing's token check alone
     if adding:
         if entry is None or entry.status != EntryStatus.ADMITTED or entry.expires_at <= now:
             raise PermissionDenied("Your turn from the waiting room is over. Join the waiting room again.")
