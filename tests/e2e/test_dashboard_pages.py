@@ -1,7 +1,7 @@
 """The main dashboard pages of every demo tenant, found through the dashboard's own navigation (so a new
 app's section is checked as soon as it adds a nav entry): each loads for its owner, has a heading, and
-has no serious or critical axe-core violation. The first-level pages linked from each section's page
-(an event, an order, a queue board, a waitlist) are checked too."""
+has no serious or critical axe-core violation. (The pages below them — a queue board, a ticket, an
+event, an order, check-in, a waitlist, a support ticket — are checked by the journeys that use them.)"""
 
 import pytest
 
@@ -44,20 +44,9 @@ def test_dashboard_pages_are_accessible(live_app, browser):
         assert len(sections) >= 2, f"{slug}: no dashboard sections in the navigation"
         pages = []
         for section in sections:
-            if _route(section, slug) in seen:
-                continue
-            seen.add(_route(section, slug))
-            pages.append(section)
-            if section == home:
-                continue
-            page.goto(live_app.url(section))
-            # One page a level down (a queue board, an event, an order…), not a form.
-            for href in _dashboard_links(page, section, scope=".dashboard-body"):
-                route = _route(href, slug)
-                if href != section and not href.endswith(("/new/", "/edit/")) and route not in seen:
-                    seen.add(route)
-                    pages.append(href)
-                    break
+            if _route(section, slug) not in seen:
+                seen.add(_route(section, slug))
+                pages.append(section)
         for path in pages:
             response = page.goto(live_app.url(path))
             assert response.status == 200, f"{path}: {response.status}"
@@ -67,5 +56,5 @@ def test_dashboard_pages_are_accessible(live_app, browser):
                 problems[path] = violations
             checked.append(path)
         context.close()
-    assert len(checked) >= 8, checked
+    assert len(checked) >= 6, checked
     assert problems == {}, problems

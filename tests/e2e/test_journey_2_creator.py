@@ -25,10 +25,10 @@ tenant = Tenant.objects.get(slug="ava-sings")
 owner = User.objects.get(email="creator@demo.virtualq.test")
 queue = Queue.objects.get(tenant=tenant, slug="requests")
 lane = queue.lanes.get(code="priority")
-for name in ["Uma Setup", "Vic Setup"]:
+for name, need in [("Uma Reyes", "A song for our road trip"), ("Vic Olsen", "Say hi to my gran Edda")]:
     ticket = services.ticket_submit(
-        tenant=tenant, queue=queue, lane=lane, name=name, email="setup@example.test",
-        need_text="Anything", tip_cents=500,
+        tenant=tenant, queue=queue, lane=lane, name=name, email=f"{name.split()[0].lower()}@example.test",
+        need_text=need, tip_cents=500,
     )
     services.ticket_approve(tenant=tenant, actor=owner, ticket=ticket)
 """
