@@ -9,6 +9,7 @@ Environment: ``BENCH_QUICK=1`` (smoke run, < 2 minutes), ``SOAK=1`` (add the 30-
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -118,6 +119,7 @@ def main(argv: list[str]) -> int:
     finally:
         servers.stop_all()
         report.host["total_seconds"] = round(time.monotonic() - started, 1)
+        report.host["load_average_end"] = os.getloadavg()  # a busy machine explains noisy figures
         path = report.write()
     print()
     print(report.table())
