@@ -52,7 +52,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "waitingroom-admit": {
         "task": "waitingroom.tasks.admit",
         "schedule": timedelta(seconds=5),
-        "options": {"expires": 4},
+        "options": {"expires": 15},
     },
     "waitlists-process-offers": {
         "task": "waitlists.tasks.process_offers",

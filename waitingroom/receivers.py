@@ -36,12 +36,14 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
     Both lock the entry row first (``FOR UPDATE``), which serialises "open another checkout" against
     "the first one was bought". Lock order stays acyclic: checkout holds slot → session → entry; the
     admission pass takes the advisory lock → entries and never waits on slots or sessions."""
+    from django.db import transaction
     from django.utils import timezone
 
     from core.errors import PermissionDenied
     from ticketing.models import SessionSource, SessionStatus
     from waitingroom.events import broadcast_moved
     from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
+    from waitingroom.services import admit_if_free
 
     if instance.source != SessionSource.WAITING_ROOM or not instance.source_reference.startswith("entry:"):
         return
@@ -64,3 +66,6 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
         entry.ended_at = now
         entry.save(update_fields=["status", "ended_at", "updated_at"])
         broadcast_moved(tenant_id=entry.tenant_id, event_id=entry.event_id)
+        # The place is free the moment the purchase commits: let the next person in then.
+        event_id = entry.event_id
+        transaction.on_commit(lambda: admit_if_free(event_id))

@@ -179,6 +179,7 @@ def waiting_room_join(
                     **person,
                 )
                 broadcast_moved(tenant_id=tenant.id, event_id=event.id)
+                transaction.on_commit(lambda: admit_if_free(event.id))
         except IntegrityError as error:
             if "wr_entry_one_live_per" in str(error):
                 continue
@@ -216,6 +217,19 @@ def waiting_room_leave(
         # An admitted place was given back: let the next person in.
         transaction.on_commit(lambda: _admit_quietly(locked.event_id))
     return locked
+
+
+def admit_if_free(event_id: int) -> None:
+    """After a join or a purchase: run a pass at once when a checkout place is free (one cheap count
+    first, and never waiting for a pass already running), so nobody waits for the beat tick in a quiet
+    room. During a rush the places are full and joins skip this."""
+    event = Event.objects.filter(pk=event_id).only("id", "checkout_limit").first()
+    if event is None or used_places(event, timezone.now()) >= event.checkout_limit:
+        return
+    try:
+        waiting_room_admit(event_id=event_id, wait=False)
+    except Busy:
+        logger.info("admission pass for event %s busy; beat retries", event_id)
 
 
 def _admit_quietly(event_id: int) -> None:
@@ -360,17 +374,27 @@ def _sale_open(event: Event, now: datetime) -> bool:
     )
 
 
-def waiting_room_admit(*, event_id: int, now: datetime | None = None, seed: int | None = None) -> list[int]:
+def waiting_room_admit(
+    *, event_id: int, now: datetime | None = None, seed: int | None = None, wait: bool = True
+) -> list[int]:
     """The admission pass for one event. Returns the ids admitted now.
 
-    In one durable transaction under the per-event advisory lock (Busy after 3 s): flush "seen"
+    In one durable transaction under the per-event advisory lock (Busy after 3 s; with ``wait=False``
+    a pass already running means there is nothing to do here: returns [] at once): flush "seen"
     heartbeats, expire unseen waiting entries, settle admitted ones, run the pre-queue draw once the room
     is open (``seed`` for tests; else random, recorded), note sold out / back on sale, and — unless paused,
     sold out or the sale is closed — admit the next waiting entries (number order, ``SKIP LOCKED``) while
     ``used_places < checkout_limit``. Idempotent; safe to run concurrently. One broadcast on commit."""
     now = _now(now)
     with transaction.atomic(durable=True):
-        advisory_lock([lock_key("waitingroom.admit", event_id)])
+        key = lock_key("waitingroom.admit", event_id)
+        if wait:
+            advisory_lock([key])
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+                if not cursor.fetchone()[0]:
+                    return []
         room = WaitingRoom.objects.select_related("event").filter(event_id=event_id).first()
         if room is None:
             return []

@@ -24,7 +24,7 @@ from tests.factories import CustomerFactory, TenantFactory
 from tests.waitingroom.factories import make_room
 from ticketing import services as ticketing
 from waitingroom import services
-from waitingroom.models import EntryStatus, WaitingRoomEntry
+from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,8 +68,10 @@ def test_50_concurrent_joins_by_one_person_make_one_entry():
 def test_concurrent_admission_passes_never_exceed_the_checkout_limit():
     tenant = TenantFactory()
     event, _room = make_room(tenant=tenant, checkout_limit=5)
+    services.waiting_room_pause(tenant=tenant, actor=None, event=event, paused=True)  # joins admit nobody
     for _ in range(60):
         services.waiting_room_join(tenant=tenant, event=event, customer=CustomerFactory(tenant=tenant))
+    WaitingRoom.objects.filter(event=event).update(admission_paused=False)  # no pass yet: the threads race
 
     def work(_index):
         try:

@@ -243,48 +243,68 @@ def test_another_tenants_member_gets_404_everywhere(client, tenant, outsider, ot
     assert not WaitingRoom.objects.get(event=event).admission_paused
 
 
+async def receive_until(communicator, predicate, limit=10):
+    """Messages until one matches (a change may broadcast more than once); returns the match."""
+    for _ in range(limit):
+        message = await communicator.receive_json_from(timeout=10)
+        if predicate(message):
+            return message
+    raise AssertionError("no matching message")
+
+
 def test_websocket_pushes_a_new_position_when_people_ahead_are_admitted(tenant, transactional_db):
     event, _room = make_room(tenant=tenant, checkout_limit=2)
+    services.waiting_room_pause(tenant=tenant, actor=None, event=event, paused=True)
     first, second = join(tenant, event), join(tenant, event)
     third, me = join(tenant, event), join(tenant, event)
+
+    def position(value):
+        return lambda message: message.get("fields", {}).get("position") == value
 
     async def scenario():
         communicator = WebsocketCommunicator(application, f"/ws/waitingroom/{me.token}/", headers=WS_HEADERS)
         connected, _ = await communicator.connect()
         assert connected
-        initial = await communicator.receive_json_from(timeout=5)
-        await database_sync_to_async(services.waiting_room_admit)(event_id=event.id)  # first, second
-        moved = await communicator.receive_json_from(timeout=5)
+        initial = await communicator.receive_json_from(timeout=10)
+        # Resuming admission lets the first two in: my page moves from 4th to 2nd.
+        await database_sync_to_async(services.waiting_room_pause)(
+            tenant=tenant, actor=None, event=event, paused=False
+        )
+        moved = await receive_until(communicator, position("2"))
         await database_sync_to_async(services.waiting_room_leave)(tenant=tenant, entry=third)
-        moved_again = await communicator.receive_json_from(timeout=5)
+        moved_again = await receive_until(communicator, position("1"))
         await communicator.disconnect()
         return initial, moved, moved_again
 
     initial, moved, moved_again = async_to_sync(scenario)()
     assert initial["fields"]["position"] == "4" and initial["fields"]["ahead"] == "3"
-    assert moved["fields"]["position"] == "2" and moved["fields"]["ahead"] == "1"
-    assert moved_again["fields"]["position"] == "1"
+    assert moved["fields"]["ahead"] == "1"
+    assert moved_again["fields"]["ahead"] == "0"
     assert {fresh(first).status, fresh(second).status} == {EntryStatus.ADMITTED}
 
 
 def test_websocket_tells_the_admitted_page_to_reload_and_refuses_unknown_tokens(tenant, transactional_db):
     event, _room = make_room(tenant=tenant, checkout_limit=1)
+    blocker = join(tenant, event)  # let in at once (a free place, on commit of the join)
     me = join(tenant, event)
+    assert fresh(blocker).status == EntryStatus.ADMITTED and fresh(me).status == EntryStatus.WAITING
 
     async def scenario():
         communicator = WebsocketCommunicator(application, f"/ws/waitingroom/{me.token}/", headers=WS_HEADERS)
         connected, _ = await communicator.connect()
-        await communicator.receive_json_from(timeout=5)
-        await database_sync_to_async(services.waiting_room_admit)(event_id=event.id)
-        message = await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=10)
+        # The admitted person gives their turn away: the next (me) is let in and told to reload.
+        await database_sync_to_async(services.waiting_room_leave)(tenant=tenant, entry=blocker)
+        message = await receive_until(communicator, lambda m: m.get("reload"))
         await communicator.disconnect()
         unknown = WebsocketCommunicator(application, "/ws/waitingroom/not-a-token/", headers=WS_HEADERS)
         refused, _ = await unknown.connect()
         return connected, message, refused
 
     connected, message, refused = async_to_sync(scenario)()
-    assert connected and message["reload"] is True and message["fields"]["status"] == "Admitted"
+    assert connected and message["fields"]["status"] == "Admitted"
     assert refused is False
+    assert fresh(me).status == EntryStatus.ADMITTED
 
 
 def test_staff_websocket_sends_counts_to_members_only(tenant, owner, outsider, transactional_db):
@@ -292,6 +312,7 @@ def test_staff_websocket_sends_counts_to_members_only(tenant, owner, outsider, t
     from django.test import Client
 
     event, _room = make_room(tenant=tenant, checkout_limit=1)
+    services.waiting_room_pause(tenant=tenant, actor=None, event=event, paused=True)
     path = f"/ws/waitingroom/staff/{tenant.id}/{event.id}/"
 
     def headers_for(user):
@@ -306,7 +327,7 @@ def test_staff_websocket_sends_counts_to_members_only(tenant, owner, outsider, t
         member = WebsocketCommunicator(application, path, headers=owner_headers)
         connected, _ = await member.connect()
         await database_sync_to_async(join)(tenant, event)
-        message = await member.receive_json_from(timeout=5)
+        message = await receive_until(member, lambda m: m["fields"]["count-waiting"] == "1")
         await member.disconnect()
         stranger = WebsocketCommunicator(application, path, headers=outsider_headers)
         refused, _ = await stranger.connect()
