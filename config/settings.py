@@ -139,10 +139,26 @@ CACHES = {
     }
 }
 
+# Per-host options go to redis-py's connection pool. redis-py 8 defaults would break the layer: a 5 s
+# read timeout equal to channels_redis's 5 s BZPOPMIN (an idle consumer's receive times out client-side,
+# the consumer dies and an idle page loses its socket every ~5 s), and a pool of 100 connections that
+# raises MaxConnectionsError (it does not wait) once ~100 of 2 000 watchers join/leave at once.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "vq:channels", "capacity": 1000, "expiry": 30},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": 15,
+                    "socket_connect_timeout": 5,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 4000),
+                }
+            ],
+            "prefix": "vq:channels",
+            "capacity": 1000,
+            "expiry": 30,
+        },
     }
 }
 
