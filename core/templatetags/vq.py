@@ -3,7 +3,7 @@
 import zoneinfo
 
 from django import template
-from django.utils import timezone
+from django.templatetags.tz import do_timezone
 
 from core.money import format_money
 
@@ -23,6 +23,9 @@ def in_zone(value, zone_name):
     if value is None:
         return ""
     try:
-        return timezone.localtime(value, zoneinfo.ZoneInfo(str(zone_name)))
+        zone = zoneinfo.ZoneInfo(str(zone_name))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return value
+    # ``do_timezone`` marks the result so that ``|date`` (which expects local time) does not convert it
+    # back into the active time zone; a plain ``localtime`` would be undone by the next filter.
+    return do_timezone(value, zone)
