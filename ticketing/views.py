@@ -81,6 +81,7 @@ def event_detail(request, tenant_slug, event_slug):
         and now < event.ends_at
     )
     any_left = any(tier.live_available > 0 and tier.on_sale_now for tier in tiers)
+    waitlist = waitlist_settings_for(event)
     return render(
         request,
         "ticketing/event_detail.html",
@@ -90,6 +91,9 @@ def event_detail(request, tenant_slug, event_slug):
             "tiers": tiers,
             "sale_open": sale_open,
             "any_left": any_left,
+            # A sale behind a waiting room is bought from the entry page with an admission token.
+            "through_waiting_room": event.waiting_room_enabled,
+            "waitlist_open": waitlist.enabled and event.status in services.SELLABLE_STATUSES,
             "status_label": ("On sale" if any_left else "Sold out")
             if event.status in services.SELLABLE_STATUSES
             else event.get_status_display(),
@@ -97,6 +101,13 @@ def event_detail(request, tenant_slug, event_slug):
             "group": availability_group(tenant.id, event.id),
         },
     )
+
+
+def waitlist_settings_for(event: Event):
+    """The event's waitlist options (waitlists builds on ticketing, so it is imported here, not above)."""
+    from waitlists.services import settings_for
+
+    return settings_for(event)
 
 
 @require_POST

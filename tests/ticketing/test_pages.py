@@ -126,6 +126,24 @@ def test_sold_out_and_abandon_messages(client, tenant):
     assert client.get(public("checkout_abandon", tenant, token=token)).status_code == 405
 
 
+def test_sold_out_event_page_offers_the_waitlist(client, tenant):
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 1),))
+    page = public("event", tenant, event_slug=event.slug)
+    join = reverse("waitlists_public:join", kwargs={"tenant_slug": tenant.slug, "event_slug": event.slug})
+    assert join not in client.get(page).content.decode()  # tickets left: no waitlist offered
+    tier = event.tiers.get()
+    buy(tenant=tenant, event=event, quantities={tier.id: 1})
+    assert join in client.get(page).content.decode()
+
+
+def test_event_behind_a_waiting_room_sends_buyers_to_the_room(client, tenant):
+    event = make_event(tenant=tenant, waiting_room_enabled=True)
+    body = client.get(public("event", tenant, event_slug=event.slug)).content.decode()
+    room = reverse("waitingroom_public:room", kwargs={"tenant_slug": tenant.slug, "event_slug": event.slug})
+    assert room in body
+    assert "Continue to checkout" not in body and "<select" not in body
+
+
 def test_my_tickets_by_signed_link(client, tenant, other_tenant):
     event = make_event(tenant=tenant)
     buy(tenant=tenant, event=event, quantities={event.tiers.get().id: 1}, email="fan@example.test")
