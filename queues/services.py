@@ -166,7 +166,9 @@ def status_path(ticket: Ticket) -> str:
 
 
 def _notify_customer(ticket: Ticket, event_type: str, headline: str, body: str, now) -> None:
-    if ticket.customer_id is None:
+    # Support tickets tell their customer through the help desk's own messages (support.updated),
+    # worded for a conversation, not for a turn in a line.
+    if ticket.customer_id is None or ticket.queue.kind == QueueKind.SUPPORT:
         return
     from notifications.services import notify
 

@@ -15,7 +15,7 @@ from core.references import normalize_reference
 from queues import selectors, services
 from queues.forms import SubmitForm
 from queues.live import eta_basis_text, phase_text
-from queues.models import Lane, Queue
+from queues.models import Lane, Queue, QueueKind
 from tenants.access import get_public_tenant
 
 
@@ -106,6 +106,9 @@ def status(request, reference: str):
             },
             status=404,
         )
+    if ticket.queue.kind == QueueKind.SUPPORT:
+        # A help-desk ticket has a conversation, not a place in line: its own page shows it.
+        return redirect("support:customer_ticket", reference=ticket.reference)
     if ticket.reference != reference:
         return redirect("queues:status", reference=ticket.reference)
     now = timezone.now()

@@ -482,3 +482,21 @@ def test_the_queue_board_path_keeps_the_support_clock(client, tenant, owner, des
     client.post(url, {"event": "customer_replied", "state": "awaiting_customer"})
     ticket.refresh_from_db()
     assert ticket.due_at is not None and ticket.support_clock.paused_at is None
+
+
+def test_the_queue_status_page_of_a_support_ticket_opens_the_conversation(client, desk):
+    reference = desk["ticket"].reference
+    response = client.get(reverse("queues:status", args=[reference]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("support:customer_ticket", args=[reference])
+
+
+def test_support_customers_get_help_desk_messages_not_queue_turn_emails(client, tenant, owner, desk):
+    ticket = desk["ticket"]
+    client.force_login(owner)
+    url = reverse("queues:ticket_transition", args=[tenant.slug, ticket.reference])
+    client.post(url, {"event": "start", "state": "open"})
+    ticket.refresh_from_db()
+    assert ticket.state == "in_progress"
+    sent = set(OutboxMessage.objects.filter(customer=ticket.customer).values_list("event_type", flat=True))
+    assert not sent & {"ticket.called", "ticket.completed", "ticket.approved"}
