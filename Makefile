@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate bench lint format services-up services-down clean-data
+.PHONY: run test install migrate bench lint format services-up services-down clean-data backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,3 +41,11 @@ services-up: install
 
 services-down: install
 	$(BIN)/python -m config.embedded down
+
+## backup: pg_dump of the database (DATABASE_URL, or the embedded one) into .data/backups/ (BACKUP_DIR)
+backup: install
+	@bash scripts/backup.sh
+
+## restore: make restore FILE=.data/backups/x.dump (into DATABASE_URL, or RESTORE_DATABASE_URL when set)
+restore: install
+	@bash scripts/restore.sh "$(FILE)"
