@@ -12,8 +12,9 @@ from django.db.models.expressions import RawSQL
 from core.errors import NotFound
 from core.references import normalize_reference
 from queues import positions
-from queues.models import BLOCK_SIZE, Lane, Phase, Queue, Ticket, TicketEvent
+from queues.models import BLOCK_SIZE, Lane, Phase, Queue, QueueKind, Ticket, TicketEvent
 from queues.workflow import WAITING
+from tenants.models import Role
 
 
 @dataclass
@@ -301,6 +302,17 @@ def ticket_history(ticket: Ticket, *, public: bool = True) -> list[TicketEvent]:
 
 def queues_for_tenant(tenant) -> QuerySet[Queue]:
     return Queue.objects.for_tenant(tenant).select_related("ticket_type").order_by("name")
+
+
+def queues_visible_to(membership) -> QuerySet[Queue]:
+    """The queues a member may open on the dashboard: all of the tenant's for managers and owners; staff
+    see a support queue only if they are one of its agents (the help desk's scope, applied here too so
+    the queues pages are no way around it)."""
+    queues = queues_for_tenant(membership.tenant)
+    if membership.has_role(Role.MANAGER):
+        return queues
+    agent_of = Queue.objects.filter(support__agents__user_id=membership.user_id).values("pk")
+    return queues.filter(~Q(kind=QueueKind.SUPPORT) | Q(pk__in=agent_of))
 
 
 def public_queues(tenant) -> QuerySet[Queue]:

@@ -27,15 +27,24 @@ from tenants.access import member_required
 from tenants.models import Membership, Role
 
 
+def _visible(request):
+    """The queues this member may open (support queues only for their agents and the managers)."""
+    return selectors.queues_visible_to(request.membership)
+
+
 def _queue(request, queue_slug: str) -> Queue:
     return get_for_tenant(
-        Queue.objects.select_related("ticket_type", "tenant"), request.tenant, slug=queue_slug
+        Queue.objects.select_related("ticket_type", "tenant").filter(pk__in=_visible(request).values("pk")),
+        request.tenant,
+        slug=queue_slug,
     )
 
 
 def _ticket(request, reference: str) -> Ticket:
     return get_for_tenant(
-        Ticket.objects.select_related("ticket_type", "lane", "queue", "customer", "assignee", "tenant"),
+        Ticket.objects.select_related(
+            "ticket_type", "lane", "queue", "customer", "assignee", "tenant"
+        ).filter(queue__in=_visible(request).values("pk")),
         request.tenant,
         reference=reference,
     )
@@ -54,7 +63,7 @@ def _back(request, fallback: str):
 
 @member_required()
 def queue_list(request):
-    queues = list(selectors.queues_for_tenant(request.tenant))
+    queues = list(_visible(request))
     snapshots = [selectors.queue_snapshot(queue) for queue in queues]
     return render(
         request, "queues/dashboard/queue_list.html", {"snapshots": snapshots, "tenant": request.tenant}
@@ -248,7 +257,8 @@ def ticket_comment(request, reference: str):
 
 @member_required()
 def attachment_download(request, pk: int):
-    attachment = get_for_tenant(TicketAttachment, request.tenant, pk=pk)
+    visible = TicketAttachment.objects.filter(ticket__queue__in=_visible(request).values("pk"))
+    attachment = get_for_tenant(visible, request.tenant, pk=pk)
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
     response["Content-Type"] = attachment.content_type
     response["X-Content-Type-Options"] = "nosniff"

@@ -500,3 +500,27 @@ def test_support_customers_get_help_desk_messages_not_queue_turn_emails(client, 
     assert ticket.state == "in_progress"
     sent = set(OutboxMessage.objects.filter(customer=ticket.customer).values_list("event_type", flat=True))
     assert not sent & {"ticket.called", "ticket.completed", "ticket.approved"}
+
+
+def test_the_queues_dashboard_keeps_the_help_desk_scope(client, tenant, staff, manager, desk):
+    """Staff who are not agents of a support queue can't reach it through the queues pages either."""
+    slug, other = tenant.slug, desk["other"]
+    hidden = [
+        reverse("queues:queue_board", args=[slug, "facilities"]),
+        reverse("queues:ticket_list", args=[slug, "facilities"]),
+        reverse("queues:ticket_detail", args=[slug, other.reference]),
+    ]
+    client.force_login(staff)
+    for url in hidden:
+        assert client.get(url).status_code == 404, url
+    moved = client.post(reverse("queues:ticket_transition", args=[slug, other.reference]), {"event": "start"})
+    assert moved.status_code == 404
+    other.refresh_from_db()
+    assert other.state == "open"
+    listing = client.get(reverse("queues:queue_list", args=[slug])).content.decode()
+    assert reverse("queues:queue_board", args=[slug, "it"]) in listing
+    assert reverse("queues:queue_board", args=[slug, "facilities"]) not in listing
+    assert client.get(reverse("queues:queue_board", args=[slug, "it"])).status_code == 200
+    client.force_login(manager)
+    for url in hidden:
+        assert client.get(url).status_code == 200, url
