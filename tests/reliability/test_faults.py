@@ -15,22 +15,29 @@ servers); the kill-during-delivery of an outbox message is tests/notifications/t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from notifications.models import OutboxMessage
 from tests.reliability.conftest import (
+    Http,
     backends,
     fault,
+    location_path,
+    queued,
     redeliver_unacked,
     wait_for,
 )
 from tests.ticketing.factories import make_event
+from tests.waitingroom.factories import join, make_room
 from ticketing import services as ticketing
-from ticketing.models import CheckoutSession, CheckoutSlot, TicketTier
+from ticketing.models import CheckoutSession, CheckoutSlot, IssuedTicket, Order, TicketTier
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -104,3 +111,198 @@ def test_worker_killed_mid_expiry_sweep_releases_each_hold_once(tenant, processe
     assert fresh(live).status == "active"
     assert [(t.sold, t.reserved) for t in event.tiers.order_by("position")] == [(0, 3), (0, 0)]
     assert CheckoutSlot.objects.filter(event=event, session__isnull=False).count() == 1
+
+
+def test_worker_killed_mid_admission_tick_admits_up_to_the_limit_once(tenant, processes):
+    """Killed inside the admission pass after it admitted the next two people (not yet committed):
+    nobody is admitted. The redelivered tick admits exactly the first two by number, the next tick none:
+    admission never goes above the event's checkout limit, and nobody is skipped."""
+    from waitingroom.models import EntryStatus, WaitingRoom
+    from waitingroom.services import used_places, waiting_room_pause
+    from waitingroom.tasks import admit
+
+    event, _room = make_room(tenant=tenant, checkout_limit=2)
+    # Paused while people join, so the on-commit pass of each join (which would admit at once in this
+    # test process) admits nobody; resumed without that pass, leaving the work to the beat tick.
+    waiting_room_pause(tenant=tenant, actor=None, event=event, paused=True)
+    entries = [join(tenant, event) for _ in range(5)]
+    WaitingRoom.objects.filter(event=event).update(admission_paused=False)
+    assert {fresh(e).status for e in entries} == {EntryStatus.WAITING}
+
+    first = processes.worker("worker-1", fault=fault("waitingroom.services:broadcast_moved"))
+    admit.apply_async(queue=processes.queue)
+    kill_at_fault(processes, first)
+    assert {fresh(e).status for e in entries} == {EntryStatus.WAITING}
+
+    assert redeliver_unacked(processes.queue) == 1
+    second = processes.worker("worker-2")
+    task = "waitingroom.tasks.admit"
+    wait_for(lambda: len(succeeded(second, task)) == 1, 60, "the redelivered admission tick", second)
+    admit.apply_async(queue=processes.queue)
+    wait_for(lambda: len(succeeded(second, task)) == 2, 60, "the next tick", second)
+
+    assert succeeded(second, task) == ["2", "0"]
+    statuses = [fresh(e).status for e in sorted(entries, key=lambda e: e.number)]
+    assert statuses == [EntryStatus.ADMITTED] * 2 + [EntryStatus.WAITING] * 3
+    assert used_places(fresh(event), timezone.now()) == event.checkout_limit == 2
+
+
+def test_worker_killed_mid_offer_round_offers_and_emails_each_entry_once(tenant, processes, monkeypatch):
+    """Three seats come free on a sold-out event with three people on the waitlist. The process that
+    freed them dies before its on-commit offer round (``seats_released`` does nothing here), so the beat's
+    offer round is the one that runs — and its worker is killed after writing the first offer and its
+    outbox row. Nothing of that round commits. After redelivery each person has exactly one offer, one
+    held seat each (reserved = 3, never more), one outbox message and one email."""
+    from tests.waitlists.factories import join as waitlist_join
+    from tests.waitlists.factories import sold_out_event
+    from waitlists.models import EntryStatus, WaitlistEntry
+    from waitlists.tasks import process_offers
+
+    event, (order,) = sold_out_event(tenant=tenant, tiers=(("General", 2500, 3),))
+    entries = [waitlist_join(tenant=tenant, event=event, email=f"wait{i}@example.test") for i in range(3)]
+    monkeypatch.setattr(ticketing, "seats_released", lambda tier_ids: None)
+    ticketing.order_cancel(tenant=tenant, actor=None, order=order)
+    tier = event.tiers.get()
+    assert (fresh(tier).sold, fresh(tier).reserved) == (0, 0)
+    assert {fresh(e).status for e in entries} == {EntryStatus.WAITING}
+
+    first = processes.worker("worker-1", fault=fault("waitlists.services:_notify_offer", call=2))
+    process_offers.apply_async(queue=processes.queue)
+    kill_at_fault(processes, first)
+    assert {fresh(e).status for e in entries} == {EntryStatus.WAITING}
+    assert fresh(tier).reserved == 0
+    assert not OutboxMessage.objects.filter(event_type="waitlist.offer").exists()
+
+    assert redeliver_unacked(processes.queue) == 1
+    second = processes.worker("worker-2")
+    task = "waitlists.tasks.process_offers"
+    wait_for(lambda: len(succeeded(second, task)) == 1, 60, "the redelivered offer round", second)
+    process_offers.apply_async(queue=processes.queue)
+    wait_for(lambda: len(succeeded(second, task)) == 2, 60, "the next round", second)
+    messages = OutboxMessage.objects.filter(event_type="waitlist.offer")
+    wait_for(lambda: messages.filter(status="sent").count() == 3, 60, "the offer emails", second)
+
+    assert succeeded(second, task) == ["3", "0"]
+    assert {fresh(e).status for e in entries} == {EntryStatus.OFFERED}
+    assert (fresh(tier).sold, fresh(tier).reserved) == (0, 3)
+    assert sorted(messages.values_list("recipient", flat=True)) == [e.customer.email for e in entries]
+    assert sorted(sent_emails(processes)) == [e.customer.email for e in entries]
+    assert WaitlistEntry.objects.filter(event=event, status=EntryStatus.OFFERED).count() == 3
+
+
+def sent_emails(processes) -> list[str]:
+    """Recipients of every email the processes' file backend wrote (one line "To: …" per email)."""
+    if not processes.emails.exists():
+        return []
+    recipients = []
+    for path in processes.emails.iterdir():
+        recipients += re.findall(r"^To: (.+)$", path.read_text(), flags=re.MULTILINE)
+    return recipients
+
+
+# --- web process killed mid-checkout --------------------------------------------------------------
+
+
+def start_checkout_over_http(client: Http, tenant, event, tier, quantity: int) -> str:
+    """Event page (CSRF cookie), choose seats, give the buyer's details; returns the checkout path."""
+    assert client.get(f"/{tenant.slug}/e/{event.slug}/").status == 200
+    start = client.post(f"/{tenant.slug}/e/{event.slug}/checkout/", {f"tier_{tier.id}": str(quantity)})
+    assert start.status == 302, start.text[:500]
+    checkout = location_path(start)
+    details = client.post(checkout, {"step": "details", "name": "Ann", "email": "ann@example.test"})
+    assert details.status == 302, details.text[:500]
+    return checkout
+
+
+PAY = {"step": "pay", "provider": "test_card", "card_number": "4242 4242 4242 4242"}
+
+
+def pay_in_background(client: Http, checkout: str, key: str) -> threading.Thread:
+    """The buyer's "Pay" request; its server is about to die, so the request ends in a dropped
+    connection (the buyer sees an error and presses Pay again)."""
+
+    def pay():
+        with contextlib.suppress(OSError):
+            client.post(checkout, {**PAY, "idempotency_key": key})
+
+    thread = threading.Thread(target=pay, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(
+    "point, committed",
+    [
+        # Inside the purchase transaction, while the card is being charged: nothing is committed.
+        ("ticketing.payments:TestCardProvider.charge", False),
+        # Just after the commit, before anything else (the outbox hand-off, the redirect).
+        ("notifications.services:dispatch_soon", True),
+    ],
+    ids=["before-commit", "after-commit"],
+)
+def test_web_process_killed_mid_checkout_then_retry_with_same_key_makes_one_order(
+    tenant, processes, point, committed
+):
+    """A daphne process is SIGKILLed in the middle of the "Pay" request; the buyer presses Pay again
+    (same form, same idempotency key) and a fresh process answers. Exactly one order, two tickets, two
+    seats sold and none left reserved, one confirmation message — whether the crash came before or after
+    the commit."""
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 5),))
+    tier = event.tiers.get()
+    first = processes.daphne("web-1", fault=fault(point))
+    client = Http(first.port)
+    checkout = start_checkout_over_http(client, tenant, event, tier, 2)
+    key = "retry-key-0001"
+    request = pay_in_background(client, checkout, key)
+    kill_at_fault(processes, first)
+    request.join(30)
+
+    assert Order.objects.filter(event=event).count() == (1 if committed else 0)
+    assert (fresh(tier).sold, fresh(tier).reserved) == ((2, 0) if committed else (0, 2))
+
+    second = processes.daphne("web-2")
+    client.port = second.port
+    retry = client.post(checkout, {**PAY, "idempotency_key": key})
+    assert retry.status == 302 and "/orders/" in retry.header("Location"), retry.text[:500]
+
+    order = Order.objects.get(event=event)
+    assert order.idempotency_key == key and order.status == "paid"
+    assert location_path(retry).rstrip("/").endswith(order.access_token)
+    assert IssuedTicket.objects.filter(order=order).count() == 2
+    assert (fresh(tier).sold, fresh(tier).reserved) == (2, 0)
+    assert OutboxMessage.objects.filter(event_type="order.confirmed").count() == 1
+    # Pressing Pay once more changes nothing.
+    again = client.post(checkout, {**PAY, "idempotency_key": key})
+    assert again.status == 302 and location_path(again) == location_path(retry)
+    assert Order.objects.filter(event=event).count() == 1
+
+
+def test_crash_between_commit_and_enqueue_the_outbox_delivers_after_restart(tenant, processes):
+    """The web process commits the order with its confirmation message in the outbox, then dies before
+    handing the message to the broker (on-commit ``dispatch_soon`` never runs): nothing is queued, the
+    message is pending. After a restart the beat sweep (``dispatch_due``) delivers it, exactly once,
+    and a second sweep finds nothing."""
+    from notifications.tasks import dispatch_due
+
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 5),))
+    tier = event.tiers.get()
+    web = processes.daphne("web-1", fault=fault("notifications.services:dispatch_soon"))
+    client = Http(web.port)
+    checkout = start_checkout_over_http(client, tenant, event, tier, 1)
+    request = pay_in_background(client, checkout, "outbox-key-1")
+    kill_at_fault(processes, web)
+    request.join(30)
+
+    message = OutboxMessage.objects.get(event_type="order.confirmed")
+    assert (message.status, message.attempts, message.recipient) == ("pending", 0, "ann@example.test")
+    assert queued(processes.notify_queue) == 0  # never handed to the broker
+
+    worker = processes.worker("worker-1")
+    dispatch_due.apply_async(queue=processes.notify_queue)  # what beat sends every 30 s
+    wait_for(lambda: fresh(message).status == "sent", 60, "the sweep to deliver", worker)
+    dispatch_due.apply_async(queue=processes.notify_queue)
+    wait_for(lambda: len(succeeded(worker, "notifications.tasks.dispatch_due")) == 2, 60, "sweep 2", worker)
+
+    assert succeeded(worker, "notifications.tasks.dispatch_due") == ["1", "0"]
+    assert fresh(message).attempts == 1
+    assert sent_emails(processes) == ["ann@example.test"]
