@@ -52,6 +52,10 @@ def test_checkout_flow_in_pages(client, tenant):
     checkout_url = start["Location"]
     details = client.get(checkout_url)
     assert details.status_code == 200 and "Your details" in details.content.decode()
+    # The hold is shown with its day (holds can cross midnight) and in minutes, in the venue's zone.
+    held = re.search(r"held until <strong>([^<]+)</strong> \(about (\d+) minutes", details.content.decode())
+    assert held and int(held.group(2)) in (event.checkout_minutes - 1, event.checkout_minutes), held
+    assert re.fullmatch(r"\d\d:\d\d \S+, \w{3} \d{1,2} \w{3}", held.group(1)), held.group(1)
     bad = client.post(checkout_url, {"step": "details", "name": "Ann", "email": "not-an-email"})
     assert bad.status_code == 422 and "valid email" in bad.content.decode()
     assert (
