@@ -306,3 +306,146 @@ def test_crash_between_commit_and_enqueue_the_outbox_delivers_after_restart(tena
     assert succeeded(worker, "notifications.tasks.dispatch_due") == ["1", "0"]
     assert fresh(message).attempts == 1
     assert sent_emails(processes) == ["ann@example.test"]
+
+
+# --- two beats at once ----------------------------------------------------------------------------
+
+
+def test_two_beat_processes_at_once_each_periodic_effect_happens_once(tenant, processes):
+    """Two beat processes (as after a botched deploy) both send the checkout-expiry sweep, the waitlist
+    offer round and the admission tick every second, and two workers run the duplicates side by side.
+    Each effect still happens once: two expired holds released once (their seats offered to exactly two
+    waitlist entries, one outbox message each, the third entry still waiting), and exactly the checkout
+    limit admitted from the waiting room."""
+    from waitingroom.models import EntryStatus as RoomStatus
+    from waitingroom.models import WaitingRoom
+    from waitingroom.services import used_places, waiting_room_pause
+    from waitlists.models import EntryStatus
+    from waitlists.services import waitlist_join
+
+    # Sale 1: two seats sold, two held by checkouts that expired an hour ago, three people waitlisted.
+    sale = make_event(tenant=tenant, title="Sale one", tiers=(("General", 2500, 4),))
+    tier = sale.tiers.get()
+    ticketing.checkout_complete(
+        tenant=tenant,
+        session=open_session(tenant, sale, {tier.id: 2}),
+        provider="test_card",
+        payment_details={"card_number": "4242 4242 4242 4242"},
+    )
+    past = timezone.now() - timedelta(hours=1)
+    stale = [open_session(tenant, sale, {tier.id: 1}, now=past) for _ in range(2)]
+    waiting = [
+        waitlist_join(tenant=tenant, event=sale, email=f"w{i}@example.test", quantity=1, now=past)[0]
+        for i in range(3)
+    ]
+    # Sale 2: a waiting room with four people and room for two in checkout.
+    room_event, _room = make_room(tenant=tenant, title="Sale two", checkout_limit=2)
+    waiting_room_pause(tenant=tenant, actor=None, event=room_event, paused=True)
+    entries = [join(tenant, room_event) for _ in range(4)]
+    WaitingRoom.objects.filter(event=room_event).update(admission_paused=False)
+
+    workers = [processes.worker(f"worker-{n}") for n in (1, 2)]
+    names = "ticketing-expire-checkout-sessions,waitlists-process-offers,waitingroom-admit"
+    beats = [processes.beat(f"beat-{n}", extra={"VQ_TEST_BEAT_TASKS": names}) for n in (1, 2)]
+
+    def sent(beat, entry: str) -> int:
+        return beat.log().count(f"Sending due task {entry} ")
+
+    wait_for(
+        lambda: all(sent(b, e) >= 3 for b in beats for e in names.split(",")),
+        90,
+        "both beats to send every task three times",
+        *beats,
+    )
+    for beat in beats:
+        beat.stop()
+    wait_for(lambda: queued(processes.queue) == 0, 60, "the workers to drain the queue", *workers)
+    offers = OutboxMessage.objects.filter(event_type="waitlist.offer")
+    wait_for(lambda: offers.filter(status="sent").count() == 2, 60, "the offer emails", *workers)
+    for worker in workers:
+        worker.stop()  # a warm shutdown finishes the task in hand
+
+    runs = sum(len(succeeded(w, "ticketing.tasks.expire_checkout_sessions")) for w in workers)
+    assert runs >= 6  # both beats' sends ran (at least three from each)
+    assert [fresh(s).status for s in stale] == ["expired", "expired"]
+    assert [fresh(e).status for e in waiting] == [EntryStatus.OFFERED] * 2 + [EntryStatus.WAITING]
+    assert (fresh(tier).sold, fresh(tier).reserved) == (2, 2)
+    assert sorted(offers.values_list("recipient", flat=True)) == ["w0@example.test", "w1@example.test"]
+    assert sorted(sent_emails(processes)) == ["w0@example.test", "w1@example.test"]
+    statuses = [fresh(e).status for e in sorted(entries, key=lambda e: e.number)]
+    assert statuses == [RoomStatus.ADMITTED] * 2 + [RoomStatus.WAITING] * 2
+    assert used_places(fresh(room_event), timezone.now()) == 2
+
+
+# --- slow payment provider ------------------------------------------------------------------------
+
+
+def test_slow_payment_provider_holds_no_tier_or_event_lock(tenant, monkeypatch):
+    """While a buyer's card is being charged (the provider call blocks until the test lets it go),
+    another transaction takes the same tier's and the event's row locks with NOWAIT — no waiting — and a
+    second buyer completes a whole purchase of the same tier. The only rows locked across the call are the
+    paying buyer's own checkout session and slot (the probe on the session row does fail, so the probe
+    can see a held lock). Afterwards both orders exist and the inventory adds up."""
+    from django.db import OperationalError, connection, transaction
+
+    from ticketing.payments import TestCardProvider
+
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 5),))
+    tier = event.tiers.get()
+    session = open_session(tenant, event, {tier.id: 1}, email="slow@example.test")
+    charging, release = threading.Event(), threading.Event()
+    real_charge = TestCardProvider.charge
+    payer: dict = {}
+
+    def slow_charge(self, **kwargs):
+        if threading.current_thread() is payer.get("thread"):
+            charging.set()
+            release.wait(60)
+        return real_charge(self, **kwargs)
+
+    monkeypatch.setattr(TestCardProvider, "charge", slow_charge)
+
+    def pay():
+        try:
+            payer["order"] = ticketing.checkout_complete(
+                tenant=tenant,
+                session=session,
+                provider="test_card",
+                payment_details={"card_number": "4242 4242 4242 4242"},
+                idempotency_key="slow-provider-1",
+            )
+        except Exception as error:  # noqa: BLE001 - reported below
+            payer["error"] = error
+        finally:
+            connection.close()
+
+    payer["thread"] = threading.Thread(target=pay)
+    payer["thread"].start()
+    try:
+        assert charging.wait(30), "the provider was never called"
+
+        def nowait(table: str, pk: int) -> bool:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk])
+                return True
+            except OperationalError:
+                return False
+
+        assert nowait(TicketTier._meta.db_table, tier.id)
+        assert nowait(type(event)._meta.db_table, event.id)
+        assert not nowait(CheckoutSession._meta.db_table, session.id)  # the payer's own row: held
+        other = ticketing.checkout_complete(
+            tenant=tenant,
+            session=open_session(tenant, event, {tier.id: 2}, email="quick@example.test"),
+            provider="test_card",
+            payment_details={"card_number": "4242 4242 4242 4242"},
+        )
+        assert "order" not in payer  # the slow payment is still in progress
+    finally:
+        release.set()
+        payer["thread"].join(60)
+
+    assert "error" not in payer, payer.get("error")
+    assert Order.objects.filter(pk__in=[payer["order"].pk, other.pk], status="paid").count() == 2
+    assert (fresh(tier).sold, fresh(tier).reserved) == (3, 0)
