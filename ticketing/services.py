@@ -6,6 +6,9 @@ Locking (always in this order, so no two transactions wait on each other in a cy
   2. the checkout session / order / issued ticket row (``SELECT … FOR UPDATE``; the FSM models also carry
      ``ConcurrentTransitionMixin``),
   3. tier rows, in id order, through ``ticketing.inventory`` (conditional UPDATEs, no explicit lock).
+Every checkout transaction runs in ``_bounded_atomic``: ``SET LOCAL lock_timeout`` to
+``core.locking.DEFAULT_LOCK_TIMEOUT_MS``, so a row held by someone else (a hot tier under a long
+transaction, a stuck session) makes the call answer ``Busy`` ("try again") within 3 s instead of waiting.
 The event row is never locked on the purchase path: the automatic "sold out" / "back on sale" moves are
 guarded UPDATEs (``WHERE status = …``, the same state-filtered write ``ConcurrentTransitionMixin`` does).
 A stale "sold out" flag never blocks a sale — checkout is gated by tier inventory, and the beat task
@@ -23,17 +26,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.postgres.search import SearchVector
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
+from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
 from tenants.models import Customer, Tenant, User
 from tenants.services import customer_upsert
 from ticketing import events as live_events
@@ -66,6 +72,27 @@ SELLABLE_STATUSES = (EventStatus.ON_SALE, EventStatus.SOLD_OUT)
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
+
+
+LOCK_TIMEOUT_SQL = f"SET LOCAL lock_timeout = {int(DEFAULT_LOCK_TIMEOUT_MS)}"
+BUSY_TICKETS = "Lots of people are buying these tickets right now. Please try again in a moment."
+
+
+@contextmanager
+def _bounded_atomic(busy_message: str = BUSY_TICKETS) -> Iterator[None]:
+    """A durable transaction in which no row-lock wait lasts longer than ``DEFAULT_LOCK_TIMEOUT_MS``
+    (``SET LOCAL lock_timeout``, gone at commit or rollback). A wait that runs out (SQLSTATE 55P03,
+    lock_not_available) rolls the whole transaction back and raises ``Busy(busy_message)``: contention
+    on a hot tier (or a stuck lock) is "try again", never a request that hangs or a 500."""
+    try:
+        with transaction.atomic(durable=True):
+            with connection.cursor() as cursor:
+                cursor.execute(LOCK_TIMEOUT_SQL)
+            yield
+    except OperationalError as error:
+        if is_lock_timeout(error):
+            raise Busy(busy_message) from error
+        raise
 
 
 def _integrity_to_validation(error: IntegrityError, messages: dict[str, str]) -> ValidationError:
@@ -409,10 +436,18 @@ def seats_released(tier_ids: list[int]) -> None:
     ):
         by_event[(tenant_id, event_id)].append(tier_id)
     for (tenant_id, event_id), ids in by_event.items():
-        try:
-            seats_freed.send(sender=TicketTier, tenant_id=tenant_id, event_id=event_id, tier_ids=sorted(ids))
-        except Exception:  # noqa: BLE001 - the release has committed; a failing receiver must not undo it
-            logger.exception("seats_freed receiver failed for event %s", event_id)
+        # send_robust: every receiver runs even if one fails; the release has committed and stands.
+        answers = seats_freed.send_robust(
+            sender=TicketTier, tenant_id=tenant_id, event_id=event_id, tier_ids=sorted(ids)
+        )
+        for receiver, answer in answers:
+            if isinstance(answer, Exception):
+                logger.error(
+                    "seats_freed receiver %s failed for event %s",
+                    getattr(receiver, "__qualname__", receiver),
+                    event_id,
+                    exc_info=(type(answer), answer, answer.__traceback__),
+                )
 
 
 def seats_hold(*, tier_quantities: dict[int, int]) -> None:
@@ -509,8 +544,9 @@ def checkout_open(
     Gate: with ``event.waiting_room_enabled`` a valid signed ``admission`` token for this event is
     required (``ticketing.admission``); one admission opens one live session.
     Locks: a checkout slot (SKIP LOCKED — the event's checkout limit), then the tiers through one
-    conditional UPDATE each. Raises ValidationError / Conflict (not on sale) / Busy (checkout full, lock
-    contention) / SoldOut / PermissionDenied (admission). Schedules an availability broadcast."""
+    conditional UPDATE each, waiting at most ``DEFAULT_LOCK_TIMEOUT_MS`` for a tier row. Raises
+    ValidationError / Conflict (not on sale) / Busy (checkout full, lock wait ran out) / SoldOut /
+    PermissionDenied (admission). Schedules an availability broadcast."""
     now = _now(now)
     if event.tenant_id != tenant.id:
         raise NotFound()
@@ -521,7 +557,7 @@ def checkout_open(
         source, source_reference = SessionSource.WAITING_ROOM, f"entry:{admitted['entry_id']}"
     wanted = {tier_id: int(quantities.get(tier_id) or quantities.get(str(tier_id))) for tier_id in tiers}
     try:
-        with transaction.atomic(durable=True):
+        with _bounded_atomic():
             slot = _claim_slot(event=event, now=now)
             session = CheckoutSession.objects.create(
                 tenant=tenant,
@@ -535,9 +571,7 @@ def checkout_open(
             CheckoutItem.objects.bulk_create(
                 [CheckoutItem(session=session, tier_id=tier_id, quantity=n) for tier_id, n in wanted.items()]
             )
-            slot.session = session
-            slot.held_until = session.expires_at
-            slot.save(update_fields=["session", "held_until"])
+            CheckoutSlot.objects.filter(pk=slot.pk).update(session=session, held_until=session.expires_at)
             # Inventory last: the tier row lock (what every buyer of a hot tier queues on) is then held
             # only for this statement and the commit.
             if inventory.take(wanted, tier_names={tier.id: tier.name for tier in tiers.values()}):
@@ -595,16 +629,20 @@ def checkout_open_from_hold(
     return session
 
 
-def _lock_session(session_id: int) -> tuple[CheckoutSession, CheckoutSlot | None]:
-    """Lock in the house order: the session's slot (if any), then the session row."""
+def _lock_session(
+    session_id: int, *, with_customer: bool = False
+) -> tuple[CheckoutSession, CheckoutSlot | None]:
+    """Lock in the house order: the session's slot (if any), then the session row (with its event, and
+    its customer when asked — one statement instead of a lazy load later)."""
     slot = (
         CheckoutSlot.objects.select_for_update(of=("self",))
         .filter(session_id=session_id)
         .order_by("pk")
         .first()
     )
+    related = ("event", "customer") if with_customer else ("event",)
     session = (
-        CheckoutSession.objects.select_for_update(of=("self",)).select_related("event").get(pk=session_id)
+        CheckoutSession.objects.select_for_update(of=("self",)).select_related(*related).get(pk=session_id)
     )
     return session, slot
 
@@ -621,9 +659,7 @@ def _end_session(*, session_id: int, outcome: str, now: datetime) -> CheckoutSes
     held = dict(session.items.values_list("tier_id", "quantity"))
     inventory.release(held)
     if slot is not None:
-        slot.session = None
-        slot.held_until = None
-        slot.save(update_fields=["session", "held_until"])
+        CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)
     _after_release(list(held))
     return session
 
@@ -635,7 +671,7 @@ def checkout_abandon(
     if session.tenant_id != tenant.id:
         raise NotFound()
     now = _now(now)
-    with transaction.atomic(durable=True):
+    with _bounded_atomic():
         return _end_session(session_id=session.id, outcome="abandon", now=now)
 
 
@@ -643,7 +679,7 @@ def checkout_expire(*, session_id: int, now: datetime | None = None) -> bool:
     """Expire one session if its hold has passed. Idempotent; safe to run concurrently. Returns whether
     this call expired it."""
     now = _now(now)
-    with transaction.atomic(durable=True):
+    with _bounded_atomic():
         session, _slot = _lock_session(session_id)
         if session.status != SessionStatus.ACTIVE or session.expires_at > now:
             return False
@@ -679,7 +715,12 @@ def checkout_set_customer(
     actor: User | None = None,
     now: datetime | None = None,
 ) -> CheckoutSession:
-    """Record who is buying (customer upsert by email). Raises Conflict when the session is over."""
+    """Record who is buying (customer upsert by email). Raises Conflict when the session is over.
+
+    No explicit lock: the session gets its customer through one UPDATE guarded by ``status = active AND
+    expires_at > now`` (the row lock of that UPDATE serialises it with a concurrent pay, expiry or
+    abandon); zero rows means the checkout is over and the transaction, customer upsert included, rolls
+    back. Returns ``session`` with its customer set."""
     if session.tenant_id != tenant.id:
         raise NotFound()
     now = _now(now)
@@ -687,10 +728,7 @@ def checkout_set_customer(
         raise ValidationError(
             "Enter your email address.", field_errors={"email": ["Enter a valid email address."]}
         )
-    with transaction.atomic(durable=True):
-        locked, _slot = _lock_session(session.id)
-        if not locked.is_live(now):
-            raise Conflict("This checkout has ended. Start again from the event page.")
+    with _bounded_atomic():
         customer = customer_upsert(
             tenant=tenant,
             email=email,
@@ -699,9 +737,13 @@ def checkout_set_customer(
             email_consent=email_consent,
             user=actor if actor and actor.is_authenticated else None,
         )
-        CheckoutSession.objects.filter(pk=locked.pk).update(customer=customer, updated_at=now)
-        locked.customer = customer
-    return locked
+        updated = CheckoutSession.objects.filter(
+            pk=session.pk, status=SessionStatus.ACTIVE, expires_at__gt=now
+        ).update(customer=customer, updated_at=now)
+        if not updated:
+            raise Conflict("This checkout has ended. Start again from the event page.")
+    session.customer = customer
+    return session
 
 
 @dataclass
@@ -737,7 +779,7 @@ def checkout_complete(
         if existing is not None:
             return existing
     try:
-        with transaction.atomic(durable=True):
+        with _bounded_atomic():
             return _complete_locked(
                 tenant=tenant,
                 session_id=session.id,
@@ -749,7 +791,7 @@ def checkout_complete(
             )
     except _Expired as expired:
         # Release now (reads already treat it as expired; this makes it durable), then tell the buyer.
-        with transaction.atomic(durable=True):
+        with _bounded_atomic():
             _end_session(session_id=expired.session_id, outcome="expire", now=now)
         raise Conflict(
             "Your checkout time ran out and the tickets were released. Please start again."
@@ -770,7 +812,7 @@ def _complete_locked(
     customer: Customer | None,
     now: datetime,
 ) -> Order:
-    session, slot = _lock_session(session_id)
+    session, slot = _lock_session(session_id, with_customer=customer is None)
     if session.status == SessionStatus.COMPLETED:
         return Order.objects.get(session=session)
     if session.status != SessionStatus.ACTIVE:
@@ -835,9 +877,7 @@ def _complete_locked(
         session.customer = customer
     session.save(update_fields=["status", "ended_at", "customer", "updated_at"])
     if slot is not None:
-        slot.session = None
-        slot.held_until = None
-        slot.save(update_fields=["session", "held_until"])
+        CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)
     # No availability broadcast: held → sold leaves quantity - sold - reserved unchanged.
     _notify_order_confirmed(order=order, tickets=tickets, now=now)
     # Tier rows last (held → sold): their locks are then held only until the commit that follows.
@@ -925,7 +965,7 @@ def order_mark_paid(
 
 
 def _order_close(*, tenant: Tenant, order: Order, transition: str, now: datetime) -> Order:
-    with transaction.atomic(durable=True):
+    with _bounded_atomic("Someone else is changing this order or its tickets right now. Please try again."):
         locked = _order_lock(tenant, order)
         method = getattr(locked, transition)
         if not django_fsm_can(method):

@@ -2,9 +2,8 @@
 hangs for as long as another transaction holds the row (DESIGN: "Lock contention → Busy").
 
 Another connection holds the row lock for 5 s; the call under test must give up with Busy within
-``core.locking.DEFAULT_LOCK_TIMEOUT_MS`` (3 s) plus slack. Today the hot paths take row locks without a
-``lock_timeout`` (the tier's conditional UPDATE), so they wait the full 5 s: strict xfail, which turns
-into a failure (XPASS) the day a timeout is added — then drop it. (``ticket_call_next`` has one now.)
+``core.locking.DEFAULT_LOCK_TIMEOUT_MS`` (3 s) plus slack, and change nothing. (Both paths run with
+``SET LOCAL lock_timeout``: ``ticketing.services._bounded_atomic`` and ``queues.services._lock_queue``.)
 """
 
 import threading
@@ -19,6 +18,7 @@ from queues import services as queue_services
 from tests.queues.factories import service_queue, submit
 from tests.ticketing.factories import make_event
 from ticketing import services
+from ticketing.models import CheckoutSession, CheckoutSlot, Order
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -52,7 +52,6 @@ def _answer_under_lock(sql: str, pk: int, action) -> tuple[type | None, float]:
     return raised, waited
 
 
-@pytest.mark.xfail(strict=True, reason="the tier's conditional UPDATE waits without a lock_timeout")
 def test_checkout_on_a_locked_tier_answers_busy_within_the_lock_timeout(tenant):
     event = make_event(tenant=tenant, tiers=(("General", 2500, 10),))
     tier = event.tiers.get()
@@ -62,6 +61,38 @@ def test_checkout_on_a_locked_tier_answers_busy_within_the_lock_timeout(tenant):
         lambda: services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}),
     )
     assert raised is Busy and waited < ANSWER_WITHIN, (raised, waited)
+    # The Busy rolled the whole checkout back: no session, no held seat, the slot is free again.
+    tier.refresh_from_db()
+    assert (tier.sold, tier.reserved) == (0, 0)
+    assert not CheckoutSession.objects.filter(event=event).exists()
+    assert not CheckoutSlot.objects.filter(event=event, session__isnull=False).exists()
+
+
+def test_paying_on_a_locked_tier_answers_busy_and_the_session_stays_payable(tenant):
+    """Paying moves held → sold on the tier row: under a held tier lock it answers Busy within the
+    timeout, writes no order, and the same idempotency key pays once the lock is gone."""
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 10),))
+    tier = event.tiers.get()
+    session = services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1})
+    session = services.checkout_set_customer(tenant=tenant, session=session, name="P", email="p@example.test")
+
+    def pay():
+        return services.checkout_complete(
+            tenant=tenant,
+            session=session,
+            provider="test_card",
+            payment_details={"card_number": "4242 4242 4242 4242"},
+            idempotency_key="pay-once",
+        )
+
+    raised, waited = _answer_under_lock(
+        "SELECT id FROM ticketing_tickettier WHERE id = %s FOR UPDATE", tier.id, pay
+    )
+    assert raised is Busy and waited < ANSWER_WITHIN, (raised, waited)
+    assert not Order.objects.filter(event=event).exists()
+    order = pay()
+    tier.refresh_from_db()
+    assert (tier.sold, tier.reserved) == (1, 0) and order.items.get().quantity == 1
 
 
 def test_call_next_on_a_locked_queue_answers_busy_within_the_lock_timeout(tenant):

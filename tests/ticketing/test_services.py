@@ -220,6 +220,34 @@ def test_sold_out_answer_and_event_status_follows(tenant):
     ]
 
 
+def test_a_failing_seats_freed_receiver_neither_undoes_the_release_nor_stops_the_others(
+    tenant, caplog, django_capture_on_commit_callbacks
+):
+    event = make_event(tenant=tenant, tiers=(("General", 1000, 2),))
+    tier = tier_of(event)
+    session = services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 2})
+    received = []
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver exploded")
+
+    def working(sender, **kwargs):
+        received.append(kwargs["tier_ids"])
+
+    seats_freed.connect(broken)
+    seats_freed.connect(working)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.checkout_abandon(tenant=tenant, session=session)
+    finally:
+        seats_freed.disconnect(broken)
+        seats_freed.disconnect(working)
+    tier.refresh_from_db()
+    assert tier.reserved == 0 and fresh(session).status == SessionStatus.ABANDONED
+    assert received == [[tier.id]]
+    assert any("receiver exploded" in (record.exc_text or str(record.exc_info)) for record in caplog.records)
+
+
 def test_expired_session_is_available_on_read_without_the_scheduler(tenant):
     event = make_event(tenant=tenant, tiers=(("General", 1000, 2),), checkout_minutes=10)
     tier = tier_of(event)
