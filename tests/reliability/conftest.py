@@ -9,6 +9,7 @@ unique to the test. Everything started here is stopped at teardown, by its own p
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -206,7 +207,8 @@ class Processes:
         """The app under daphne (HTTP + websockets) on a free 127.0.0.1 port; returns once /healthz
         answers. ``server.port`` is where it listens."""
         port = free_port()
-        command = [str(BIN / "python"), "-m", "daphne", "-b", HOST, "-p", str(port)]
+        # --proxy-headers as the Procfile runs it: tests present many buyers to the per-address limits.
+        command = [str(BIN / "python"), "-m", "daphne", "-b", HOST, "-p", str(port), "--proxy-headers"]
         command += ["tests.reliability.fault_web:application"]
         server = self._add(
             Process(name, command, {**self.base_env(name, fault), **(env or {})}, self.tmp_path)
@@ -270,14 +272,17 @@ class Http:
     """A browser-ish client for one server: keeps cookies, sends the CSRF token, never follows
     redirects (tests look at ``Location``). Standard library only, 127.0.0.1 only."""
 
-    def __init__(self, port: int, timeout: float = 60):
+    def __init__(self, port: int, timeout: float = 60, client_address: str = ""):
         self.port = port
         self.timeout = timeout
+        self.client_address = client_address  # sent as X-Forwarded-For (daphne --proxy-headers)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, fields: dict | None = None) -> Response:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         headers = {"Host": f"{HOST}:{self.port}"}
+        if self.client_address:
+            headers["X-Forwarded-For"] = self.client_address
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -361,3 +366,88 @@ def own_redis(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
     yield server
     server.stop()
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster (pgserver's binaries, as ``config.embedded`` uses) in a temporary
+    folder, on a free 127.0.0.1 port, that the test may restart. Runs as the ``pgserver`` system user
+    when the tests run as root (PostgreSQL refuses root)."""
+
+    def __init__(self):
+        import tempfile
+
+        from config.embedded import _pg_bin, _system_user
+
+        self.bin = Path(_pg_bin("pg_ctl")).parent
+        self.user = _system_user()
+        self.directory = Path(tempfile.mkdtemp(prefix="vq-fault-pg-"))
+        self.data = self.directory / "data"
+        self.port = free_port()
+        if self.user:
+            import shutil
+
+            shutil.chown(self.directory, user=self.user)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / tool), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            user=self.user,
+            cwd=self.directory,
+            timeout=120,
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+
+    def _ctl(self, *args: str) -> None:
+        options = f"-p {self.port} -h {HOST} -k {self.directory} -c max_connections=200 -c fsync=on"
+        log = str(self.directory / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", *args)
+
+    def copy_from(self, source_url: str, database: str) -> None:
+        """Schema and rows of ``source_url`` into ``database`` here (plain pg_dump | psql). Lines setting
+        a ``pg_attver`` column option are left out: some servers (this machine's) add that non-standard
+        option, which a stock PostgreSQL refuses."""
+        dump = subprocess.run(
+            [str(self.bin / "pg_dump"), "--no-owner", "--no-privileges", source_url],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+        sql = "\n".join(line for line in dump.splitlines() if "pg_attver=" not in line)
+        subprocess.run(
+            [str(self.bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", self.url(database)],
+            input=sql,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def start(self) -> PostgresCluster:
+        self._ctl("start")
+        return self
+
+    def restart(self, mode: str = "immediate") -> None:
+        """``immediate``: the server stops without a checkpoint (as in a crash) and recovers from its
+        WAL on start; every connection is cut."""
+        self._ctl("-m", mode, "restart")
+
+    def destroy(self) -> None:
+        import shutil
+
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self._ctl("-m", "immediate", "stop")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres():
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.destroy()
