@@ -25,6 +25,7 @@ Side effects are scheduled with ``transaction.on_commit``: availability broadcas
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -687,21 +688,104 @@ def checkout_expire(*, session_id: int, now: datetime | None = None) -> bool:
         return True
 
 
-def checkout_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Expire every session whose hold has passed (beat). Each in its own transaction; returns count."""
+SWEEP_BATCH = 1000
+SWEEP_BUDGET_SECONDS = 5.0
+
+
+def checkout_expire_due(
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    batch: int = SWEEP_BATCH,
+    budget_seconds: float = SWEEP_BUDGET_SECONDS,
+) -> int:
+    """Expire every session whose hold has passed (beat, every 30 s). Returns how many this call expired.
+
+    Batches of ``batch`` sessions, each one transaction (``_expire_batch``), until none is due, ``limit``
+    sessions are done or ``budget_seconds`` have passed (the rest is the next tick's; reads already treat
+    them as expired). Then, once per event for the whole tick: the availability broadcast and
+    ``seats_freed`` (waitlist offers, waiting-room admission). Safe with other ticks, buyers coming back
+    and slot claims running at once: sessions are claimed ``SKIP LOCKED`` and each is expired (and its
+    seats released) by exactly the transaction that flips it from active."""
     now = _now(now)
-    due = list(
-        CheckoutSession.objects.filter(status=SessionStatus.ACTIVE, expires_at__lte=now)
-        .order_by("expires_at")
-        .values_list("id", flat=True)[:limit]
-    )
+    started = time.monotonic()
     expired = 0
-    for session_id in due:
+    freed: dict[int, int] = {}  # tier id -> event id
+    events: dict[int, int] = {}  # event id -> tenant id
+    while limit is None or expired < limit:
+        size = batch if limit is None else min(batch, limit - expired)
         try:
-            expired += checkout_expire(session_id=session_id, now=now)
+            claimed, done, tiers, batch_events = _expire_batch(now=now, size=size)
         except Busy:
-            continue
+            logger.info("checkout expiry sweep: a tier row stayed locked; the next tick retries")
+            break
+        expired += done
+        freed.update(tiers)
+        events.update(batch_events)
+        if claimed < size or done == 0 or time.monotonic() - started >= budget_seconds:
+            break
+    for event_id, tenant_id in events.items():
+        live_events.broadcast_availability(event_id, tenant_id)  # no transaction open: sent (or marked) now
+    if freed:
+        seats_released(sorted(freed))
     return expired
+
+
+def _expire_batch(*, now: datetime, size: int) -> tuple[int, int, dict[int, int], dict[int, int]]:
+    """One transaction of the sweep. Returns (sessions claimed, sessions expired, {tier: event} whose
+    seats went back, {event: tenant} touched).
+
+    Lock order stays acyclic although sessions are taken before slots here: both are claimed
+    ``SKIP LOCKED``, so the sweep never waits on a session or a slot. A due session whose slot someone
+    else holds (a buyer opening a checkout on that slot, or the owner paying or leaving right now) is left
+    to them. Then, for the rest: one guarded UPDATE of the sessions, one UPDATE per tier (lower
+    ``reserved``, no lock needed beyond the row's own), one UPDATE of their slots, and the sold-out flag
+    re-synced once per event."""
+    session_table = CheckoutSession._meta.db_table
+    slot_table = CheckoutSlot._meta.db_table
+    with _bounded_atomic("The checkout sweep is busy."):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, event_id, tenant_id FROM {session_table} "  # noqa: S608 - model metadata
+                "WHERE status = %s AND expires_at <= %s ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED",
+                [SessionStatus.ACTIVE, now, size],
+            )
+            claimed = cursor.fetchall()
+            if not claimed:
+                return 0, 0, {}, {}
+            ids = [row[0] for row in claimed]
+            cursor.execute(
+                f"SELECT id, session_id FROM {slot_table} WHERE session_id = ANY(%s) FOR UPDATE SKIP LOCKED",  # noqa: S608
+                [ids],
+            )
+            slots = dict(cursor.fetchall())
+            cursor.execute(
+                f"SELECT session_id FROM {slot_table} WHERE session_id = ANY(%s) AND NOT (id = ANY(%s))",  # noqa: S608
+                [ids, list(slots)],
+            )
+            taken_elsewhere = {row[0] for row in cursor.fetchall()}
+        mine = [row for row in claimed if row[0] not in taken_elsewhere]
+        mine_ids = [row[0] for row in mine]
+        if not mine_ids:
+            return len(claimed), 0, {}, {}
+        CheckoutSession.objects.filter(pk__in=mine_ids, status=SessionStatus.ACTIVE).update(
+            status=SessionStatus.EXPIRED, ended_at=now, updated_at=now
+        )
+        event_of = {session_id: event_id for session_id, event_id, _tenant in mine}
+        held: dict[int, int] = defaultdict(int)
+        tier_events: dict[int, int] = {}
+        for session_id, tier_id, quantity in CheckoutItem.objects.filter(session_id__in=mine_ids).values_list(
+            "session_id", "tier_id", "quantity"
+        ):
+            held[tier_id] += quantity
+            tier_events[tier_id] = event_of[session_id]
+        inventory.release(dict(held))
+        if slots:
+            CheckoutSlot.objects.filter(pk__in=list(slots)).update(session=None, held_until=None)
+        events = {event_id: tenant_id for _id, event_id, tenant_id in mine}
+        for event_id in events:
+            _event_sync_status(event_id)
+    return len(claimed), len(mine_ids), tier_events, events
 
 
 def checkout_set_customer(

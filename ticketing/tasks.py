@@ -1,5 +1,6 @@
 """Periodic ticketing work. Thin: ids in, services do the work; idempotent and safe to run concurrently
-(each session is expired under its own row lock; a second run finds nothing)."""
+(the expiry sweep claims due sessions ``SKIP LOCKED`` in batches and flips each from active exactly once;
+a second run finds nothing)."""
 
 from celery import shared_task
 
@@ -8,7 +9,8 @@ from ticketing import services
 
 @shared_task(name="ticketing.tasks.expire_checkout_sessions", ignore_result=True, acks_late=True)
 def expire_checkout_sessions() -> int:
-    """Release the seats of checkout sessions whose hold has passed (reads already treat them as free)."""
+    """Release the seats of checkout sessions whose hold has passed (reads already treat them as free):
+    batches of ``services.SWEEP_BATCH`` for at most ``services.SWEEP_BUDGET_SECONDS`` per tick."""
     return services.checkout_expire_due()
 
 

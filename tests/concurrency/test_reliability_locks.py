@@ -104,3 +104,50 @@ def test_call_next_on_a_locked_queue_answers_busy_within_the_lock_timeout(tenant
         lambda: queue_services.ticket_call_next(tenant=tenant, actor=None, queue=queue),
     )
     assert raised is Busy and waited < ANSWER_WITHIN, (raised, waited)
+
+
+def test_expiry_sweep_never_waits_on_a_held_slot_and_two_ticks_release_each_seat_once(tenant):
+    """The sweep claims sessions and their slots SKIP LOCKED: a due session whose slot another
+    transaction holds is left to it (the sweep returns while the lock is still held), and two sweeps at
+    once (batches of 7) expire the other sessions exactly once between them, releasing each seat once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    event = make_event(tenant=tenant, tiers=(("General", 2500, 100),), checkout_limit=60)
+    tier = event.tiers.get()
+    past = timezone.now() - timedelta(hours=1)
+    due = [
+        services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, now=past)
+        for _ in range(50)
+    ]
+    blocked = CheckoutSlot.objects.get(session=due[0])
+    held = threading.Event()
+    holder = threading.Thread(
+        target=_hold,
+        args=("SELECT id FROM ticketing_checkoutslot WHERE id = %s FOR UPDATE", blocked.id, held),
+    )
+    holder.start()
+    assert held.wait(10)
+    counts: list[int] = []
+
+    def tick():
+        try:
+            counts.append(services.checkout_expire_due(batch=7))
+        finally:
+            connection.close()
+
+    ticks = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in ticks:
+        thread.start()
+    for thread in ticks:
+        thread.join(60)
+    assert holder.is_alive(), "the sweep waited for the held slot"
+    holder.join()
+    assert sum(counts) == 49, counts
+    assert CheckoutSession.objects.get(pk=due[0].pk).status == "active"
+    tier.refresh_from_db()
+    assert tier.reserved == 1
+    assert services.checkout_expire_due() == 1
+    tier.refresh_from_db()
+    assert (tier.reserved, CheckoutSlot.objects.filter(event=event, session__isnull=False).count()) == (0, 0)

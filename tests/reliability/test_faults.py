@@ -72,9 +72,10 @@ def open_session(tenant, event, quantities, *, now=None, email="buyer@example.te
 
 
 def test_worker_killed_mid_expiry_sweep_releases_each_hold_once(tenant, processes):
-    """The sweep expires sessions one transaction each. Killed inside the second one (its seats already
-    released in the open transaction): the first stays expired, the second is untouched. The redelivered
-    task and another beat run then expire the rest, and every tier's ``reserved`` equals exactly what
+    """The sweep expires due sessions in batches, one transaction each. Killed inside the batch (the
+    sessions already marked expired in the open transaction, their seats about to be released): nothing
+    of it commits, every session stays active with its seats held. The redelivered task then expires all
+    of them once and another beat run finds nothing, and every tier's ``reserved`` equals exactly what
     the still-live holds account for — no seat released twice, none lost."""
     event = make_event(tenant=tenant, tiers=(("A", 1000, 10), ("B", 1000, 10)), checkout_limit=6)
     tier_a, tier_b = event.tiers.order_by("position")
@@ -89,14 +90,14 @@ def test_worker_killed_mid_expiry_sweep_releases_each_hold_once(tenant, processe
     ]
     assert [fresh(s).status for s in due] == ["active"] * 3
 
-    first = processes.worker("worker-1", fault=fault("ticketing.services:_after_release", call=2))
+    first = processes.worker("worker-1", fault=fault("ticketing.inventory:release"))
     from ticketing.tasks import expire_checkout_sessions
 
     expire_checkout_sessions.apply_async(queue=processes.queue)
     kill_at_fault(processes, first)
 
-    assert [fresh(s).status for s in due] == ["expired", "active", "active"]
-    assert TicketTier.objects.get(pk=tier_a.pk).reserved == 1 + 3
+    assert [fresh(s).status for s in due] == ["active"] * 3
+    assert TicketTier.objects.get(pk=tier_a.pk).reserved == 2 + 1 + 3
     assert TicketTier.objects.get(pk=tier_b.pk).reserved == 1
 
     assert redeliver_unacked(processes.queue) == 1  # the killed task was not lost
@@ -106,7 +107,7 @@ def test_worker_killed_mid_expiry_sweep_releases_each_hold_once(tenant, processe
     expire_checkout_sessions.apply_async(queue=processes.queue)  # beat's next tick
     wait_for(lambda: len(succeeded(second, task)) == 2, 60, "the next sweep", second)
 
-    assert succeeded(second, task) == ["2", "0"]
+    assert succeeded(second, task) == ["3", "0"]
     assert [fresh(s).status for s in due] == ["expired"] * 3
     assert fresh(live).status == "active"
     assert [(t.sold, t.reserved) for t in event.tiers.order_by("position")] == [(0, 3), (0, 0)]
@@ -141,7 +142,7 @@ def test_worker_killed_mid_admission_tick_admits_up_to_the_limit_once(tenant, pr
     admit.apply_async(queue=processes.queue)
     wait_for(lambda: len(succeeded(second, task)) == 2, 60, "the next tick", second)
 
-    assert succeeded(second, task) == ["2", "0"]
+    assert succeeded(second, task) == ["3", "0"]
     statuses = [fresh(e).status for e in sorted(entries, key=lambda e: e.number)]
     assert statuses == [EntryStatus.ADMITTED] * 2 + [EntryStatus.WAITING] * 3
     assert used_places(fresh(event), timezone.now()) == event.checkout_limit == 2

@@ -12,6 +12,7 @@ from ticketing import selectors, services
 from ticketing.admission import admission_sign
 from ticketing.models import (
     CheckoutSession,
+    CheckoutSlot,
     EventStatus,
     IssuedTicket,
     Order,
@@ -303,6 +304,53 @@ def test_expiry_with_the_scheduler_task(tenant):
     tier.refresh_from_db()
     session = fresh(session)
     assert tier.reserved == 0 and session.status == SessionStatus.EXPIRED
+
+
+def test_expiry_sweep_batches_release_each_hold_once_and_leave_live_and_busy_ones(
+    tenant, django_capture_on_commit_callbacks
+):
+    """Batches of two: every due session is expired once, its seats go back once (one UPDATE per tier
+    per batch), its slot is freed; a live hold is untouched; seats_freed is sent once per event for
+    the whole tick."""
+    event = make_event(tenant=tenant, tiers=(("A", 1000, 20), ("B", 1000, 20)), checkout_limit=10)
+    tier_a, tier_b = event.tiers.order_by("position")
+    live = services.checkout_open(tenant=tenant, event=event, quantities={tier_a.id: 1})
+    past = timezone.now() - timedelta(hours=1)
+    due = [
+        services.checkout_open(
+            tenant=tenant, event=event, quantities={tier_a.id: 2, tier_b.id: n % 2 + 1}, now=past
+        )
+        for n in range(5)
+    ]
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["event_id"], kwargs["tier_ids"]))
+
+    seats_freed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.checkout_expire_due(batch=2) == 5
+            assert services.checkout_expire_due(batch=2) == 0
+    finally:
+        seats_freed.disconnect(receiver)
+    assert {fresh(session).status for session in due} == {SessionStatus.EXPIRED}
+    assert fresh(live).status == SessionStatus.ACTIVE
+    assert [(t.sold, t.reserved) for t in event.tiers.order_by("position")] == [(0, 1), (0, 0)]
+    assert CheckoutSlot.objects.filter(event=event, session__isnull=False).get().session_id == live.id
+    assert received == [(event.id, sorted([tier_a.id, tier_b.id]))]
+
+
+def test_expiry_sweep_respects_its_limit(tenant):
+    event = make_event(tenant=tenant, tiers=(("A", 1000, 20),), checkout_limit=10)
+    tier = tier_of(event)
+    past = timezone.now() - timedelta(hours=1)
+    for _ in range(3):
+        services.checkout_open(tenant=tenant, event=event, quantities={tier.id: 1}, now=past)
+    assert services.checkout_expire_due(limit=2, batch=5) == 2
+    assert services.checkout_expire_due(limit=2, batch=5) == 1
+    tier.refresh_from_db()
+    assert tier.reserved == 0
 
 
 def test_checkout_limit(tenant):
