@@ -22,9 +22,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
+from tests.factories import CustomerFactory
 from tests.reliability.conftest import (
     Http,
     backends,
@@ -199,6 +201,60 @@ def sent_emails(processes) -> list[str]:
     for path in processes.emails.iterdir():
         recipients += re.findall(r"^To: (.+)$", path.read_text(), flags=re.MULTILINE)
     return recipients
+
+
+def test_worker_killed_between_sending_an_email_and_recording_it(tenant, processes, settings):
+    """The one window where delivery can repeat (README, notifications): the email has left, the worker
+    dies before recording it. The message stays pending with a lease that runs out; the redelivered
+    task sends it again and records it, a later sweep finds nothing. The receiver gets two copies with
+    the same ``X-VirtualQ-Message-Id`` — one message after de-duplication — and the delivery log shows
+    the lost attempt and the successful one. (Killed *before* the send, nothing is sent twice:
+    tests/notifications/test_worker_integration.py.)"""
+    from notifications.services import notify
+    from notifications.tasks import dispatch_due
+    from notifications.types import TICKET_CALLED
+
+    settings.NOTIFICATIONS_TASK_QUEUE = processes.notify_queue
+    short_lease = {"NOTIFICATIONS_CLAIM_SECONDS": "3"}
+    customer = CustomerFactory(tenant=tenant, email="fan@example.test", email_consent=True)
+    first = processes.worker(
+        "worker-1",
+        fault={
+            **fault("django.core.mail.backends.filebased:EmailBackend.send_messages", when="after"),
+            **short_lease,
+        },
+    )
+    with transaction.atomic(durable=True):
+        (message,) = notify(
+            tenant=tenant,
+            event_type=TICKET_CALLED,
+            context={"subject": "Desk 4 is ready for you", "body": "Come now.", "action_url": "/status/X/"},
+            customer=customer,
+        )
+    kill_at_fault(processes, first)
+    assert sent_emails(processes) == ["fan@example.test"]
+    assert (fresh(message).status, fresh(message).attempts) == ("pending", 1)
+
+    second = processes.worker("worker-2", fault=short_lease)
+    wait_for(lambda: fresh(message).claimed_until < timezone.now(), 30, "the dead worker's lease to end")
+    assert redeliver_unacked(processes.notify_queue) == 1
+    wait_for(lambda: fresh(message).status == "sent", 60, "the redelivered task to send", second)
+    dispatch_due.apply_async(queue=processes.notify_queue)
+    wait_for(lambda: len(succeeded(second, "notifications.tasks.dispatch_due")) == 1, 60, "a sweep", second)
+
+    assert succeeded(second, "notifications.tasks.dispatch_due") == ["0"]
+    assert sent_emails(processes) == ["fan@example.test"] * 2
+    assert set(message_ids(processes)) == {str(message.pk)}
+    attempts = list(fresh(message).delivery_attempts.order_by("number"))
+    assert [(a.number, a.succeeded) for a in attempts] == [(1, False), (2, True)]
+    assert "claim expired" in attempts[0].error
+
+
+def message_ids(processes) -> list[str]:
+    ids = []
+    for path in processes.emails.iterdir():
+        ids += re.findall(r"^X-VirtualQ-Message-Id: (\S+)$", path.read_text(), flags=re.MULTILINE)
+    return ids
 
 
 # --- web process killed mid-checkout --------------------------------------------------------------
