@@ -322,12 +322,17 @@ def draw_order(entry_ids: list[int], seed: int) -> list[int]:
     return order
 
 
+UNSEEN_CHUNK = 2000  # per pass: each expired row rewrites ~14 index entries; keeps a tick well under 5 s
+
+
 def _expire_unseen(room: WaitingRoom, now: datetime) -> list[int]:
+    """Expire up to ``UNSEEN_CHUNK`` unseen waiting entries (reads already treat them as gone; a mass
+    walk-out drains over a few ticks instead of holding the admission lock for seconds)."""
     cutoff = now - timedelta(minutes=room.unseen_minutes)
     stale = WaitingRoomEntry.objects.select_for_update(skip_locked=True).filter(
         event_id=room.event_id, status=EntryStatus.WAITING, last_seen_at__lt=cutoff
     )
-    rows = list(stale.values_list("pk", "number")[:5000])
+    rows = list(stale.values_list("pk", "number")[:UNSEEN_CHUNK])
     if rows:
         WaitingRoomEntry.objects.filter(pk__in=[pk for pk, _ in rows], status=EntryStatus.WAITING).update(
             status=EntryStatus.EXPIRED, ended_at=now, updated_at=now
