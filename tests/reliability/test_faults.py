@@ -10,7 +10,8 @@ and sends SIGKILL. A killed worker's task stays unacknowledged on Redis; ``redel
 Redis does once the visibility timeout passes, so the next worker runs the very same message again.
 
 Redis stopped during an on-sale and PostgreSQL restarted under load are in test_outages.py (their own
-servers); the kill-during-delivery of an outbox message is tests/notifications/test_worker_integration.py.
+servers). A worker killed *before* an outbox message is sent is tests/notifications/
+test_worker_integration.py; killed *after* sending, before recording, is here.
 """
 
 from __future__ import annotations
