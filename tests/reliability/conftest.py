@@ -386,6 +386,9 @@ class PostgresCluster:
         if self.user:
             import shutil
 
+            from pgserver.utils import ensure_user_exists
+
+            ensure_user_exists(self.user)  # a fresh CI machine may not have it yet (pgserver adds it)
             shutil.chown(self.directory, user=self.user)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
 
