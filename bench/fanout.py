@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 import urllib.request
 from collections.abc import Callable
@@ -40,28 +41,41 @@ def _server_queries(server: servers.Server) -> int:
 
 
 class SendClock:
-    """Records when this process hands a broadcast to the channel layer (wraps core.broadcast.send_now)."""
+    """Records when this process hands a broadcast to the channel layer: wraps ``send_now`` in
+    ``core.broadcast`` and in ``ticketing.events`` (whose coalescing flusher thread sends ~250 ms after
+    the commit), so a round's latency starts at its own send, not at the trigger."""
+
+    MODULES = ("core.broadcast", "ticketing.events")
 
     def __init__(self):
-        from core import broadcast
+        from importlib import import_module
 
-        self.module = broadcast
-        self.original = broadcast.send_now
+        self.modules = [import_module(name) for name in self.MODULES]
+        self.originals = [module.send_now for module in self.modules]
         self.sent: list[float] = []
 
     def __enter__(self):
-        def timed(group, message_type, payload):
-            self.sent.append(time.monotonic())
-            return self.original(group, message_type, payload)
+        for module, original in zip(self.modules, self.originals, strict=True):
 
-        self.module.send_now = timed
+            def timed(group, message_type, payload, *, _original=original, **kwargs):
+                self.sent.append(time.monotonic())
+                return _original(group, message_type, payload, **kwargs)
+
+            module.send_now = timed
         return self
 
     def __exit__(self, *exc):
-        self.module.send_now = self.original
+        for module, original in zip(self.modules, self.originals, strict=True):
+            module.send_now = original
 
     def last(self) -> float | None:
         return self.sent[-1] if self.sent else None
+
+    async def wait_for_send(self, count: int, timeout: float = 10.0) -> None:
+        """Until more than ``count`` sends were recorded (the change's own broadcast went out)."""
+        deadline = time.monotonic() + timeout
+        while len(self.sent) <= count and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
 
 def _count_queries(change: Callable) -> Callable[[], int]:
@@ -79,10 +93,19 @@ def _count_queries(change: Callable) -> Callable[[], int]:
     return run
 
 
+def backoff_seconds(attempt: int) -> float:
+    """``static/js/live.js``'s reconnect delay: full jitter, 1 s doubling per attempt, at most 30 s."""
+    return random.random() * min(30.0, 2.0**attempt)
+
+
 async def _connect(
     server: servers.Server, path: str, number: int, *, retries: int = 0, deadline: float | None = None
 ) -> loadgen.WebSocket:
+    """One socket; with ``retries``, reconnect the way ``live.js`` does after a drop (first attempt after a
+    random 0–1 s, then backing off with full jitter) until ``deadline``."""
     for attempt in range(retries + 1):
+        if retries:
+            await asyncio.sleep(min(backoff_seconds(attempt), max(0.0, deadline - time.monotonic() - 0.5)))
         timeout = 30.0 if deadline is None else max(0.5, deadline - time.monotonic())
         try:
             return await loadgen.WebSocket.connect(
@@ -95,7 +118,6 @@ async def _connect(
         except (OSError, TimeoutError, asyncio.IncompleteReadError):
             if attempt == retries or (deadline is not None and time.monotonic() >= deadline):
                 raise
-            await asyncio.sleep(min(5.0, 0.25 * 2**attempt))
     raise AssertionError("unreachable")
 
 
@@ -116,7 +138,9 @@ async def _scenario(label: str, server: servers.Server, path: str, change: Calla
             for _ in range(rounds):
 
                 async def trigger():
+                    sends = len(clock.sent)
                     trigger_queries.append(await loop.run_in_executor(None, counted_change))
+                    await clock.wait_for_send(sends)
 
                 outcome = await group.round(trigger, origin=clock.last)
                 latencies += outcome["latencies"]
@@ -159,14 +183,16 @@ async def _scenario(label: str, server: servers.Server, path: str, change: Calla
     started = time.monotonic()
     deadline = started + STORM_SECONDS
     sockets, failures = await loadgen.connect_many(
-        lambda n: _connect(server, path, n, retries=8, deadline=deadline), watchers, parallel=watchers
+        lambda n: _connect(server, path, n, retries=12, deadline=deadline), watchers, parallel=watchers
     )
     reconnected = time.monotonic() - started
     group = loadgen.Watchers(sockets)
     with SendClock() as clock:
 
         async def trigger():
+            sends = len(clock.sent)
             await loop.run_in_executor(None, counted_change)
+            await clock.wait_for_send(sends)
 
         outcome = await group.round(trigger, origin=clock.last, timeout=30)
     resubscribed = time.monotonic() - started

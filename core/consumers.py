@@ -1,15 +1,11 @@
 """A minimal authenticated-aware socket: answers ``ping`` with ``pong``. Used by health checks and the
 front end to verify the websocket route; it never touches the ORM."""
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from core.live import LiveConsumer
 
 
-class PingConsumer(AsyncJsonWebsocketConsumer):
+class PingConsumer(LiveConsumer):
     async def connect(self):
         await self.accept()
         user = self.scope.get("user")
         await self.send_json({"type": "hello", "authenticated": bool(user and user.is_authenticated)})
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})

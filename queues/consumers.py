@@ -1,16 +1,22 @@
 """Websocket consumers for queues. They authenticate/authorise and read their starting state once at
 connect; per message they only compute from the broadcast (no ORM). One group per queue
-(``queues.events.queue_group``) carries one message per change to every kind of watcher."""
+(``queues.events.queue_group``) carries one message per change to every kind of watcher.
+
+The public card (the one thousands watch) connects without a query: which tenant owns the queue and
+whether it is public is a cached fact (``core.live.fact``, a few seconds), its first message is the
+queue's newest broadcast (``core.live.last_payload``), and a broadcast or remembered payload saying the
+queue is no longer public closes the socket / refuses it at once."""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.live import LiveConsumer, fact, last_payload
 from queues.events import queue_group
 from queues.live import StatusWatch, read_status_state
 
 NOT_FOUND = 4404
+CARD_FACT_SECONDS = 10
 
 
 def _client_address(scope) -> str:
@@ -30,11 +36,10 @@ def _rate_ok(scope) -> bool:
     return True
 
 
-class StatusConsumer(AsyncJsonWebsocketConsumer):
+class StatusConsumer(LiveConsumer):
     """``ws/queues/status/<reference>/``: the live status of one ticket (public by reference)."""
 
     watch: StatusWatch | None = None
-    group: str | None = None
 
     async def connect(self):
         reference = self.scope["url_route"]["kwargs"]["reference"]
@@ -45,59 +50,55 @@ class StatusConsumer(AsyncJsonWebsocketConsumer):
         if first is None:
             await self.close(code=NOT_FOUND)
             return
-        self.group = queue_group(first["tenant"], first["queue"])
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(queue_group(first["tenant"], first["queue"]))
         # Read again after joining, so no change between the read and the join can be missed.
         state = await database_sync_to_async(read_status_state)(reference)
         self.watch = StatusWatch(state)
         await self.accept()
         await self.send_json({"type": "status", "fields": self.watch.fields()})
 
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-
     async def queue_changed(self, event):
         if self.watch is not None:
             await self.send_json(self.watch.apply(event["payload"]))
 
 
-@database_sync_to_async
-def _public_queue(queue_id: int):
+def _public_queue_tenant(queue_id: int) -> int | None:
     from queues.models import Queue
 
     return Queue.objects.filter(pk=queue_id, is_public=True).values_list("tenant_id", flat=True).first()
 
 
-class QueueCardConsumer(AsyncJsonWebsocketConsumer):
+class QueueCardConsumer(LiveConsumer):
     """``ws/queues/queue/<id>/``: the public live card (per lane: now serving, next turn, waiting, ETA)."""
-
-    group: str | None = None
 
     async def connect(self):
         queue_id = self.scope["url_route"]["kwargs"]["queue_id"]
-        tenant_id = await _public_queue(queue_id)
+        tenant_id = await fact(
+            "public-queue",
+            queue_id,
+            lambda: _public_queue_tenant(queue_id),
+            ttl=CARD_FACT_SECONDS,
+            negative_ttl=CARD_FACT_SECONDS,
+        )
         if tenant_id is None:
             await self.close(code=NOT_FOUND)
             return
-        self.group = queue_group(tenant_id, queue_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = queue_group(tenant_id, queue_id)
+        await self.join(group)
+        newest = await last_payload(group)  # read after joining: nothing newer can slip between
+        if newest is not None and newest.get("public") is False:  # made private after the fact was read
+            await self.close(code=NOT_FOUND)
+            return
         await self.accept()
-
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+        if newest is not None:
+            await self.send_json({"type": "card", "fields": newest["fields"]})
 
     async def queue_changed(self, event):
-        await self.send_json({"type": "card", "fields": event["payload"]["fields"]})
+        payload = event["payload"]
+        if payload.get("public") is False:
+            await self.close(code=NOT_FOUND)
+            return
+        await self.send_shared(event, "card", lambda: {"type": "card", "fields": payload["fields"]})
 
 
 @database_sync_to_async
@@ -115,11 +116,9 @@ def _member_queue(user, tenant_slug: str, queue_slug: str):
     )
 
 
-class DashboardConsumer(AsyncJsonWebsocketConsumer):
+class DashboardConsumer(LiveConsumer):
     """``ws/queues/dashboard/<tenant>/queues/<queue>/``: members only (another tenant's member is refused
     exactly like a missing queue). Each change tells the page to refresh its board fragment."""
-
-    group: str | None = None
 
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
@@ -127,17 +126,8 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         if found is None:
             await self.close(code=NOT_FOUND)
             return
-        self.group = queue_group(*found)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(queue_group(*found))
         await self.accept()
-
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def queue_changed(self, event):
         payload = event["payload"]

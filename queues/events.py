@@ -59,6 +59,7 @@ class ChangeSet:
             queue_group(tenant_id, queue_id),
             MESSAGE_TYPE,
             lambda: queue_payload(queue_id, changes=changes, tickets=tickets),
+            remember=True,
         )
 
 
@@ -94,6 +95,7 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
     return {
         "type": MESSAGE_TYPE,
         "queue": queue.pk,
+        "public": queue.is_public,
         "enabled": queue.enabled,
         "phase": queue.interleave_phase,
         "cycle": snapshot.cycle,

@@ -1,38 +1,46 @@
 """Live availability on the public event page. The consumer checks (read-only) that the event exists,
-belongs to the tenant in the path and is public, then joins its group; it never writes to the ORM.
-Messages are produced by ``ticketing.events`` after commit."""
+belongs to the tenant in the path and is public, then joins its group and sends the newest availability
+it knows; it never writes to the ORM. Messages are produced by ``ticketing.events`` after commit.
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+The check is a cached fact (``core.live.fact``): a published event never goes back to draft (the FSM only
+leaves DRAFT), so "event E of tenant T is public" stays true once true — one database read per event and
+hour serves a whole reconnect storm. Unknown or draft events are looked up again after a few seconds.
+"""
 
+from core.live import LiveConsumer, fact, last_payload
 from ticketing.events import availability_group
 
+PUBLIC_FACT_SECONDS = 3600
+UNKNOWN_FACT_SECONDS = 5
 
-@database_sync_to_async
-def _public_event_exists(tenant_id: int, event_id: int) -> bool:
+
+def _public_event(tenant_id: int, event_id: int):
     from ticketing.models import Event, EventStatus
 
-    return Event.objects.filter(pk=event_id, tenant_id=tenant_id).exclude(status=EventStatus.DRAFT).exists()
+    found = Event.objects.filter(pk=event_id, tenant_id=tenant_id).exclude(status=EventStatus.DRAFT).exists()
+    return True if found else None
 
 
-class AvailabilityConsumer(AsyncJsonWebsocketConsumer):
+class AvailabilityConsumer(LiveConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         tenant_id, event_id = int(kwargs["tenant_id"]), int(kwargs["event_id"])
-        if not await _public_event_exists(tenant_id, event_id):
+        public = await fact(
+            "public-event",
+            f"{tenant_id}.{event_id}",
+            lambda: _public_event(tenant_id, event_id),
+            ttl=PUBLIC_FACT_SECONDS,
+            negative_ttl=UNKNOWN_FACT_SECONDS,
+        )
+        if not public:
             await self.close(code=4404)
             return
-        self.group = availability_group(tenant_id, event_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = availability_group(tenant_id, event_id)
+        await self.join(group)
+        newest = await last_payload(group)  # read after joining: nothing newer can slip between
         await self.accept()
-
-    async def disconnect(self, code):
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+        if newest is not None:
+            await self.send_json(newest)
 
     async def availability_update(self, message):
-        await self.send_json(message["payload"])
+        await self.send_shared(message, "availability", lambda: message["payload"])

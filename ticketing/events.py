@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -61,7 +62,10 @@ def broadcast_availability(event_id: int, tenant_id: int | None = None) -> None:
         tenant_id = Event.objects.values_list("tenant_id", flat=True).get(pk=event_id)
     if _coalesce_seconds() <= 0:
         broadcast_on_commit(
-            availability_group(tenant_id, event_id), MESSAGE_TYPE, lambda: availability_payload(event_id)
+            availability_group(tenant_id, event_id),
+            MESSAGE_TYPE,
+            lambda: availability_payload(event_id),
+            remember=True,
         )
         return
     transaction.on_commit(lambda: _mark_dirty(event_id, tenant_id))
@@ -85,12 +89,14 @@ def flush() -> int:
     sent = 0
     try:
         for event_id, tenant_id in batch.items():
+            built_at = time.time()
             try:
                 payload = availability_payload(event_id)
             except Exception:  # noqa: BLE001 - e.g. the event was deleted; nothing to show
                 logger.warning("availability payload for event %s failed", event_id, exc_info=True)
                 continue
-            send_now(availability_group(tenant_id, event_id), MESSAGE_TYPE, payload)
+            group = availability_group(tenant_id, event_id)
+            send_now(group, MESSAGE_TYPE, payload, remember=True, built_at=built_at)
             sent += 1
     finally:
         connection.close()

@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.live import LiveConsumer
 from waitingroom.events import room_group
 from waitingroom.seen import amark_seen
 
@@ -78,7 +78,7 @@ def position_fields(ahead: int | None, rate: float) -> dict:
     return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_text(ahead, rate)}
 
 
-class EntryConsumer(AsyncJsonWebsocketConsumer):
+class EntryConsumer(LiveConsumer):
     async def connect(self):
         self.token = self.scope["url_route"]["kwargs"]["token"]
         info = await _entry_info(self.token)
@@ -86,8 +86,7 @@ class EntryConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         self._take(info)
-        self.group = room_group(info["tenant_id"], info["event_id"])
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(room_group(info["tenant_id"], info["event_id"]))
         await self.accept()
         await self._seen(force=True)
         await self.send_json({"fields": position_fields(self.ahead, info["rate"])} if self.waiting else {})
@@ -107,14 +106,8 @@ class EntryConsumer(AsyncJsonWebsocketConsumer):
             self.seen_sent = now
             await amark_seen(self.event_id, self.entry_id)
 
-    async def disconnect(self, code):
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self._seen()
-            await self.send_json({"type": "pong"})
+    async def on_ping(self) -> None:
+        await self._seen()
 
     async def waitingroom_moved(self, message):
         payload = message["payload"]
@@ -144,24 +137,15 @@ class EntryConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"fields": fields})
 
 
-class StaffConsumer(AsyncJsonWebsocketConsumer):
+class StaffConsumer(LiveConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         tenant_id, self.event_id = int(kwargs["tenant_id"]), int(kwargs["event_id"])
         if not await _staff_allowed(self.scope.get("user"), tenant_id, self.event_id):
             await self.close(code=4404)
             return
-        self.group = room_group(tenant_id, self.event_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(room_group(tenant_id, self.event_id))
         await self.accept()
-
-    async def disconnect(self, code):
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def waitingroom_moved(self, message):
         fields = await _staff_fields(self.event_id)

@@ -47,16 +47,13 @@ def mark_seen(event_id: int, entry_id: int, when: float | None = None) -> None:
 
 
 async def amark_seen(event_id: int, entry_id: int) -> None:
-    """Record seen from a websocket consumer (async Redis client, no ORM)."""
-    import redis.asyncio as aredis
+    """Record seen from a websocket consumer (the loop's pooled async Redis client, no ORM)."""
+    from core.live import async_redis
 
-    client = aredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
     try:
-        await client.zadd(seen_key(event_id), {str(entry_id): time.time()})
+        await async_redis().zadd(seen_key(event_id), {str(entry_id): time.time()})
     except redis.RedisError:
         logger.warning("recording seen for entry %s failed", entry_id, exc_info=True)
-    finally:
-        await client.aclose()
 
 
 def seen_at(event_id: int, entry_id: int) -> datetime | None:

@@ -17,20 +17,29 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.dataset.liveSocket;
     var socket, opened = false;
     try { socket = new WebSocket(url); } catch (e) { return poll(root); }
-    socket.onopen = function () { opened = true; attempt = 0; root.dataset.liveState = "connected"; };
+    socket.onopen = function () { opened = true; root.dataset.liveState = "connected"; };
     socket.onmessage = function (event) { try { apply(root, JSON.parse(event.data)); } catch (e) { /* ignore */ } };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       root.dataset.liveState = "disconnected";
-      if (attempt > 5 && !opened) { return poll(root); }
-      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random());
-      setTimeout(function () { connect(root, attempt + 1); }, delay);
+      if (event.code === 4404) { return poll(root); }  // the server says this page is gone: reload later
+      var next = opened ? 0 : attempt + 1;
+      if (next > 6) { return poll(root); }
+      // Full jitter: when a server restarts, every page reconnects at once; a random delay in
+      // 0..1 s, 0..2 s, 0..4 s … (at most 30 s) spreads them so the server takes them in turn.
+      var delay = Math.random() * Math.min(30000, 1000 * Math.pow(2, next));
+      setTimeout(function () { connect(root, next); }, delay);
     };
     root._liveSocket = socket;
-    setInterval(function () { if (socket.readyState === 1) { socket.send(JSON.stringify({ type: "ping" })); } }, 25000);
+  }
+  function keepAlive(root) {
+    setInterval(function () {
+      var socket = root._liveSocket;
+      if (socket && socket.readyState === 1) { socket.send(JSON.stringify({ type: "ping" })); }
+    }, 25000);
   }
   function poll(root) {
     var seconds = parseInt(root.dataset.livePoll || "0", 10);
     if (seconds > 0) { setTimeout(function () { location.reload(); }, seconds * 1000); }
   }
-  document.querySelectorAll("[data-live-socket]").forEach(function (root) { connect(root, 0); });
+  document.querySelectorAll("[data-live-socket]").forEach(function (root) { connect(root, 0); keepAlive(root); });
 })();
