@@ -100,10 +100,11 @@ def available(tier_id: int) -> int:
 def test_redis_stopped_during_an_on_sale(tenant, processes, own_redis):
     """Redis (cache, rate limiter, channel layer, broker — all of it) is stopped for
     ``VQ_REDIS_OUTAGE_SECONDS`` (30) while people buy and join a waiting room through a real daphne.
-    During the outage every purchase still completes from PostgreSQL and every join either works or
-    gets a clear answer — never a 5xx; /readyz says 503. After Redis is back: every order page the buyers
-    were sent to has its order, sold = the seats in those orders (no oversell, nothing held), one
-    waiting-room entry per successful join, and a websocket that (re)connects is brought up to date."""
+    During the outage every purchase still completes from PostgreSQL (never a 5xx) and every join
+    either works or gets a clear answer (a 4xx or 503, never a 500); /readyz says 503. After Redis is
+    back: every order page the buyers were sent to has its order, sold = the seats in those orders (no
+    oversell, nothing held), one waiting-room entry per successful join, and a websocket that
+    (re)connects is brought up to date."""
     event = make_event(tenant=tenant, tiers=(("General", 2500, 200),))
     tier = event.tiers.get()
     room_event, _room = make_room(tenant=tenant, title="Room sale", checkout_limit=2)
@@ -157,17 +158,19 @@ def test_redis_stopped_during_an_on_sale(tenant, processes, own_redis):
     finally:
         loop.close()
 
-    assert all(status < 500 for status, _ in results + joins), results + joins
+    assert all(status < 500 for status, _ in results), results
     assert all(status == 302 and "/orders/" in where for status, where in results), results
     tokens = [where.rstrip("/").rsplit("/", 1)[-1] for _, where in results]
     assert Order.objects.filter(access_token__in=tokens, status="paid").count() == len(results)
     sold = sum(OrderItem.objects.filter(tier=tier, order__status="paid").values_list("quantity", flat=True))
     tier = TicketTier.objects.get(pk=tier.pk)
     assert (tier.sold, tier.reserved) == (sold, 0) and sold == 2 + len(results) - 1
-    # Joins degrade, they do not fail: each one that was sent to its place has exactly that entry.
+    # Joins degrade (today: they work without Redis) or fail fast with a clear answer — a redirect back to
+    # the room (with its message) or a 4xx/503 page — and each one sent to its place has exactly that entry.
     entered = [where for status, where in joins if status == 302 and "/line/" in where]
-    assert len(entered) == len(joins), joins
-    assert WaitingRoomEntry.objects.filter(event=room_event).count() == len(joins)
+    refused = [(status, where) for status, where in joins if not (status == 302 and "/line/" in where)]
+    assert all(status in (302, 503) or 400 <= status < 500 for status, _ in refused), refused
+    assert WaitingRoomEntry.objects.filter(event=room_event).count() == len(entered)
 
 
 def test_postgres_restarted_under_load_every_success_has_its_row(tenant, processes, own_postgres):
