@@ -47,6 +47,9 @@ def broadcast_moved(
             return
 
     def send() -> None:
+        from waitingroom.positions import bump_line_version
+
+        bump_line_version(event_id)  # people left or were renumbered: position checkpoints are stale
         try:
             from waitingroom.selectors import room_state
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from ticketing.models import CheckoutSession, Event, EventStatus, SessionSource, SessionStatus
-from waitingroom import seen
+from waitingroom import positions, seen
 from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
 
 RATE_WINDOW_MINUTES = 15
@@ -45,10 +45,8 @@ def is_open(room: WaitingRoom, now: datetime) -> bool:
 
 
 def ahead_count(entry: WaitingRoomEntry) -> int:
-    """Waiting entries before this one: an index-only count over ``wr_entry_waiting_number``."""
-    return WaitingRoomEntry.objects.filter(
-        event_id=entry.event_id, status=EntryStatus.WAITING, number__lt=entry.number
-    ).count()
+    """Waiting entries before this one, at constant cost (checkpoints: ``waitingroom.positions``)."""
+    return positions.ahead_count(entry.event_id, entry.number)
 
 
 def admission_rate(event_id: int, now: datetime | None = None) -> float:
