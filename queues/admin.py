@@ -13,6 +13,7 @@ from jsonschemaform.admin.widgets.jsonschema_widget import JSONSchemaWidget
 
 from core.errors import DomainError
 from queues import services
+from queues.forms import BoundedJSONField
 from queues.models import (
     Lane,
     LaneBlock,
@@ -77,7 +78,12 @@ class LocalJSONSchemaWidget(JSONSchemaWidget):
             "no_additional_properties": False,
             "disable_edit_json": False,
         }
-        options["startval"] = json.loads(value)
+        try:
+            options["startval"] = json.loads(value)
+        except (ValueError, RecursionError):
+            # Redisplaying input that is not JSON (or is nested too deeply): the field's error says
+            # why; the editor starts empty.
+            options["startval"] = None
         return {
             "id": attrs.get("id"),
             "name": name,
@@ -110,6 +116,11 @@ class TicketTypeAdminForm(forms.ModelForm):
             "ttl_minutes",
         ]
         widgets = {"workflow": LocalJSONSchemaWidget(WORKFLOW_SCHEMA)}
+        field_classes = {
+            "workflow": BoundedJSONField,
+            "custom_fields_schema": BoundedJSONField,
+            "item_states": BoundedJSONField,
+        }
 
 
 @admin.register(TicketType)

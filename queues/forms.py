@@ -212,7 +212,13 @@ class LaneSettingsForm(forms.ModelForm):
         return weight
 
 
+TOO_DEEP = "This JSON is nested too deeply."
+
+
 class JSONTextField(forms.CharField):
+    """JSON typed as text. Decoding only: the size and depth bounds are the validators' (the workflow
+    parser, ``check_schema``), which the service runs on the decoded value."""
+
     widget = forms.Textarea(attrs={"rows": 12, "class": "code"})
 
     def prepare_value(self, value):
@@ -228,6 +234,25 @@ class JSONTextField(forms.CharField):
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+        except RecursionError:  # the decoder recurses: thousands of nested brackets
+            raise forms.ValidationError(TOO_DEEP) from None
+
+
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON form field, but text nested deeper than the decoder can recurse is a form error,
+    not a 500 (on submit and when the form is shown again with its errors)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(TOO_DEEP, code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
 
 
 class TicketTypeForm(forms.Form):

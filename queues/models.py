@@ -101,6 +101,30 @@ class TicketType(TimeStamped):
     def machine(self) -> wf.Workflow:
         return wf.parse_workflow(self.workflow)
 
+    # Checked before Django's own field validation, which serialises the value (json.dumps recurses,
+    # so a hostile document nested 10 000 levels deep would raise RecursionError instead of an error).
+    def clean_fields(self, exclude=None):
+        from queues.schema_forms import MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH
+
+        bounds = {
+            "workflow": (wf.MAX_WORKFLOW_DEPTH, wf.MAX_WORKFLOW_BYTES),
+            "custom_fields_schema": (MAX_SCHEMA_DEPTH, MAX_SCHEMA_BYTES),
+            "item_states": (2, 16 * 1024),
+        }
+        exclude = set(exclude or ())
+        errors = {}
+        for name, (max_depth, max_bytes) in bounds.items():
+            if name not in exclude:
+                problem = wf.json_shape_problem(getattr(self, name), max_depth=max_depth, max_bytes=max_bytes)
+                if problem:
+                    errors[name] = [f"This JSON is {problem}."]
+        try:
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self):
         from queues.schema_forms import check_schema
 

@@ -15,13 +15,21 @@ from django import forms
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from queues.workflow import json_shape_problem
+
 FIELD_PREFIX = "custom__"
+# A renderable schema is a flat object (schema → properties → field → items → enum): a few levels.
+MAX_SCHEMA_DEPTH = 12
+MAX_SCHEMA_BYTES = 64 * 1024
 
 
 def check_schema(schema: dict) -> None:
     """Raise ValueError with a clear message when ``schema`` is not a renderable 2020-12 object schema."""
     if schema in (None, {}):
         return
+    problem = json_shape_problem(schema, max_depth=MAX_SCHEMA_DEPTH, max_bytes=MAX_SCHEMA_BYTES)
+    if problem:  # before jsonschema, which recurses into the document
+        raise ValueError(f"The custom-fields schema is {problem}.")
     if not isinstance(schema, dict):
         raise ValueError("The custom-fields schema must be a JSON object.")
     try:

@@ -34,6 +34,12 @@ ANY_STATE = "*"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 TRANSITION_KEYS = {"name", "from", "to", "label", "needs_reason"}
 WORKFLOW_KEYS = {"init", "states", "transitions", "phases"}
+# Bounds that keep validation fast and recursion-free whatever is posted: a real workflow is a few
+# levels deep (object → transitions → transition → from-list) and a few KB.
+MAX_WORKFLOW_DEPTH = 6
+MAX_WORKFLOW_BYTES = 64 * 1024
+MAX_STATES = 100
+MAX_TRANSITIONS = 200
 
 
 class WorkflowError(ValueError):
@@ -87,6 +93,36 @@ class Workflow:
         return not self.allowed(state)
 
 
+def json_shape_problem(value: object, *, max_depth: int, max_bytes: int) -> str | None:
+    """Why ``value`` (decoded JSON) is too deep or too big, or None. Walks with an explicit stack (no
+    recursion, so 10 000 levels of nesting cannot raise RecursionError) and stops as soon as a bound
+    is passed (so a 10 MB document costs no more than ``max_bytes`` of work). The size is the length
+    of its compact JSON text, counted approximately."""
+    too_large = f"too large (more than {max_bytes // 1024} KB)"
+    stack = [(value, 1)]
+    size = 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return f"nested too deeply (more than {max_depth} levels)"
+        if isinstance(node, dict):
+            children = ((str(key), child) for key, child in node.items())
+        elif isinstance(node, list | tuple):
+            children = (("", child) for child in node)
+        else:
+            size += len(node) + 2 if isinstance(node, str) else 8
+            children = iter(())
+        size += 2
+        for key, child in children:
+            size += len(key) + (4 if key else 1)
+            if size > max_bytes:
+                return too_large
+            stack.append((child, depth + 1))
+        if size > max_bytes:
+            return too_large
+    return None
+
+
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -98,9 +134,13 @@ def parse_workflow(definition: object) -> Workflow:
     lowercase names; ``init`` and every ``from``/``to`` are states; ``from`` may be a list or ``"*"``;
     transition names are unique per source state; every state has a known phase and the initial state
     is ``pending`` or ``waiting``; at least one terminal state (no way out) exists; every state is
-    reachable from ``init``.
+    reachable from ``init``. Bounds, checked first so hostile input is refused at once: at most
+    ``MAX_WORKFLOW_DEPTH`` levels, ``MAX_WORKFLOW_BYTES`` of JSON, ``MAX_STATES`` and ``MAX_TRANSITIONS``.
     """
     errors: list[str] = []
+    problem = json_shape_problem(definition, max_depth=MAX_WORKFLOW_DEPTH, max_bytes=MAX_WORKFLOW_BYTES)
+    if problem:
+        raise WorkflowError([f"The workflow is {problem}."])
     if not isinstance(definition, dict):
         raise WorkflowError(["The workflow must be a JSON object with init, states, transitions and phases."])
     unknown = sorted(set(definition) - WORKFLOW_KEYS)
@@ -110,6 +150,8 @@ def parse_workflow(definition: object) -> Workflow:
     states = definition.get("states")
     if not isinstance(states, list) or not states:
         raise WorkflowError([*errors, "'states' must be a non-empty list of state names."])
+    if len(states) > MAX_STATES:
+        raise WorkflowError([*errors, f"A workflow can have at most {MAX_STATES} states."])
     seen: set[str] = set()
     for state in states:
         if not isinstance(state, str) or not NAME_PATTERN.match(state):
@@ -145,6 +187,8 @@ def parse_workflow(definition: object) -> Workflow:
     if not isinstance(raw_transitions, list):
         errors.append("'transitions' must be a list.")
         raw_transitions = []
+    if len(raw_transitions) > MAX_TRANSITIONS:
+        raise WorkflowError([*errors, f"A workflow can have at most {MAX_TRANSITIONS} transitions."])
     transitions: list[Transition] = []
     names_by_source: set[tuple[str, str]] = set()
     for index, raw in enumerate(raw_transitions, start=1):
