@@ -117,11 +117,17 @@ def checkout_start(request, tenant_slug, event_slug):
     check_rate("ticketing-checkout", client_address(request), CHECKOUT_RATE)
     quantities = {}
     for key, value in request.POST.items():
-        if key.startswith("tier_"):
-            try:
-                quantities[int(key[5:])] = int(value or 0)
-            except ValueError:
-                continue
+        if not key.startswith("tier_"):
+            continue  # anything else (a price, a total) is not the buyer's to set: prices are ours
+        tier_id, value = key[5:], value.strip() or "0"
+        if not (tier_id.isascii() and tier_id.isdigit() and value.isascii() and value.isdigit()):
+            # "1.5", "-1", "abc": say so instead of silently buying the other lines without it.
+            messages.error(request, "Choose a whole number of tickets (0 or more) for each ticket type.")
+            return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
+        if len(tier_id) > 18:
+            raise NotFound("That ticket type is not available.")
+        # An absurdly long number stays absurd (the per-order limit refuses it) without being parsed.
+        quantities[int(tier_id)] = int(value) if len(value) <= 18 else 10**18
     admission = request.POST.get("admission") or request.session.get(f"admission:{event.id}")
     try:
         session = services.checkout_open(
