@@ -416,7 +416,9 @@ def test_availability_broadcasts_coalesce_per_event(tenant, transactional_db, se
     event = make_event(tenant=tenant, tiers=(("General", 1000, 10),))
     tier = event.tiers.get()
     sent = []
-    monkeypatch.setattr(live_events, "send_now", lambda group, kind, payload: sent.append((group, payload)))
+    monkeypatch.setattr(
+        live_events, "send_now", lambda group, kind, payload, **_: sent.append((group, payload))
+    )
     monkeypatch.setattr(
         live_events,
         "_mark_dirty",
