@@ -93,20 +93,25 @@ def _count_queries(change: Callable) -> Callable[[], int]:
     return run
 
 
+ATTEMPT_SECONDS = 10.0  # live.js gives up on a handshake after 10 s and tries again later
+
+
 def backoff_seconds(attempt: int) -> float:
-    """``static/js/live.js``'s reconnect delay: full jitter, 1 s doubling per attempt, at most 30 s."""
-    return random.random() * min(30.0, 2.0**attempt)
+    """``static/js/live.js``'s reconnect delay: full jitter over 0–5 s, doubling per attempt, at most 30 s."""
+    return random.random() * min(30.0, 5.0 * 2.0**attempt)
 
 
 async def _connect(
     server: servers.Server, path: str, number: int, *, retries: int = 0, deadline: float | None = None
 ) -> loadgen.WebSocket:
     """One socket; with ``retries``, reconnect the way ``live.js`` does after a drop (first attempt after a
-    random 0–1 s, then backing off with full jitter) until ``deadline``."""
+    random 0–5 s, each attempt given up after 10 s, backing off with full jitter) until ``deadline``."""
     for attempt in range(retries + 1):
         if retries:
             await asyncio.sleep(min(backoff_seconds(attempt), max(0.0, deadline - time.monotonic() - 0.5)))
         timeout = 30.0 if deadline is None else max(0.5, deadline - time.monotonic())
+        if retries:
+            timeout = min(timeout, ATTEMPT_SECONDS)
         try:
             return await loadgen.WebSocket.connect(
                 servers.HOST,

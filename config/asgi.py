@@ -1,5 +1,6 @@
-"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers behind session auth and an
-origin check. Each app contributes ``<app>/routing.py: websocket_urlpatterns``."""
+"""ASGI entry point: HTTP goes to Django, websockets to Channels consumers behind session auth (the user is
+resolved only by consumers that need one: ``core.live.LiveAuthMiddlewareStack``) and an origin check.
+Each app contributes ``<app>/routing.py: websocket_urlpatterns``."""
 
 import os
 from importlib import import_module
@@ -9,9 +10,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from core.live import LiveAuthMiddlewareStack  # noqa: E402
 
 WEBSOCKET_APPS = ["core", "queues", "ticketing", "waitingroom", "waitlists", "notifications"]
 
@@ -32,6 +34,6 @@ def websocket_urlpatterns() -> list:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns()))),
+        "websocket": AllowedHostsOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns()))),
     }
 )

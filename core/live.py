@@ -34,13 +34,16 @@ from typing import Any
 
 import redis
 import redis.asyncio as aredis
+from channels.auth import AuthMiddleware, UserLazyObject, get_user
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
+from django.utils.functional import empty
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 # without a change is not needed: the page itself was rendered from the database).
 LAST_PAYLOAD_SECONDS = 6 * 3600
 MISSING = object()
+STOP = "live.stop"  # a message to a subscription's own channel: stop listening
 
 
 # --- consumers ------------------------------------------------------------------------------------
@@ -124,7 +128,6 @@ class _Subscription:
         self.ready: asyncio.Future | None = None
         self.listener: asyncio.Task | None = None
         self.added_at = 0.0
-        self.empty_since: float | None = None
 
 
 class LocalGroups:
@@ -132,13 +135,14 @@ class LocalGroups:
 
     A group message is received once and handed to each local member in turn (no task, no Redis key and
     no thread hop per watcher), the way the minimal broadcast server writes one frame to every socket.
-    Joining a group this process already follows costs no round trip at all. A subscription outlives its
-    last member by ``IDLE_SECONDS`` (a reconnect storm finds it still there) and renews its channel-layer
-    membership before the layer's group expiry. If receiving fails (Redis lost), every member is closed
-    so its page reconnects and resyncs, as a consumer's own failure would have done."""
+    Joining a group this process already follows costs no round trip at all. The last member leaving
+    unsubscribes (the first to come back subscribes again: one round trip), and a long-lived subscription
+    renews its channel-layer membership before the layer's group expiry. If receiving fails (Redis lost),
+    every member is closed so its page reconnects and resyncs, as a consumer's own failure would have
+    done."""
 
-    IDLE_SECONDS = 30
     RENEW_SECONDS = 3600
+    STOP_SECONDS = 2
 
     def __init__(self, layer):
         self.layer = layer
@@ -151,7 +155,6 @@ class LocalGroups:
             sub = self.subscriptions[group] = _Subscription(group)
             sub.ready = asyncio.ensure_future(self._subscribe(sub))
         sub.members.add(consumer)
-        sub.empty_since = None
         try:
             await asyncio.shield(sub.ready)
         except BaseException:
@@ -164,10 +167,19 @@ class LocalGroups:
 
     async def leave(self, group: str, consumer) -> None:
         sub = self.subscriptions.get(group)
-        if sub is not None:
-            sub.members.discard(consumer)
-            if not sub.members:
-                sub.empty_since = time.monotonic()
+        if sub is None:
+            return
+        sub.members.discard(consumer)
+        if sub.members or sub.ready is None or not sub.ready.done() or sub.ready.exception():
+            return
+        # The last local watcher left: unsubscribe now. The listener is stopped by a message on its own
+        # channel, not by cancelling it (a channels_redis receive cancelled mid-BZPOPMIN can swallow the
+        # cancellation and loop on, which kept event loops from closing).
+        del self.subscriptions[group]
+        with contextlib.suppress(Exception):
+            await self.layer.group_discard(group, sub.channel)
+            await self.layer.send(sub.channel, {"type": STOP})
+            await asyncio.wait_for(asyncio.shield(sub.listener), self.STOP_SECONDS)
 
     async def _subscribe(self, sub: _Subscription) -> None:
         sub.channel = await self.layer.new_channel("live")
@@ -179,6 +191,8 @@ class LocalGroups:
         try:
             while True:
                 message = await self.layer.receive(sub.channel)
+                if message.get("type") == STOP:
+                    return
                 for member in list(sub.members):
                     try:
                         await member.deliver(message)
@@ -199,21 +213,16 @@ class LocalGroups:
 
     async def _tidy_forever(self) -> None:
         while self.subscriptions:
-            await asyncio.sleep(min(self.IDLE_SECONDS, 10))
+            await asyncio.sleep(60)
             await self.tidy()
 
     async def tidy(self, now: float | None = None) -> None:
-        """Drop subscriptions idle for IDLE_SECONDS; renew old channel-layer memberships."""
+        """Renew channel-layer memberships before the layer's group expiry."""
         now = time.monotonic() if now is None else now
         for group, sub in list(self.subscriptions.items()):
             if sub.ready is None or not sub.ready.done() or sub.ready.exception():
                 continue
-            if not sub.members and sub.empty_since is not None and now - sub.empty_since >= self.IDLE_SECONDS:
-                del self.subscriptions[group]
-                sub.listener.cancel()
-                with contextlib.suppress(Exception):
-                    await self.layer.group_discard(group, sub.channel)
-            elif now - sub.added_at >= self.RENEW_SECONDS:
+            if now - sub.added_at >= self.RENEW_SECONDS:
                 sub.added_at = now
                 with contextlib.suppress(Exception):
                     await self.layer.group_add(group, sub.channel)
@@ -230,6 +239,30 @@ def local_groups() -> LocalGroups:
     if hub is None or hub.layer is not layer:
         hub = _local_groups[loop] = LocalGroups(layer)
     return hub
+
+
+# --- the user, only for consumers that need one --------------------------------------------------
+
+
+class LazyAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware resolves ``scope["user"]`` on every connect (a thread hop, and with a
+    session cookie a session and a user query) — for public sockets that never look at it too. Here the
+    user stays a lazy object until a consumer asks for it with :func:`scope_user`."""
+
+    async def resolve_scope(self, scope):
+        return None
+
+
+def LiveAuthMiddlewareStack(inner):  # noqa: N802 - named like channels.auth.AuthMiddlewareStack
+    return CookieMiddleware(SessionMiddleware(LazyAuthMiddleware(inner)))
+
+
+async def scope_user(scope):
+    """The connection's user (resolved from the session once, on first use)."""
+    user = scope.get("user")
+    if isinstance(user, UserLazyObject) and user._wrapped is empty:
+        user._wrapped = await get_user(scope)
+    return user
 
 
 # --- Redis clients --------------------------------------------------------------------------------

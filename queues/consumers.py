@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from core.live import LiveConsumer, fact, last_payload
+from core.live import LiveConsumer, fact, last_payload, scope_user
 from queues.events import queue_group
 from queues.live import StatusWatch, read_status_state
 
@@ -122,7 +122,8 @@ class DashboardConsumer(LiveConsumer):
 
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
-        found = await _member_queue(self.scope.get("user"), kwargs["tenant_slug"], kwargs["queue_slug"])
+        user = await scope_user(self.scope)
+        found = await _member_queue(user, kwargs["tenant_slug"], kwargs["queue_slug"])
         if found is None:
             await self.close(code=NOT_FOUND)
             return

@@ -17,7 +17,7 @@ import time
 
 from channels.db import database_sync_to_async
 
-from core.live import LiveConsumer
+from core.live import LiveConsumer, scope_user
 from waitingroom.events import room_group
 from waitingroom.seen import amark_seen
 
@@ -141,7 +141,7 @@ class StaffConsumer(LiveConsumer):
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
         tenant_id, self.event_id = int(kwargs["tenant_id"]), int(kwargs["event_id"])
-        if not await _staff_allowed(self.scope.get("user"), tenant_id, self.event_id):
+        if not await _staff_allowed(await scope_user(self.scope), tenant_id, self.event_id):
             await self.close(code=4404)
             return
         await self.join(room_group(tenant_id, self.event_id))

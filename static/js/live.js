@@ -25,11 +25,13 @@
       var next = opened ? 0 : attempt + 1;
       if (next > 6) { return poll(root); }
       // Full jitter: when a server restarts, every page reconnects at once; a random delay in
-      // 0..1 s, 0..2 s, 0..4 s … (at most 30 s) spreads them so the server takes them in turn.
-      var delay = Math.random() * Math.min(30000, 1000 * Math.pow(2, next));
+      // 0..5 s, 0..10 s, 0..20 s, then 0..30 s spreads them so the server takes them in turn.
+      var delay = Math.random() * Math.min(30000, 5000 * Math.pow(2, next));
       setTimeout(function () { connect(root, next); }, delay);
     };
     root._liveSocket = socket;
+    // A handshake stuck in a full server backlog: give up after 10 s and retry later (onclose).
+    setTimeout(function () { if (socket.readyState === 0) { socket.close(); } }, 10000);
   }
   function keepAlive(root) {
     setInterval(function () {

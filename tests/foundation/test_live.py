@@ -60,15 +60,17 @@ def test_watchers_in_one_process_share_one_subscription_and_one_encoding(tenant)
         sockets = [card(queue) for _ in range(3)]
         for socket in sockets:
             assert (await socket.connect())[0]
-        members = get_channel_layer().groups[queue_group(tenant.pk, queue.pk)]
+        subscriptions = len(get_channel_layer().groups[queue_group(tenant.pk, queue.pk)])
         await database_sync_to_async(submit)(queue)
         frames = [await socket.receive_from(timeout=5) for socket in sockets]
         for socket in sockets:
             await socket.disconnect()
-        return len(members), frames
+        left = queue_group(tenant.pk, queue.pk) not in get_channel_layer().groups
+        return subscriptions, frames, left
 
-    subscriptions, frames = async_to_sync(scenario)()
+    subscriptions, frames, left = async_to_sync(scenario)()
     assert subscriptions == 1  # three sockets, one channel in the layer's group
+    assert left  # the last one leaving unsubscribed the process
     assert len(set(frames)) == 1 and '"type": "card"' in frames[0]
 
 
