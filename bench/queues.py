@@ -33,6 +33,7 @@ from bench import harness  # noqa: E402
 
 ORDER = 30
 TICKETS = 100_000
+SMALL_LINE = 1_000
 
 
 def _reference_sql() -> str:
@@ -92,7 +93,7 @@ def _fill(queue, lanes: dict, count: int) -> None:
     Lane.objects.filter(pk=personal.pk).update(waiting_count=n_personal, next_turn=n_personal + 1, version=1)
 
 
-def _setup():
+def _setup(count: int = TICKETS):
     from django.conf import settings
 
     from queues import services
@@ -114,7 +115,7 @@ def _setup():
     )
     lanes = {lane.code: lane for lane in queue.lanes.all()}
     started = time.monotonic()
-    _fill(queue, lanes, TICKETS)
+    _fill(queue, lanes, count)
     filled = time.monotonic() - started
     return tenant, Queue.objects.select_related("ticket_type").get(pk=queue.pk), filled
 
@@ -245,6 +246,40 @@ def run(report: harness.Report) -> None:
             f" {base['p95_ms']:.2f} ms)",
             flush=True,
         )
+
+    _position_by_line_length(report, queue, tickets, samples, rng)
+
+
+def _position_by_line_length(report: harness.Report, queue, tickets: dict, samples: int, rng) -> None:
+    """The same position lookup on a queue of 1 000 waiting, interleaved with lookups on the 100 000 one
+    (same run, same connection): the cost must not grow with the line (p95 ratio ≤ 1.5)."""
+    from queues.models import Ticket
+    from queues.selectors import queue_snapshot, ticket_position
+
+    _tenant, small_queue, _filled = _setup(SMALL_LINE)
+    small_ids = list(Ticket.objects.filter(queue=small_queue).values_list("id", flat=True))
+    small = list(Ticket.objects.filter(pk__in=[rng.choice(small_ids) for _ in range(samples)]))
+    jobs = [(small_queue, rng.choice(small)) for _ in range(samples)]
+    jobs += [(queue, ticket) for ticket in rng.choices(list(tickets.values()), k=samples)]
+    rng.shuffle(jobs)
+    timings: dict[int, list[float]] = {small_queue.pk: [], queue.pk: []}
+    for which, ticket in jobs:
+        started = time.perf_counter()
+        ticket_position(ticket, queue_snapshot(which, rank_for=ticket))
+        timings[which.pk].append(time.perf_counter() - started)
+    small_summary = harness.latency_summary(timings[small_queue.pk])
+    large_summary = harness.latency_summary(timings[queue.pk])
+    report.result("queues_position_by_line", small_line=SMALL_LINE, small=small_summary, large=large_summary)
+    print(f"   position @{SMALL_LINE}: {small_summary}\n   position @{TICKETS}: {large_summary}", flush=True)
+    report.compare(
+        f"queues position lookup p95 @{TICKETS} vs @{SMALL_LINE} waiting",
+        value=large_summary["p95_ms"],
+        baseline=small_summary["p95_ms"],
+        baseline_name=f"the same lookup with {SMALL_LINE} waiting (same run)",
+        target="≤ 1.5",
+        unit="ms",
+        meets=(large_summary["p95_ms"] or 1e9) <= 1.5 * (small_summary["p95_ms"] or 0),
+    )
 
 
 if __name__ == "__main__":

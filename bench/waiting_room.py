@@ -7,9 +7,10 @@
    302 to the place page. Every client presents its own address (``X-Forwarded-For``) and every join a
    fresh email, as an on-sale's crowd does. Invariants: zero 5xx, one entry per 302, distinct numbers.
    Target (DESIGN): no single-row hot spot — joins/s grow with clients until the database's commit rate.
-2. Position lookup with 100 000 people waiting: ``selectors.ahead_count`` (an index-only count over the
-   partial index ``wr_entry_waiting_number``) for random entries uniform over the line, interleaved with
-   a trivial indexed query (``Tenant`` by slug) in the same run. Target: p95 < 20 ms.
+2. Position lookup with 1 000 and with 100 000 people waiting (same run): ``selectors.ahead_count``
+   (checkpoints + a short index-only count, ``waitingroom.positions``) for random entries uniform over
+   the line, interleaved with a trivial indexed query (``Tenant`` by slug). Targets: p95 @100 000 ≤ 1.5 ×
+   p95 @1 000 (the cost does not grow with the line), p95 < 20 ms.
 
 Run alone: ``python bench/waiting_room.py`` (or ``python -m bench.waiting_room``).
 """
@@ -32,6 +33,7 @@ from bench import _ticketing, harness, loadgen, servers  # noqa: E402
 ORDER = 32
 CONCURRENCIES = (1, 8, 32)
 WAITING = 100_000
+SMALL_LINE = 1_000
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -163,24 +165,21 @@ def _fill(event_id: int, tenant_id: int, count: int) -> None:
         cursor.execute("VACUUM ANALYZE waitingroom_waitingroomentry")
 
 
-def position_lookup(report: harness.Report) -> None:
-    from django.db import connection
-
+def _measure_positions(label: str, count: int, samples: int) -> tuple[dict, bool]:
+    """p50/p95 of ``selectors.ahead_count`` for random entries of a line of ``count`` waiting, interleaved
+    with a trivial indexed query; and whether 20 sampled positions equal the entry's index in the line."""
     from tenants.models import Tenant
     from waitingroom import selectors
     from waitingroom.models import WaitingRoomEntry
 
-    sale = _room_sale("wrpos")
-    connection.ensure_connection()
-    autocommit = connection.get_autocommit()
-    _fill(sale["event_id"], sale["tenant_id"], WAITING)
+    sale = _room_sale(label)
+    _fill(sale["event_id"], sale["tenant_id"], count)
     entries = list(
         WaitingRoomEntry.objects.filter(event_id=sale["event_id"]).only("pk", "event_id", "number")
     )
     by_number = sorted(entries, key=lambda entry: entry.number)
     slug = sale["tenant_slug"]
     rng = random.Random(5)
-    samples = 400 if harness.quick() else 2000
     timings: dict[str, list[float]] = {"trivial": [], "position": []}
     # Warm up, then interleave in random order.
     for _ in range(50):
@@ -197,17 +196,44 @@ def position_lookup(report: harness.Report) -> None:
         timings[kind].append(time.perf_counter() - started)
     checks = [rng.randrange(len(by_number)) for _ in range(20)]
     correct = all(selectors.ahead_count(by_number[index]) == index for index in checks)
-    summary = {name: harness.latency_summary(values) for name, values in timings.items()}
-    report.result("waiting_room_position", waiting=WAITING, autocommit=autocommit, **summary)
-    print(f"   {summary}", flush=True)
-    report.invariant("waiting-room position = waiting entries ahead (sample of 20)", correct)
+    return {name: harness.latency_summary(values) for name, values in timings.items()}, correct
+
+
+def position_lookup(report: harness.Report) -> None:
+    """The same lookup with 1 000 and with 100 000 waiting, in this run: the cost must not grow with the
+    line (issue target: p95 @100 000 ≤ 1.5 × p95 @1 000)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    autocommit = connection.get_autocommit()
+    samples = 400 if harness.quick() else 2000
+    small, small_ok = _measure_positions("wrpos1k", SMALL_LINE, samples)
+    large, large_ok = _measure_positions("wrpos", WAITING, samples)
+    report.result(
+        "waiting_room_position", waiting=WAITING, small_line=SMALL_LINE, autocommit=autocommit,
+        small=small, **large,
+    )  # fmt: skip
+    print(f"   @{SMALL_LINE}: {small}\n   @{WAITING}: {large}", flush=True)
+    report.invariant(
+        "waiting-room position = waiting entries ahead (sample of 20, both lines)", small_ok and large_ok
+    )
+    report.compare(
+        f"waiting-room position lookup p95 @{WAITING} vs @{SMALL_LINE} waiting",
+        value=large["position"]["p95_ms"],
+        baseline=small["position"]["p95_ms"],
+        baseline_name=f"the same lookup with {SMALL_LINE} waiting (same run)",
+        target="≤ 1.5",
+        meets=(large["position"]["p95_ms"] or 1e9) <= 1.5 * (small["position"]["p95_ms"] or 0),
+        unit="ms",
+        note=f"trivial indexed query p95 {large['trivial']['p95_ms']} ms",
+    )
     report.compare(
         f"waiting-room position lookup p95 @{WAITING} waiting",
-        value=summary["position"]["p95_ms"],
-        baseline=summary["trivial"]["p95_ms"],
+        value=large["position"]["p95_ms"],
+        baseline=large["trivial"]["p95_ms"],
         baseline_name="trivial indexed query p95 (same run)",
         target="p95 < 20 ms",
-        meets=(summary["position"]["p95_ms"] or 1e9) < 20,
+        meets=(large["position"]["p95_ms"] or 1e9) < 20,
         unit="ms",
     )
 
