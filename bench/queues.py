@@ -36,19 +36,19 @@ TICKETS = 100_000
 SMALL_LINE = 1_000
 
 
-def _reference_sql() -> str:
+def _reference_sql(offset: int = 987654321000) -> str:
     """A valid, unique reference per row (Crockford base32 of an offset row number, grouped by three)."""
     from core.references import ALPHABET
 
     symbols = [
-        f"substr('{ALPHABET}', (((i::bigint + 987654321000) >> {5 * k}) & 31)::int + 1, 1)"
+        f"substr('{ALPHABET}', (((i::bigint + {offset}) >> {5 * k}) & 31)::int + 1, 1)"
         for k in range(11, -1, -1)
     ]
     groups = [" || ".join(symbols[n : n + 3]) for n in range(0, 12, 3)]
     return " || '-' || ".join(f"({group})" for group in groups)
 
 
-def _fill(queue, lanes: dict, count: int) -> None:
+def _fill(queue, lanes: dict, count: int, *, offset: int = 987654321000) -> None:
     from django.db import connection
 
     from queues.models import BLOCK_SIZE, Lane
@@ -70,7 +70,7 @@ def _fill(queue, lanes: dict, count: int) -> None:
                    CASE WHEN i %% 4 = 0 THEN i / 4 ELSE i - i / 4 END,
                    now() - make_interval(secs => %(count)s - i), now(), 'normal', '', '{}'::jsonb, 0
             FROM generate_series(1, %(count)s) AS i
-            """.replace("{reference_sql}", _reference_sql()),
+            """.replace("{reference_sql}", _reference_sql(offset)),
             {
                 "tenant": queue.tenant_id,
                 "queue": queue.pk,
@@ -93,7 +93,7 @@ def _fill(queue, lanes: dict, count: int) -> None:
     Lane.objects.filter(pk=personal.pk).update(waiting_count=n_personal, next_turn=n_personal + 1, version=1)
 
 
-def _setup(count: int = TICKETS):
+def _setup(count: int = TICKETS, *, offset: int = 987654321000):
     from django.conf import settings
 
     from queues import services
@@ -115,7 +115,7 @@ def _setup(count: int = TICKETS):
     )
     lanes = {lane.code: lane for lane in queue.lanes.all()}
     started = time.monotonic()
-    _fill(queue, lanes, count)
+    _fill(queue, lanes, count, offset=offset)
     filled = time.monotonic() - started
     return tenant, Queue.objects.select_related("ticket_type").get(pk=queue.pk), filled
 
@@ -256,7 +256,7 @@ def _position_by_line_length(report: harness.Report, queue, tickets: dict, sampl
     from queues.models import Ticket
     from queues.selectors import queue_snapshot, ticket_position
 
-    _tenant, small_queue, _filled = _setup(SMALL_LINE)
+    _tenant, small_queue, _filled = _setup(SMALL_LINE, offset=987654321000 + TICKETS)  # distinct references
     small_ids = list(Ticket.objects.filter(queue=small_queue).values_list("id", flat=True))
     small = list(Ticket.objects.filter(pk__in=[rng.choice(small_ids) for _ in range(samples)]))
     jobs = [(small_queue, rng.choice(small)) for _ in range(samples)]
