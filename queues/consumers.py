@@ -104,16 +104,15 @@ class QueueCardConsumer(LiveConsumer):
 @database_sync_to_async
 def _member_queue(user, tenant_slug: str, queue_slug: str):
     from core.errors import DomainError
-    from queues.models import Queue
+    from queues.selectors import queues_visible_to
     from tenants.access import resolve_membership
 
     try:
         membership = resolve_membership(user, tenant_slug)
     except DomainError:
         return None
-    return (
-        Queue.objects.filter(tenant=membership.tenant, slug=queue_slug).values_list("tenant_id", "id").first()
-    )
+    # The same scope as the dashboard pages: staff see a support queue only as one of its agents.
+    return queues_visible_to(membership).filter(slug=queue_slug).values_list("tenant_id", "id").first()
 
 
 class DashboardConsumer(LiveConsumer):

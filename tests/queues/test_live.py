@@ -126,3 +126,22 @@ def test_public_card_and_dashboard_sockets(tenant, owner):
         await board.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_dashboard_socket_keeps_the_support_scope(tenant, staff, manager):
+    from tests.support.factories import agents, support_queue
+
+    support_queue(tenant, slug="it", name="IT", agents=agents(staff), hours=[])
+    support_queue(tenant, slug="facilities", name="Facilities", hours=[])
+
+    async def connects(user, slug):
+        path = f"/ws/queues/dashboard/{tenant.slug}/queues/{slug}/"
+        socket = WebsocketCommunicator(application, path, headers=HEADERS)
+        socket.scope["user"] = user
+        connected = (await socket.connect())[0]
+        await socket.disconnect()
+        return connected
+
+    assert async_to_sync(connects)(staff, "it")
+    assert not async_to_sync(connects)(staff, "facilities")
+    assert async_to_sync(connects)(manager, "facilities")
