@@ -39,7 +39,7 @@ from queues import services as queue_services
 from queues.models import Lane, Queue, Ticket, TicketEvent
 from queues.selectors import main_line, queue_snapshot
 from tenants.models import Customer, Role
-from tests.concurrency.test_ticketing_inventory import held_seats, run_threads
+from tests.concurrency.test_ticketing_inventory import Watcher, run_threads
 from tests.factories import MembershipFactory, TenantFactory
 from tests.queues.factories import creator_queue, submit
 from tests.ticketing.factories import make_event
@@ -80,33 +80,6 @@ def run_gated(count: int, work, *, limit: int = 48) -> list:
                 connection.close()
 
     return run_threads(count, gated)
-
-
-class Sampler:
-    """Reads the tier on its own connection every few milliseconds while a race runs: sold + reserved
-    and the seats held by live checkouts must never exceed the quantity."""
-
-    def __init__(self, tier_id: int):
-        self.tier_id = tier_id
-        self.stop = threading.Event()
-        self.samples: list[tuple[int, int, int, int]] = []
-        self.thread = threading.Thread(target=self.run)
-
-    def run(self) -> None:
-        try:
-            while not self.stop.wait(0.005):
-                row = TicketTier.objects.values_list("quantity", "sold", "reserved").get(pk=self.tier_id)
-                self.samples.append((*row, held_seats(self.tier_id)))
-        finally:
-            connection.close()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(30)
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -218,7 +191,7 @@ def race_for_the_last_seats():
     TenantFactory()  # a bystander tenant: must end up with nothing
     event = make_event(tenant=tenant, tiers=(("Last ten", 4500, LAST_SEATS),), checkout_limit=BUYERS)
     tier = event.tiers.get()
-    with Sampler(tier.id) as watcher:
+    with Watcher(tier.id) as watcher:
         results = run_gated(
             BUYERS,
             lambda index: buy_through_pages(tenant=tenant, event=event, lines={tier.id: 1}, index=index),
