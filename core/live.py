@@ -29,7 +29,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis
@@ -336,9 +336,15 @@ _inflight: dict[tuple[int, str], asyncio.Future] = {}
 async def fact(kind: str, ident: object, load: Callable[[], Any], *, ttl: int, negative_ttl: int) -> Any:
     """The JSON value ``load()`` returns (a sync function reading the database), cached in Redis for
     ``ttl`` seconds (``negative_ttl`` when it is None: unknown ids are not looked up again and again).
-    Concurrent misses in one process share one ``load()``."""
+    Concurrent callers in one process share one read-through (cache read, ``load()``, cache write), so a
+    connect storm reads the database once even when a caller's cache miss comes back after another
+    caller's load finished but before its cache write landed."""
     space = await anamespace()
     key = _fact_key(space, kind, str(ident))
+    return await _single_flight(key, lambda: _read_through(key, load, ttl=ttl, negative_ttl=negative_ttl))
+
+
+async def _read_through(key: str, load: Callable[[], Any], *, ttl: int, negative_ttl: int) -> Any:
     client = async_redis()
     cache_up = True
     try:
@@ -348,19 +354,19 @@ async def fact(kind: str, ident: object, load: Callable[[], Any], *, ttl: int, n
         raw, cache_up = None, False
     if raw is not None:
         return json.loads(raw)
-    value = await _single_flight(key, load)
+    value = await database_sync_to_async(load)()
     if cache_up:
         with contextlib.suppress(redis.RedisError):
             await client.set(key, json.dumps(value), ex=ttl if value is not None else negative_ttl)
     return value
 
 
-async def _single_flight(key: str, load: Callable[[], Any]) -> Any:
+async def _single_flight(key: str, work: Callable[[], Awaitable[Any]]) -> Any:
     token = (id(asyncio.get_running_loop()), key)
     pending = _inflight.get(token)
     if pending is not None:
         return await asyncio.shield(pending)
-    task = asyncio.ensure_future(database_sync_to_async(load)())
+    task = asyncio.ensure_future(work())
     _inflight[token] = task
     try:
         return await asyncio.shield(task)
