@@ -128,6 +128,7 @@ class _Subscription:
         self.ready: asyncio.Future | None = None
         self.listener: asyncio.Task | None = None
         self.added_at = 0.0
+        self.stopped = False
 
 
 class LocalGroups:
@@ -176,10 +177,15 @@ class LocalGroups:
         # channel, not by cancelling it (a channels_redis receive cancelled mid-BZPOPMIN can swallow the
         # cancellation and loop on, which kept event loops from closing).
         del self.subscriptions[group]
+        sub.stopped = True  # the listener checks this between receives, whatever wakes it
         with contextlib.suppress(Exception):
             await self.layer.group_discard(group, sub.channel)
             await self.layer.send(sub.channel, {"type": STOP})
             await asyncio.wait_for(asyncio.shield(sub.listener), self.STOP_SECONDS)
+        if sub.listener is not None and not sub.listener.done():
+            # It did not see the stop message in time (Redis slow or gone): cancel it, so no listener
+            # outlives its last watcher and keeps an event loop from closing.
+            sub.listener.cancel()
 
     async def _subscribe(self, sub: _Subscription) -> None:
         sub.channel = await self.layer.new_channel("live")
@@ -189,9 +195,9 @@ class LocalGroups:
 
     async def _listen(self, sub: _Subscription) -> None:
         try:
-            while True:
+            while not sub.stopped:
                 message = await self.layer.receive(sub.channel)
-                if message.get("type") == STOP:
+                if sub.stopped or message.get("type") == STOP:
                     return
                 for member in list(sub.members):
                     try:
