@@ -79,7 +79,7 @@ def test_customer_ticket_public_and_internal_comments_and_escalation(live_app, b
     assert "PC 7" in page.locator(".sd-activity").inner_text()
 
     # Time passes: the ticket is moved past its due time and the escalation runs.
-    output = live_app.manage("support_simulate_overdue", reference, "--hours", "72")
+    output = live_app.manage("support_simulate_overdue", reference, "--overdue-by", "5")
     assert "escalation level 1" in output
     manager_context = browser.new_context(viewport={"width": 1280, "height": 900})
     manager = manager_context.new_page()

@@ -1,9 +1,10 @@
 """Help-desk services: routing, due times, the paused clock, escalation, comments and notifications."""
 
 import zoneinfo
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.errors import NotFound, ValidationError
 from notifications.models import OutboxMessage
@@ -263,3 +264,23 @@ def test_simulate_overdue_command_escalates(tenant, owner, manager, staff):
     ticket.refresh_from_db()
     assert ticket.escalation_level == 1 and ticket.assignee == manager
     assert "escalation level 1" in out.getvalue()
+
+
+def test_simulate_overdue_by_minutes_makes_one_breach_only(tenant, staff, manager):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    queue = support_queue(
+        tenant, agents=agents(staff), default_turnaround_minutes=60, second_escalation_minutes=120
+    )
+    ticket = file_ticket(queue)
+    call_command("support_simulate_overdue", ticket.reference, "--overdue-by", "5", stdout=StringIO())
+    ticket.refresh_from_db()
+    overdue = timezone.now() - ticket.due_at
+    assert timedelta(minutes=4) < overdue < timedelta(minutes=6)
+    assert ticket.escalation_level == 1 and ticket.assignee == manager
+    # The manager's own deadline is still ahead: the beat running right after does not escalate again.
+    assert services.support_escalate_due() == 0
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 1 and ticket.assignee == manager
