@@ -316,7 +316,9 @@ def queues_visible_to(membership) -> QuerySet[Queue]:
 
 
 def public_queues(tenant) -> QuerySet[Queue]:
-    return queues_for_tenant(tenant).filter(is_public=True)
+    """The live cards of the tenant's public page: creator and service queues. Help-desk (support)
+    queues are listed by the help desk's own section, with their own form."""
+    return queues_for_tenant(tenant).filter(is_public=True).exclude(kind=QueueKind.SUPPORT)
 
 
 def pending_tickets(queue: Queue, *, limit: int = 50) -> list[Ticket]:

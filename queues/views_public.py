@@ -30,6 +30,8 @@ def submit(request, tenant_slug: str, queue_slug: str):
     )
     if queue is None:
         raise NotFound("There is no queue at this address.")
+    if queue.kind == QueueKind.SUPPORT:  # help-desk tickets are filed through the help desk's own form
+        return redirect("support_public:submit", tenant_slug=tenant.slug, queue_slug=queue.slug)
     lanes = list(Lane.objects.filter(queue=queue).order_by("display_order", "id"))
     snapshot = selectors.queue_snapshot(queue)
     form = SubmitForm(request.POST or None, request.FILES or None, queue=queue, lanes=lanes)

@@ -153,10 +153,17 @@ def test_attachments_size_and_type_limits(client, tenant, settings):
     assert attachment.original_name == "photo.png" and attachment.content_type == "image/png"
 
 
-def test_support_form_renders_schema_select(client, tenant):
+def test_a_support_queue_is_filed_through_the_help_desk_form(client, tenant):
     queue = support_queue(tenant)
-    body = client.get(form_url(queue)).content.decode()
+    creator_queue(tenant)
+    response = client.get(form_url(queue))
+    help_form = reverse("support_public:submit", args=[tenant.slug, queue.slug])
+    assert response.status_code == 302 and response["Location"] == help_form
+    body = client.get(help_form).content.decode()
     assert '<select name="custom__category"' in body and "Describe the problem" in body
+    # The tenant's page shows live cards for the other queues only; the help desk lists its own.
+    home = client.get(reverse("tenant_home", args=[tenant.slug])).content.decode()
+    assert form_url(queue) not in home and help_form in home
 
 
 def test_unknown_queue_is_404(client, tenant):
