@@ -157,6 +157,8 @@ def test_tenant_public_home_lists_sold_out_events_with_a_join_link(client, tenan
     event, _ = sold_out_event(tenant=tenant)
     body = client.get(reverse("tenant_home", kwargs={"tenant_slug": tenant.slug})).content.decode()
     assert public("join", tenant, event_slug=event.slug) in body
+    upcoming = body.split('id="ticketing-section-title"')[1].split("</section>")[0]
+    assert event.title in upcoming and "Sold out" in upcoming and "On sale" not in upcoming
 
 
 def test_dashboard_shows_the_line_offers_and_conversion(
