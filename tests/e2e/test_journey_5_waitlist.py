@@ -92,9 +92,9 @@ def test_waitlist_join_offer_email_claim_ticket(live_app, browser, page):
     staff.get_by_role("button", name="Cancel order").click()
     expect(staff.locator(".messages")).to_contain_text("Order cancelled")
 
-    # The waiting page shows the offer. (Its live "your status changed" notice is not asserted here: the
-    # waitlist socket does not resend the state on reconnect, and idle sockets are dropped every ~5 s
-    # while the channel layer's Redis read timeout is redis-py's default 5 s — see the README notes.)
+    # The waiting page notices the offer live (and would on reconnecting too), then shows it on reload.
+    expect(page.locator('[data-live-field="status"]')).to_have_text("Offer sent")
+    expect(page.locator('[data-live-field="changed"]')).to_contain_text("Reload the page")
     page.reload()
     expect(page.locator('[data-live-field="status"]')).to_have_text("Offer sent")
     snap(page, "j5-waitlist-6-entry-offered")

@@ -245,12 +245,15 @@ def test_position_websocket_pushes_only_this_entrys_place(tenant, transactional_
         )
         connected, _ = await communicator.connect()
         assert connected
+        on_connect = await communicator.receive_json_from(timeout=5)
         await database_sync_to_async(services.waitlist_withdraw)(tenant=tenant, entry=first)
         message = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
-        return message
+        return on_connect, message
 
-    assert async_to_sync(scenario)() == {"fields": {"position": "1"}}
+    on_connect, message = async_to_sync(scenario)()
+    assert on_connect == {"fields": {"position": "2", "status": "Waiting"}}  # the state now, on (re)connect
+    assert message == {"fields": {"position": "1"}}
 
     async def unknown():
         communicator = WebsocketCommunicator(application, "/ws/waitlists/not-a-token/", headers=WS_HEADERS)
@@ -258,6 +261,42 @@ def test_position_websocket_pushes_only_this_entrys_place(tenant, transactional_
         return connected
 
     assert async_to_sync(unknown)() is False
+
+
+def test_position_websocket_tells_a_waiting_page_about_its_offer_live_and_on_reconnect(
+    tenant, transactional_db
+):
+    event, (order,) = sold_out_event(tenant=tenant, tiers=(("General", 2500, 1),))  # one seat comes back
+    first = join(tenant=tenant, event=event)
+    second = join(tenant=tenant, event=event)
+
+    def socket(entry):
+        return WebsocketCommunicator(application, f"/ws/waitlists/{entry.access_token}/", headers=WS_HEADERS)
+
+    async def scenario():
+        watching = socket(first)
+        assert (await watching.connect())[0]
+        await watching.receive_json_from(timeout=5)  # position 1, waiting
+        await database_sync_to_async(ticketing.order_cancel)(tenant=tenant, actor=None, order=order)
+        live = await watching.receive_json_from(timeout=5)
+        await watching.disconnect()
+        back = socket(first)  # a page rendered while waiting reconnects after the offer went out
+        assert (await back.connect())[0]
+        on_reconnect = await back.receive_json_from(timeout=5)
+        await back.disconnect()
+        behind = socket(second)
+        assert (await behind.connect())[0]
+        still = await behind.receive_json_from(timeout=5)
+        await behind.disconnect()
+        return live, on_reconnect, still
+
+    live, on_reconnect, still = async_to_sync(scenario)()
+    offered = {
+        "fields": {"status": "Offer sent", "changed": "Your status changed. Reload the page to see it."}
+    }
+    assert fresh(first).status == EntryStatus.OFFERED
+    assert live == offered and on_reconnect == offered
+    assert still == {"fields": {"position": "1", "status": "Waiting"}}
 
 
 def test_public_pages_of_one_tenant_are_not_reachable_under_another(client, tenant, other_tenant):
