@@ -89,7 +89,12 @@ class EntryConsumer(LiveConsumer):
         await self.join(room_group(info["tenant_id"], info["event_id"]))
         await self.accept()
         await self._seen(force=True)
-        await self.send_json({"fields": position_fields(self.ahead, info["rate"])} if self.waiting else {})
+        if not self.waiting:
+            # Only a waiting page opens this socket: this one was admitted (or let go) while it was
+            # disconnected, so it would show a stale place and miss its turn. Reload it now.
+            await self.send_json({"fields": {"notice": "Your place changed. Updating…"}, "reload": True})
+            return
+        await self.send_json({"fields": position_fields(self.ahead, info["rate"])})
 
     def _take(self, info: dict) -> None:
         self.entry_id = info["id"]

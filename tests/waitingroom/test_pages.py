@@ -306,6 +306,15 @@ def test_websocket_tells_the_admitted_page_to_reload_and_refuses_unknown_tokens(
     assert refused is False
     assert fresh(me).status == EntryStatus.ADMITTED
 
+    async def reconnect():  # the waiting page lost its socket while it was let in: told to reload at once
+        communicator = WebsocketCommunicator(application, f"/ws/waitingroom/{me.token}/", headers=WS_HEADERS)
+        assert (await communicator.connect())[0]
+        message = await communicator.receive_json_from(timeout=10)
+        await communicator.disconnect()
+        return message
+
+    assert async_to_sync(reconnect)()["reload"] is True
+
 
 def test_staff_websocket_sends_counts_to_members_only(tenant, owner, outsider, transactional_db):
     from channels.auth import login  # noqa: F401 - the session middleware stack reads the cookie below
