@@ -27,6 +27,13 @@ WEEKDAYS = [(day, time(9), time(18)) for day in range(5)] + [(5, time(10), time(
 TURNAROUNDS = {"urgent": 120, "high": 240, "normal": 480, "low": 960}
 
 
+LOGINS = [
+    ("manager@demo.virtualq.test", "help-desk manager at campus-help (first escalation level)"),
+    ("it@demo.virtualq.test", "help-desk agent of IT help"),
+    ("facilities@demo.virtualq.test", "help-desk agent of Facilities"),
+]
+
+
 def _member(tenant, email: str, name: str, role: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:

@@ -1,3 +1,4 @@
+import os
 from importlib import import_module
 
 from django.core.management.base import BaseCommand
@@ -12,6 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         tenants, users = demo.seed()
+        logins = demo.logins()
         for app in DEMO_APPS:
             try:
                 module = import_module(f"{app}.demo")
@@ -20,11 +22,13 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(tenants, users)
+            logins.extend(getattr(module, "LOGINS", []))  # (email, what) of the people the app adds
         self.stdout.write("")
         self.stdout.write("=" * 72)
-        self.stdout.write(" VirtualQ demo is ready at http://127.0.0.1:8000/")
+        port = os.environ.get("WEB_PORT", "8000")
+        self.stdout.write(f" VirtualQ demo is ready at http://127.0.0.1:{port}/")
         self.stdout.write(f" Demo logins (password for all: {demo.DEMO_PASSWORD}):")
-        for email, _password, what in demo.logins():
+        for email, *_password, what in logins:
             self.stdout.write(f"   {email:<32} {what}")
         self.stdout.write("=" * 72)
         self.stdout.write("")
