@@ -164,6 +164,7 @@ def test_a_support_queue_is_filed_through_the_help_desk_form(client, tenant):
     # The tenant's page shows live cards for the other queues only; the help desk lists its own.
     home = client.get(reverse("tenant_home", args=[tenant.slug])).content.decode()
     assert form_url(queue) not in home and help_form in home
+    assert reverse("queues:status_lookup") in home  # people already in line find their request
 
 
 def test_unknown_queue_is_404(client, tenant):
