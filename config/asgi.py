@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from core.live import LiveAuthMiddlewareStack  # noqa: E402
 
-WEBSOCKET_APPS = ["core", "queues", "ticketing", "waitingroom", "waitlists", "notifications"]
+WEBSOCKET_APPS = ["core", "queues", "support", "ticketing", "waitingroom", "waitlists", "notifications"]
 
 
 def websocket_urlpatterns() -> list:

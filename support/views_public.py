@@ -7,6 +7,8 @@ assignments, escalations and notification records are never read for it (``custo
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -94,6 +96,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
 
 @require_http_methods(["GET", "POST"])
 def customer_ticket(request, reference: str):
+    read_at = time.time()  # before the read: the live socket reports anything announced after this
     check_rate("ticket-status", client_address(request))
     ticket = selectors.customer_ticket(reference)
     if ticket.reference != reference:
@@ -141,6 +144,7 @@ def customer_ticket(request, reference: str):
             "badge": badge,
             "closed": ticket.phase in services.CLOSED_PHASES,
             "attachments": attachments,
+            "socket_path": f"/ws/support/status/{ticket.reference}/?seen={read_at:.3f}",
         },
         status=400 if request.method == "POST" else 200,
     )

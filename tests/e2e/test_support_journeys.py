@@ -6,8 +6,9 @@ in the manager's inbox."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_page, decoded_emails, login, wait_for_email
+from tests.e2e.conftest import check_page, decoded_emails, login, wait_for_email, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +36,7 @@ def test_customer_ticket_public_and_internal_comments_and_escalation(live_app, b
     assert "open" in page.locator(".q-facts").inner_text()
     check_page(page, "support-customer-filed")
     customer_url = page.url
+    wait_live(page)  # the student keeps the ticket page open while the team works
 
     # The staff member (IT agent, least loaded) answers: a public reply and an internal note.
     staff_context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -62,7 +64,10 @@ def test_customer_ticket_public_and_internal_comments_and_escalation(live_app, b
     assert PUBLIC in activity and INTERNAL in activity and "Internal note" in activity
     check_page(staff, "support-ticket-staff")
 
-    # The student sees the public reply only — on the page and in the email.
+    # The student's open page says the team replied (live, without the text), then shows the public
+    # reply only — on the page and in the email.
+    expect(page.locator('[data-live-field="changed"]')).to_contain_text("The team replied")
+    expect(page.locator('[data-live-field="status"]')).to_have_text("in progress")
     page.goto(customer_url)
     body = page.locator("main").inner_text()
     assert PUBLIC in body

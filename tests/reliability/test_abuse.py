@@ -253,6 +253,8 @@ def socket_paths(world, session_cookie: bytes) -> list[tuple[str, list]]:
             params["token"] = world.entry.token
         elif text.startswith("ws/waitlists/"):
             params["token"] = world.waitlisted.access_token
+        elif text.startswith("ws/support/"):
+            params["reference"] = world.help_ticket.reference
         else:
             params["event_id"] = world.event.id
         assert keys <= set(params), f"no value for {keys - set(params)} in {text}"
