@@ -11,9 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from core.live import LiveAuthMiddlewareStack  # noqa: E402
+from core.live import LiveAuthMiddlewareStack, LiveOriginValidator  # noqa: E402
 
 WEBSOCKET_APPS = ["core", "queues", "support", "ticketing", "waitingroom", "waitlists", "notifications"]
 
@@ -34,6 +33,6 @@ def websocket_urlpatterns() -> list:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns()))),
+        "websocket": LiveOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns()))),
     }
 )

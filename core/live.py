@@ -31,6 +31,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlparse
 
 import redis
 import redis.asyncio as aredis
@@ -39,6 +40,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from channels.security.websocket import OriginValidator, WebsocketDenier
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -269,6 +271,42 @@ async def scope_user(scope):
     if isinstance(user, UserLazyObject) and user._wrapped is empty:
         user._wrapped = await get_user(scope)
     return user
+
+
+# --- the origin check -----------------------------------------------------------------------------
+
+
+class _Denier(WebsocketDenier):
+    """Channels' denier, without a channel-layer channel: refusing a handshake needs no Redis channel
+    and no blocking receive on it (the stock one opened both, per refused socket, and the receive's
+    cancellation could hang an event loop's shutdown for as long as Redis took to answer)."""
+
+    channel_layer_alias = None
+
+
+class _OriginCheck(OriginValidator):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not self.valid_origin(_origin(scope)):
+            return await _Denier()(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
+
+def _origin(scope):
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            try:
+                return urlparse(value.decode("latin1"))
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def LiveOriginValidator(application):  # noqa: N802 - named like channels' AllowedHostsOriginValidator
+    """``AllowedHostsOriginValidator`` with a denier that holds no channel-layer channel."""
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return _OriginCheck(application, allowed_hosts)
 
 
 # --- Redis clients --------------------------------------------------------------------------------

@@ -196,3 +196,27 @@ def test_a_failed_subscription_closes_its_sockets_so_pages_reconnect(tenant):
         return await socket.receive_output(timeout=5)
 
     assert async_to_sync(scenario)()["code"] == 1011
+
+
+def test_a_refused_handshake_opens_no_channel_layer_channel(tenant, monkeypatch):
+    """A foreign Origin is refused without a channel-layer channel or a blocking receive on it (channels'
+    stock denier opened both per refused socket; cancelling that receive could hang a loop's shutdown)."""
+    queue = service_queue(tenant)
+    layer = get_channel_layer()
+    opened = []
+    original = type(layer).new_channel
+
+    async def counting(self, *args, **kwargs):
+        opened.append(args)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(layer), "new_channel", counting)
+
+    async def refused():
+        headers = [(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1")]
+        socket = WebsocketCommunicator(application, f"/ws/queues/queue/{queue.pk}/", headers=headers)
+        connected, code = await socket.connect()
+        return connected
+
+    assert async_to_sync(refused)() is False
+    assert opened == []
