@@ -33,10 +33,11 @@ from bench import harness  # noqa: E402
 
 ORDER = 30
 TICKETS = 100_000
+REFERENCE_OFFSET = 987654321000  # where the generated references start (a second fill starts after)
 SMALL_LINE = 1_000
 
 
-def _reference_sql(offset: int = 987654321000) -> str:
+def _reference_sql(offset: int = REFERENCE_OFFSET) -> str:
     """A valid, unique reference per row (Crockford base32 of an offset row number, grouped by three)."""
     from core.references import ALPHABET
 
@@ -48,7 +49,7 @@ def _reference_sql(offset: int = 987654321000) -> str:
     return " || '-' || ".join(f"({group})" for group in groups)
 
 
-def _fill(queue, lanes: dict, count: int, *, offset: int = 987654321000) -> None:
+def _fill(queue, lanes: dict, count: int, *, offset: int = REFERENCE_OFFSET) -> None:
     from django.db import connection
 
     from queues.models import BLOCK_SIZE, Lane
@@ -93,7 +94,7 @@ def _fill(queue, lanes: dict, count: int, *, offset: int = 987654321000) -> None
     Lane.objects.filter(pk=personal.pk).update(waiting_count=n_personal, next_turn=n_personal + 1, version=1)
 
 
-def _setup(count: int = TICKETS, *, offset: int = 987654321000):
+def _setup(count: int = TICKETS, *, offset: int = REFERENCE_OFFSET):
     from django.conf import settings
 
     from queues import services
@@ -256,7 +257,8 @@ def _position_by_line_length(report: harness.Report, queue, tickets: dict, sampl
     from queues.models import Ticket
     from queues.selectors import queue_snapshot, ticket_position
 
-    _tenant, small_queue, _filled = _setup(SMALL_LINE, offset=987654321000 + TICKETS)  # distinct references
+    # Its references start after the big fill's, so the two never collide.
+    _tenant, small_queue, _filled = _setup(SMALL_LINE, offset=REFERENCE_OFFSET + TICKETS)
     small_ids = list(Ticket.objects.filter(queue=small_queue).values_list("id", flat=True))
     small = list(Ticket.objects.filter(pk__in=[rng.choice(small_ids) for _ in range(samples)]))
     jobs = [(small_queue, rng.choice(small)) for _ in range(samples)]

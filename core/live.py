@@ -40,7 +40,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.security.websocket import OriginValidator, WebsocketDenier
+from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator, WebsocketDenier
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -285,10 +285,14 @@ class _Denier(WebsocketDenier):
 
 
 class _OriginCheck(OriginValidator):
+    """Channels' origin rules; only the denial differs (see :class:`_Denier`)."""
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket" and not self.valid_origin(_origin(scope)):
-            return await _Denier()(scope, receive, send)
-        return await super().__call__(scope, receive, send)
+        if scope["type"] != "websocket":
+            return await super().__call__(scope, receive, send)  # channels' own error
+        if self.valid_origin(_origin(scope)):
+            return await self.application(scope, receive, send)
+        return await _Denier()(scope, receive, send)
 
 
 def _origin(scope):
@@ -302,11 +306,24 @@ def _origin(scope):
 
 
 def LiveOriginValidator(application):  # noqa: N802 - named like channels' AllowedHostsOriginValidator
-    """``AllowedHostsOriginValidator`` with a denier that holds no channel-layer channel."""
-    allowed_hosts = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed_hosts:
-        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
-    return _OriginCheck(application, allowed_hosts)
+    """``AllowedHostsOriginValidator`` (the same allowed origins, from channels itself) with a denier
+    that holds no channel-layer channel."""
+    return _OriginCheck(application, AllowedHostsOriginValidator(application).allowed_origins)
+
+
+@database_sync_to_async
+def lookup_allowed(scope) -> bool:
+    """The public status sockets (found by an unguessable reference) share the status pages' per-client
+    lookup limit; False when this client is over it."""
+    from core.errors import RateLimited
+    from core.ratelimit import check_rate
+
+    client = scope.get("client") or ("unknown", 0)
+    try:
+        check_rate("ticket-status", str(client[0]))
+    except RateLimited:
+        return False
+    return True
 
 
 # --- Redis clients --------------------------------------------------------------------------------

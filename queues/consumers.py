@@ -11,29 +11,12 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from core.live import LiveConsumer, fact, last_payload, scope_user
+from core.live import LiveConsumer, fact, last_payload, lookup_allowed, scope_user
 from queues.events import queue_group
 from queues.live import StatusWatch, read_status_state
 
 NOT_FOUND = 4404
 CARD_FACT_SECONDS = 10
-
-
-def _client_address(scope) -> str:
-    client = scope.get("client") or ("unknown", 0)
-    return str(client[0])
-
-
-@database_sync_to_async
-def _rate_ok(scope) -> bool:
-    from core.errors import RateLimited
-    from core.ratelimit import check_rate
-
-    try:
-        check_rate("ticket-status", _client_address(scope))
-    except RateLimited:
-        return False
-    return True
 
 
 class StatusConsumer(LiveConsumer):
@@ -43,7 +26,7 @@ class StatusConsumer(LiveConsumer):
 
     async def connect(self):
         reference = self.scope["url_route"]["kwargs"]["reference"]
-        if not await _rate_ok(self.scope):
+        if not await lookup_allowed(self.scope):
             await self.close(code=4429)
             return
         first = await database_sync_to_async(read_status_state)(reference)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from core.live import LiveConsumer, last_payload
-from queues.consumers import NOT_FOUND, _rate_ok
+from core.live import LiveConsumer, last_payload, lookup_allowed
+from queues.consumers import NOT_FOUND
 from support.events import customer_group
 
 REPLY = "The team replied. Reload the page to read it."
@@ -39,7 +39,7 @@ def _seen_at(scope) -> float:
 
 class CustomerTicketConsumer(LiveConsumer):
     async def connect(self):
-        if not await _rate_ok(self.scope):
+        if not await lookup_allowed(self.scope):
             await self.close(code=4429)
             return
         ticket = await _ticket(self.scope["url_route"]["kwargs"]["reference"])

@@ -28,9 +28,13 @@ TURNAROUNDS = {"urgent": 120, "high": 240, "normal": 480, "low": 960}
 
 
 LOGINS = [
-    ("manager@demo.virtualq.test", "help-desk manager at campus-help (first escalation level)"),
-    ("it@demo.virtualq.test", "help-desk agent of IT help"),
-    ("facilities@demo.virtualq.test", "help-desk agent of Facilities"),
+    (
+        "manager@demo.virtualq.test",
+        DEMO_PASSWORD,
+        "help-desk manager at campus-help (escalation level 1)",
+    ),
+    ("it@demo.virtualq.test", DEMO_PASSWORD, "help-desk agent of IT help"),
+    ("facilities@demo.virtualq.test", DEMO_PASSWORD, "help-desk agent of Facilities"),
 ]
 
 

@@ -21,9 +21,9 @@ def customer_group(tenant_id: int, ticket_id: int) -> str:
 
 def announce_to_customer(ticket, *, reply: bool) -> None:
     """Inside the change's transaction: tell the customer's open page after commit."""
-    state = ticket.state
+    status = ticket.state_label
 
     def payload() -> dict:
-        return {"status": state.replace("_", " "), "reply": reply, "at": time.time()}
+        return {"status": status, "reply": reply, "at": time.time()}
 
     broadcast_on_commit(customer_group(ticket.tenant_id, ticket.pk), MESSAGE_TYPE, payload, remember=True)

@@ -60,3 +60,9 @@ def owner_client(client, owner):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+@pytest.fixture
+def in_memory_channels(settings):
+    """A private channel layer: parallel test workers share Redis and their group names can coincide."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -36,11 +36,6 @@ class BreakingLayer(InMemoryChannelLayer):
 
 
 @pytest.fixture
-def in_memory_channels(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture
 def breaking_channels(settings):
     FAIL["now"] = False
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.foundation.test_live.BreakingLayer"}}

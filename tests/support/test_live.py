@@ -15,13 +15,8 @@ from tenants.models import Membership
 from tests.queues.factories import creator_queue, submit
 from tests.support.factories import agents, file_ticket, support_queue
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_memory_channels")]
 HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1")]
-
-
-@pytest.fixture(autouse=True)
-def in_memory_channels(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 def socket(reference, seen=None):

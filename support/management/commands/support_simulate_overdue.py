@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("reference")
         how = parser.add_mutually_exclusive_group()
-        how.add_argument("--hours", type=float, help="age the ticket by this many hours (default 24)")
+        how.add_argument("--hours", type=float, default=24.0, help="age the ticket by this many hours")
         how.add_argument(
             "--overdue-by", type=float, metavar="MINUTES", help="age it until it is this many minutes overdue"
         )
@@ -38,8 +38,6 @@ class Command(BaseCommand):
                 raise CommandError(f"{ticket.reference} has no running due time (paused or resolved).")
             remaining = (ticket.due_at - timezone.now()).total_seconds() / 3600
             hours = max(remaining, 0.0) + overdue_by / 60
-        elif hours is None:
-            hours = 24.0
         services.support_clock_shift(ticket=ticket, hours=hours)
         escalated = services.support_escalate_due()
         ticket.refresh_from_db()

@@ -22,13 +22,13 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(tenants, users)
-            logins.extend(getattr(module, "LOGINS", []))  # (email, what) of the people the app adds
+            logins.extend(getattr(module, "LOGINS", []))  # the people the app adds, as demo.logins()
         self.stdout.write("")
         self.stdout.write("=" * 72)
         port = os.environ.get("WEB_PORT", "8000")
         self.stdout.write(f" VirtualQ demo is ready at http://127.0.0.1:{port}/")
         self.stdout.write(f" Demo logins (password for all: {demo.DEMO_PASSWORD}):")
-        for email, *_password, what in logins:
+        for email, _password, what in logins:
             self.stdout.write(f"   {email:<32} {what}")
         self.stdout.write("=" * 72)
         self.stdout.write("")
