@@ -100,6 +100,23 @@ def _lock_queue(queue_id: int) -> Queue:
     return queue
 
 
+ALREADY_CHANGED = (
+    "Someone else changed this ticket at the same moment; nothing was changed. Reload and try again."
+)
+
+
+def _check_unchanged(ticket: Ticket) -> None:
+    """Compare the ticket the actor acted on with the row, AFTER the queue lock is held (every writer of a
+    ticket's state or lane holds it, so the row cannot move until we commit). Checking before the lock,
+    or trusting the optimistic FSM check alone, lets a stale press reach the lane counters first and die
+    on their CHECK (a 500); here it is a Conflict that changed nothing."""
+    current = Ticket.objects.filter(pk=ticket.pk).values_list("state", "lane_id").first()
+    if current is None:
+        raise NotFound()
+    if current != (ticket.state, ticket.lane_id):
+        raise Conflict(ALREADY_CHANGED)
+
+
 def _lane_join(lane_id: int, sequence: int) -> tuple[int, int]:
     """Hand out the lane's next turn and count one more waiting (lane and its block); returns
     (turn, lane version). The lane row is locked first, then the block row."""
@@ -699,9 +716,7 @@ def _apply(
     try:
         ticket.save(update_fields=updated)
     except django_fsm.ConcurrentTransition:
-        raise Conflict(
-            "Someone else changed this ticket at the same moment; nothing was changed. Reload and try again."
-        ) from None
+        raise Conflict(ALREADY_CHANGED) from None
     _event(
         ticket,
         event=event,
@@ -770,6 +785,7 @@ def ticket_transition(
     now = _now(now)
     with transaction.atomic(durable=True):
         queue = _lock_queue(ticket.queue_id)
+        _check_unchanged(ticket)
         changes = ChangeSet(tenant_id=tenant.pk, queue_id=queue.pk)
         _apply(
             queue=queue,
@@ -883,6 +899,7 @@ def ticket_change_lane(
     now = _now(now)
     with transaction.atomic(durable=True):
         queue = _lock_queue(ticket.queue_id)
+        _check_unchanged(ticket)
         changes = ChangeSet(tenant_id=tenant.pk, queue_id=queue.pk)
         old_lane_id = ticket.lane_id
         updated = ["lane", "updated_at"]
@@ -924,12 +941,23 @@ def ticket_change_lane(
 
 def ticket_assign(*, tenant: Tenant, actor, ticket: Ticket, assignee, now: datetime | None = None) -> Ticket:
     """Assign ``ticket`` to a member of the tenant (or nobody). Raises ValidationError for a non-member.
-    Takes no lock beyond the row update; writes an "assign" event."""
+
+    ``ticket.assignee_id`` is the assignee the actor saw: the ticket row is locked (``FOR UPDATE``) and if
+    the assignee changed meanwhile (two staff assigning at once) Conflict is raised and nothing changes.
+    Writes an "assign" event."""
     _check_tenant(tenant, ticket)
     if assignee is not None and not Membership.objects.filter(tenant=tenant, user=assignee).exists():
         raise ValidationError(field_errors={"assignee": ["Assign to a member of this team."]})
     now = _now(now)
     with transaction.atomic(durable=True):
+        current = (
+            Ticket.objects.select_for_update(of=("self",))
+            .filter(pk=ticket.pk)
+            .values_list("assignee_id", flat=True)
+            .first()
+        )
+        if current != ticket.assignee_id:
+            raise Conflict("Someone else assigned this ticket at the same moment; nothing was changed.")
         Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=now)
         ticket.assignee = assignee
         _event(

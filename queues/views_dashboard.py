@@ -219,10 +219,14 @@ def ticket_assign(request, reference: str):
         if membership is None:
             raise NotFound("That person is not on this team.")
         assignee = membership.user
-    services.ticket_assign(tenant=request.tenant, actor=request.user, ticket=ticket, assignee=assignee)
-    messages.success(
-        request, f"{ticket.reference} assigned to {assignee.get_full_name() if assignee else 'nobody'}."
-    )
+    try:
+        services.ticket_assign(tenant=request.tenant, actor=request.user, ticket=ticket, assignee=assignee)
+    except DomainError as error:
+        messages.error(request, f"{ticket.reference}: {error.message}")
+    else:
+        messages.success(
+            request, f"{ticket.reference} assigned to {assignee.get_full_name() if assignee else 'nobody'}."
+        )
     return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, NotFound, ValidationError
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
 from support import selectors, services
 from support.forms import EditCommentForm, StaffCommentForm, SupportSettingsForm
@@ -264,7 +264,7 @@ def transition(request, reference: str):
             event=request.POST.get("event", ""),
             note=request.POST.get("note", ""),
         )
-    except ValidationError as error:
+    except (ValidationError, Conflict) as error:
         messages.error(request, _error_text(error))
     else:
         messages.success(request, f"Ticket is now {found.state_label}.")
@@ -284,7 +284,7 @@ def assign(request, reference: str):
             return _ticket_redirect(request, found.reference)
     try:
         services.support_ticket_assign(membership=request.membership, ticket=found, assignee=assignee)
-    except ValidationError as error:
+    except (ValidationError, Conflict) as error:
         messages.error(request, _error_text(error))
     else:
         messages.success(request, f"Assigned to {assignee.get_full_name()}." if assignee else "Unassigned.")

@@ -110,3 +110,49 @@ def test_concurrent_double_submit_creates_one_ticket(tenant):
     assert len({value.pk for _, value in results}) == 1
     assert Ticket.objects.count() == 1
     assert Lane.objects.get(queue=queue).waiting_count == 1
+
+
+def test_parallel_start_presses_on_one_ticket_one_wins_others_conflict(tenant, owner):
+    """Issue 15 #12: four staff press "start" on one waiting ticket at once. One wins; the others are
+    told it already changed (Conflict), never a 500 from the lane counter's CHECK."""
+    queue = service_queue(tenant)
+    ticket = submit(queue)
+
+    def press(barrier):
+        mine = loaded(ticket)  # all four saw "received" (waiting)
+        barrier.wait()
+        return services.ticket_transition(tenant=tenant, actor=owner, ticket=mine, event="start")
+
+    results = run_together(press, press, press, press)
+    kinds = sorted(kind for kind, _ in results)
+    assert kinds == ["error", "error", "error", "ok"], results
+    for kind, value in results:
+        if kind == "error":
+            assert type(value) is Conflict, value
+    assert Ticket.objects.get(pk=ticket.pk).state == "in_progress"
+    lane = Lane.objects.get(queue=queue)
+    assert lane.waiting_count == 0
+    assert list(TicketEvent.objects.filter(ticket=ticket).values_list("event", flat=True)) == [
+        "submit",
+        "start",
+    ]
+
+
+def test_parallel_lane_moves_of_one_ticket_keep_counters(tenant, owner):
+    """Two staff move one waiting ticket to another lane at once: one moves it, the other is a no-op or
+    a Conflict; the lane counters stay true."""
+    queue = creator_queue(tenant)
+    ticket = submit(queue, "personal")
+    services.ticket_approve(tenant=tenant, actor=owner, ticket=loaded(ticket))
+    priority = Lane.objects.get(queue=queue, code="priority")
+
+    def move(barrier):
+        mine = loaded(ticket)
+        barrier.wait()
+        return services.ticket_change_lane(tenant=tenant, actor=owner, ticket=mine, lane=priority)
+
+    results = run_together(move, move)
+    assert sorted(kind for kind, _ in results) == ["error", "ok"], results
+    assert all(type(value) is Conflict for kind, value in results if kind == "error")
+    counts = dict(Lane.objects.filter(queue=queue).values_list("code", "waiting_count"))
+    assert counts == {"priority": 1, "personal": 0}
