@@ -63,8 +63,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "jsonschemaform",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "core",
     "tenants",
+    "onboarding",
     "queues",
     "support",
     "ticketing",
@@ -80,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.DomainErrorMiddleware",
@@ -181,8 +186,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 
 # --- auth -----------------------------------------------------------------------------------------
+# Accounts are django-allauth's (sign-up with email verification, login, logout, password reset, change
+# of email with re-verification, TOTP two-factor with recovery codes). Users log in with their email.
 AUTH_USER_MODEL = "tenants.User"
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
@@ -193,6 +204,28 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env_bool("VQ_FAST_PASSWORD_HASHER", False):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+ACCOUNT_ADAPTER = "onboarding.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "onboarding.forms.SignupDetailsForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+# Nobody reaches a dashboard before the address is proven; the link confirms by POST (never on GET).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+# One address per person; a change is verified before it replaces the old one.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[VirtualQ] "
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SIGNUPS_OPEN = env_bool("ACCOUNT_SIGNUPS_OPEN", True)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "VirtualQ"
 
 # --- i18n / time ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

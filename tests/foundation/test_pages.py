@@ -24,26 +24,35 @@ def test_unknown_tenant_is_a_friendly_404(client):
 
 
 def test_login_and_dashboard(client, owner, tenant):
-    assert client.get(reverse("login")).status_code == 200
-    response = client.post(reverse("login"), {"username": owner.email, "password": "pw-for-tests"})
+    assert client.get(reverse("account_login")).status_code == 200
+    response = client.post(reverse("account_login"), {"login": owner.email, "password": "pw-for-tests"})
     assert response.status_code == 302
     assert client.get(reverse("dashboard:tenant", args=[tenant.slug])).status_code == 200
 
 
-def test_logout_is_post_only(owner_client):
-    assert owner_client.get(reverse("logout")).status_code == 405
-    assert owner_client.post(reverse("logout")).status_code == 302
+def test_logout_is_post_only(owner_client, tenant):
+    # GET only asks for confirmation: the session survives it.
+    assert owner_client.get(reverse("account_logout")).status_code == 200
+    assert owner_client.get(reverse("dashboard:tenant", args=[tenant.slug])).status_code == 200
+    assert owner_client.post(reverse("account_logout")).status_code == 302
+    assert owner_client.get(reverse("dashboard:tenant", args=[tenant.slug])).status_code == 302
 
 
 def test_password_reset_sends_a_working_link(client, owner):
-    response = client.post(reverse("password_reset"), {"email": owner.email})
+    response = client.post(reverse("account_reset_password"), {"email": owner.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
-    link = next(line for line in body.splitlines() if "/accounts/reset/" in line).strip()
-    path = link[link.index("/accounts/reset/") :]
+    link = next(line for line in body.splitlines() if "/accounts/password/reset/key/" in line).strip()
+    path = link[link.index("/accounts/") :]
     form = client.get(path, follow=True)
     assert form.status_code == 200 and "new password" in form.content.decode().lower()
+    response = client.post(
+        form.redirect_chain[-1][0], {"password1": "a-new-pw-4711", "password2": "a-new-pw-4711"}
+    )
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.check_password("a-new-pw-4711")
 
 
 def test_admin_lists_every_model(client):

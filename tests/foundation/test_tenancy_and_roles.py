@@ -57,7 +57,7 @@ def test_access_helper_refuses_cross_tenant_objects(tenant, other_tenant):
 def test_dashboard_pages_respect_membership(client, tenant, owner, outsider):
     url = reverse("dashboard:tenant", args=[tenant.slug])
     response = client.get(url)
-    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert client.post(reverse("dashboard:switch"), {"tenant": tenant.slug}).status_code == 404

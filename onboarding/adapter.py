@@ -1,0 +1,25 @@
+"""django-allauth's hooks for VirtualQ: who may sign up, and how a new user is filled in.
+
+Everything else (verification, rate limits, password rules) is allauth's own behaviour, configured in
+config/settings.py.
+"""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        # ACCOUNT_SIGNUPS_OPEN=0 closes public sign-up (invitations and the admin still create users).
+        return bool(getattr(settings, "ACCOUNT_SIGNUPS_OPEN", True))
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        # Emails are one identity whatever their case (the User manager stores them lower-cased too).
+        user.email = (user.email or "").strip().lower()
+        user.name = (form.cleaned_data.get("name") or "").strip()
+        if commit:
+            user.save()
+        return user
