@@ -64,6 +64,10 @@ class LocalJSONSchemaWidget(JSONSchemaWidget):
     """django-jsonschema-form's widget with its JavaScript served from our static files and no CDN CSS;
     options are copied per render (the package mutates one shared dict)."""
 
+    # Our template carries the editor's settings in a data attribute; the package's uses an inline
+    # <script>, which the Content-Security-Policy refuses.
+    template_name = "queues/admin/jsonschema_widget.html"
+
     def __init__(self, schema, attrs=None):
         super().__init__(schema, attrs)
 
@@ -87,6 +91,7 @@ class LocalJSONSchemaWidget(JSONSchemaWidget):
         return {
             "id": attrs.get("id"),
             "name": name,
+            "value": value,
             "context": json.dumps(
                 {
                     "id": attrs.get("id"),
@@ -99,7 +104,7 @@ class LocalJSONSchemaWidget(JSONSchemaWidget):
 
     @property
     def media(self):
-        return forms.Media(js=("js/jsonschema-form.js", "js/jsoneditor.min.js"))
+        return forms.Media(js=("js/jsoneditor.min.js", "queues/jsonschema-admin.js"))
 
 
 class TicketTypeAdminForm(forms.ModelForm):

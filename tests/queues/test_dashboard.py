@@ -269,4 +269,5 @@ def test_admin_action_applies_transition_through_service(client, tenant):
     assert ticket.state == "approved" and ticket.events.filter(event="approve", actor=operator).exists()
     assert client.get(reverse("admin:queues_ticket_change", args=[ticket.pk])).status_code == 200
     page = client.get(reverse("admin:queues_tickettype_add")).content.decode()
-    assert "jsonschema-form.js" in page and "maxcdn" not in page
+    assert "jsoneditor.min.js" in page and "queues/jsonschema-admin.js" in page and "maxcdn" not in page
+    assert 'class="jsonschema-editor" data-context="' in page
