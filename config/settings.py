@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "waitingroom",
     "waitlists",
     "notifications",
+    "team",
 ]
 
 MIDDLEWARE = [

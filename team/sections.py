@@ -1,0 +1,1 @@
+DASHBOARD_NAV = [("Team", "team:members")]

@@ -1,0 +1,217 @@
+"""Team pages: the member list (everyone; managers and owners manage it), the audit log (owners), and
+the invitation link (``/accounts/invitations/<token>/``: sign up or sign in, then accept).
+
+Every dashboard view resolves the tenant and role with ``member_required`` (another tenant's member gets
+404); members and invitations are fetched within the tenant (``get_for_tenant``). State changes are
+POST-only and go through ``team.services``; domain errors become messages next to the form.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.ratelimit import check_rate, client_address
+from core.tenancy import get_for_tenant
+from team import selectors, services
+from team.audit import audit_log
+from team.forms import InvitationSignupForm, InviteForm, RoleForm
+from team.models import Invitation
+from tenants.access import member_required
+from tenants.models import Membership, Role, User
+
+
+def _error_text(error: DomainError) -> str:
+    details = [text for texts in error.field_errors.values() for text in texts]
+    return " ".join(details) or error.message
+
+
+def _team_redirect(request):
+    return redirect("team:members", request.tenant.slug)
+
+
+def _manages(membership: Membership) -> bool:
+    return membership.has_role(Role.MANAGER)
+
+
+@member_required()
+def members(request):
+    tenant = request.tenant
+    desks = list(selectors.tenant_desks(tenant))
+    invite_form = InviteForm(request.POST or None, desks=desks, prefix="invite")
+    if request.method == "POST":
+        if not _manages(request.membership):
+            raise PermissionDenied("Only managers and owners invite people.")
+        if invite_form.is_valid():
+            data = invite_form.cleaned_data
+            try:
+                services.invitation_send(
+                    tenant=tenant,
+                    actor=request.user,
+                    email=data["email"],
+                    role=data["role"],
+                    desks=data["desks"],
+                )
+            except DomainError as error:
+                if error.field_errors:
+                    invite_form.apply_errors(error.field_errors)
+                else:
+                    invite_form.add_error(None, error.message)
+            else:
+                messages.success(request, f"Invitation sent to {data['email']}.")
+                return _team_redirect(request)
+    rows = selectors.team_members(tenant)
+    role_forms = {
+        row.membership.pk: RoleForm(
+            initial={"role": row.role_value, "desks": [str(desk.pk) for desk in row.desks]},
+            desks=desks,
+            prefix=f"member-{row.membership.pk}",
+        )
+        for row in rows
+    }
+    return render(
+        request,
+        "team/members.html",
+        {
+            "tenant": tenant,
+            "membership": request.membership,
+            "manages": _manages(request.membership),
+            "is_owner": request.membership.role == Role.OWNER,
+            "rows": [(row, role_forms[row.membership.pk]) for row in rows],
+            "invitations": list(selectors.pending_invitations(tenant)),
+            "invite_form": invite_form,
+            "now": timezone.now(),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@member_required(Role.MANAGER)
+@require_POST
+def member_role(request, membership_id: int):
+    target = get_for_tenant(Membership, request.tenant, pk=membership_id)
+    form = RoleForm(
+        request.POST, desks=list(selectors.tenant_desks(request.tenant)), prefix=f"member-{target.pk}"
+    )
+    if not form.is_valid():
+        errors = [text for texts in form.errors.values() for text in texts]
+        messages.error(request, f"{target.user.email}: " + " ".join(errors))
+        return _team_redirect(request)
+    try:
+        services.member_change_role(
+            tenant=request.tenant,
+            actor=request.user,
+            membership=target,
+            role=form.cleaned_data["role"],
+            desks=form.cleaned_data["desks"],
+        )
+    except DomainError as error:
+        messages.error(request, f"{target.user.email}: {_error_text(error)}")
+    else:
+        messages.success(request, f"{target.user.email} now has the new role.")
+    return _team_redirect(request)
+
+
+@member_required()
+@require_POST
+def member_remove(request, membership_id: int):
+    target = get_for_tenant(Membership, request.tenant, pk=membership_id)
+    leaving = target.pk == request.membership.pk
+    if not leaving and not _manages(request.membership):
+        raise PermissionDenied("Only managers and owners remove members.")
+    try:
+        services.member_remove(tenant=request.tenant, actor=request.user, membership=target)
+    except DomainError as error:
+        messages.error(request, _error_text(error))
+        return _team_redirect(request)
+    if leaving:
+        messages.success(request, f"You left {request.tenant.name}.")
+        return redirect("dashboard:home")
+    messages.success(request, f"{target.user.email} was removed from the team.")
+    return _team_redirect(request)
+
+
+@member_required(Role.MANAGER)
+@require_POST
+def invitation_action(request, invitation_id: int, action: str):
+    invitation = get_for_tenant(Invitation, request.tenant, pk=invitation_id)
+    try:
+        if action == "resend":
+            services.invitation_resend(tenant=request.tenant, actor=request.user, invitation=invitation)
+            messages.success(
+                request, f"Invitation sent again to {invitation.email}; the old link no longer works."
+            )
+        elif action == "revoke":
+            services.invitation_revoke(tenant=request.tenant, actor=request.user, invitation=invitation)
+            messages.success(request, f"Invitation of {invitation.email} revoked.")
+        else:
+            raise NotFound()
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        messages.error(request, _error_text(error))
+    return _team_redirect(request)
+
+
+@member_required(Role.OWNER)
+def audit(request):
+    return render(
+        request,
+        "team/audit.html",
+        {"tenant": request.tenant, "entries": list(audit_log(request.tenant))},
+    )
+
+
+# --- the invitation link ---------------------------------------------------------------------------
+
+
+def accept(request, token: str):
+    """GET shows the invitation and what to do; POST accepts (signed in) or signs up and accepts."""
+    check_rate("team-invitation", client_address(request), "30/300")
+    invitation = services.invitation_for_token(token)
+    has_account = User.objects.filter(email__iexact=invitation.email).exists()
+    signed_in = request.user.is_authenticated
+    email_matches = signed_in and request.user.email.lower() == invitation.email.lower()
+    form = None
+    if not signed_in and not has_account:
+        form = InvitationSignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST":
+        try:
+            if signed_in:
+                membership = services.invitation_accept(token=token, user=request.user)
+            elif form is not None and form.is_valid():
+                membership = services.invitation_accept_signup(
+                    token=token, password=form.cleaned_data["password1"], name=form.cleaned_data["name"]
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            elif form is None:
+                return redirect_to_login(request.get_full_path(), reverse("login"))
+            else:
+                membership = None
+        except DomainError as error:
+            if isinstance(error, NotFound):
+                raise
+            messages.error(request, _error_text(error))
+            return redirect("team:accept", token=token)
+        if membership is not None:
+            messages.success(request, f"Welcome to {membership.tenant.name}.")
+            return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
+    return render(
+        request,
+        "team/accept.html",
+        {
+            "invitation": invitation,
+            "has_account": has_account,
+            "signed_in": signed_in,
+            "email_matches": email_matches,
+            "form": form,
+            "login_url": reverse("login") + "?next=" + request.path,
+        },
+        status=422 if request.method == "POST" else 200,
+    )
