@@ -12,7 +12,10 @@ from django.conf import settings
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
-        # ACCOUNT_SIGNUPS_OPEN=0 closes public sign-up (invitations and the admin still create users).
+        # ACCOUNT_SIGNUPS_OPEN=0 closes public sign-up (invitations and the admin still create users):
+        # someone who opened a valid team invitation (team.views.accept stashed its token) may sign up.
+        if request is not None and request.session.get("team_invitation_token"):
+            return True
         return bool(getattr(settings, "ACCOUNT_SIGNUPS_OPEN", True))
 
     def save_user(self, request, user, form, commit=True):

@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import password_validation
 
 from team.models import InvitationRole
 
@@ -38,35 +37,3 @@ class InviteForm(_RoleFields):
 
 class RoleForm(_RoleFields):
     pass
-
-
-class InvitationSignupForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, required=False)
-    password1 = forms.CharField(
-        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
-
-    def __init__(self, *args, email: str, **kwargs):
-        self.email = email
-        super().__init__(*args, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
-        if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
-        elif first:
-            from tenants.models import User
-
-            try:
-                password_validation.validate_password(
-                    first, User(email=self.email, name=cleaned.get("name", ""))
-                )
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned

@@ -326,21 +326,6 @@ def invitation_accept(*, token: str, user: User, now: datetime | None = None) ->
         return _accept_locked(invitation, user, now)
 
 
-def invitation_accept_signup(
-    *, token: str, password: str, name: str = "", now: datetime | None = None
-) -> Membership:
-    """Create the account of the invited email (the token proves the address, so it counts as verified)
-    and accept the invitation, in one transaction. Locks as ``invitation_accept``. Raises what it raises,
-    and Conflict when an account with that email exists already (sign in instead)."""
-    now = _now(now)
-    with transaction.atomic(durable=True):
-        invitation = _invitation_for_accept(token, now)
-        if User.objects.filter(email__iexact=invitation.email).exists():
-            raise Conflict("There is already an account for this email: log in to accept the invitation.")
-        user = User.objects.create_user(email=invitation.email, password=password, name=name.strip()[:150])
-        return _accept_locked(invitation, user, now)
-
-
 def _member_for_update(tenant: Tenant, membership_id: int) -> Membership:
     membership = (
         Membership.objects.select_for_update()

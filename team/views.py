@@ -8,8 +8,10 @@ POST-only and go through ``team.services``; domain errors become messages next t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +23,7 @@ from core.ratelimit import check_rate, client_address
 from core.tenancy import get_for_tenant
 from team import selectors, services
 from team.audit import audit_log
-from team.forms import InvitationSignupForm, InviteForm, RoleForm
+from team.forms import InviteForm, RoleForm
 from team.models import Invitation
 from tenants.access import member_required
 from tenants.models import Membership, Role, User
@@ -170,48 +172,44 @@ def audit(request):
 
 # --- the invitation link ---------------------------------------------------------------------------
 
+SESSION_TOKEN_KEY = "team_invitation_token"
+
 
 def accept(request, token: str):
-    """GET shows the invitation and what to do; POST accepts (signed in) or signs up and accepts."""
-    check_rate("team-invitation", client_address(request), "30/300")
+    """GET shows the invitation and the way in: accept (signed in with the invited email), log in
+    (an account exists), or sign up through allauth's sign-up page. POST ``accept`` joins; POST
+    ``signup`` stashes the invited email as verified (the token proves it — allauth's own hook for
+    invitations) and the token, then sends the person to the sign-up page; ``team.receivers`` accepts
+    right after the account is made, and the person lands on the team's dashboard."""
+    check_rate("team-invitation", client_address(request))
     invitation = services.invitation_for_token(token)
-    has_account = User.objects.filter(email__iexact=invitation.email).exists()
     signed_in = request.user.is_authenticated
-    email_matches = signed_in and request.user.email.lower() == invitation.email.lower()
-    form = None
-    if not signed_in and not has_account:
-        form = InvitationSignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST":
+        if request.POST.get("action") == "signup" and not signed_in:
+            get_account_adapter(request).stash_verified_email(request, invitation.email)
+            request.session[SESSION_TOKEN_KEY] = token
+            query = urlencode({"email": invitation.email, "next": request.path})
+            return redirect(f"{reverse('account_signup')}?{query}")
+        if not signed_in:
+            return redirect_to_login(request.get_full_path())
         try:
-            if signed_in:
-                membership = services.invitation_accept(token=token, user=request.user)
-            elif form is not None and form.is_valid():
-                membership = services.invitation_accept_signup(
-                    token=token, password=form.cleaned_data["password1"], name=form.cleaned_data["name"]
-                )
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
-            elif form is None:
-                return redirect_to_login(request.get_full_path(), reverse("login"))
-            else:
-                membership = None
+            membership = services.invitation_accept(token=token, user=request.user)
         except DomainError as error:
             if isinstance(error, NotFound):
                 raise
             messages.error(request, _error_text(error))
             return redirect("team:accept", token=token)
-        if membership is not None:
-            messages.success(request, f"Welcome to {membership.tenant.name}.")
-            return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
+        request.session.pop(SESSION_TOKEN_KEY, None)
+        messages.success(request, f"Welcome to {membership.tenant.name}.")
+        return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
     return render(
         request,
         "team/accept.html",
         {
             "invitation": invitation,
-            "has_account": has_account,
+            "has_account": User.objects.filter(email__iexact=invitation.email).exists(),
             "signed_in": signed_in,
-            "email_matches": email_matches,
-            "form": form,
-            "login_url": reverse("login") + "?next=" + request.path,
+            "email_matches": signed_in and request.user.email.lower() == invitation.email.lower(),
+            "login_url": f"{reverse('account_login')}?{urlencode({'next': request.path})}",
         },
-        status=422 if request.method == "POST" else 200,
     )

@@ -36,6 +36,7 @@ from notifications.models import OutboxMessage
 from queues import services as queue_services
 from queues.models import TicketType
 from queues.workflow import SERVICE
+from team import services as team_services
 from tenants.models import Role
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.queues.factories import creator_queue, submit
@@ -130,6 +131,9 @@ class World:
         self.ticket_type = queue_services.ticket_type_save(
             tenant=self.tenant, actor=None, code="own", name="Own", workflow=SERVICE
         )
+        self.invitation, _token = team_services.invitation_send(
+            tenant=self.tenant, actor=self.owner, email="ivy@a.test", role="staff"
+        )
         self.other = TenantFactory()
         self.other_owner = MembershipFactory(tenant=self.other, role=Role.OWNER).user
         other_event = make_event(tenant=self.other, title="Other show")
@@ -171,6 +175,8 @@ class World:
             "pk": self.ticket_type.pk,
             "message_id": getattr(self.message, "pk", 1),
             "entry_id": self.waitlisted.pk,
+            "membership_id": self.owner.memberships.get(tenant=self.tenant).pk,
+            "invitation_id": self.invitation.pk,
             "uidb64": "MQ",
             "uidb36": "1",
             "key": "not-a-key",

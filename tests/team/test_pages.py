@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -106,21 +107,44 @@ def test_accept_by_signing_up_then_only_that_tenant_is_visible(
         _invitation, token = services.invitation_send(
             tenant=tenant, actor=owner, email="kim@example.test", role="staff"
         )
-    link = services.invitation_url(token)
-    assert link in mail.outbox[0].body
+    assert services.invitation_url(token) in mail.outbox[0].body
     url = reverse("team:accept", args=[token])
     page = client.get(url)
-    assert page.status_code == 200 and "Create your account" in page.content.decode()
-    mismatch = client.post(url, {"password1": "a long pass phrase 1", "password2": "different one 2"})
-    assert mismatch.status_code == 422 and "The two passwords differ" in mismatch.content.decode()
+    assert page.status_code == 200 and "Sign up to accept" in page.content.decode()
+    to_signup = client.post(url, {"action": "signup"})
+    assert to_signup.status_code == 302 and to_signup["Location"].startswith(reverse("account_signup"))
+    form = client.get(to_signup["Location"]).content.decode()
+    assert 'value="kim@example.test"' in form
+    sent_before = len(mail.outbox)
     done = client.post(
-        url, {"name": "Kim", "password1": "a long pass phrase 1", "password2": "a long pass phrase 1"}
+        reverse("account_signup"),
+        {"email": "kim@example.test", "password1": "a long pass phrase 1", "name": "Kim", "next": url},
     )
-    assert done.status_code == 302 and done["Location"] == reverse("dashboard:tenant", args=[tenant.slug])
-    assert client.get(done["Location"]).status_code == 200
+    assert done.status_code == 302, done.content.decode()[:2000]
+    # The token proved the address: no verification email, signed in, and already a member.
+    assert len(mail.outbox) == sent_before
+    kim = Membership.objects.get(tenant=tenant, user__email="kim@example.test")
+    assert kim.role == Role.STAFF
+    assert EmailAddress.objects.get(user=kim.user).verified
+    assert client.get(reverse("dashboard:tenant", args=[tenant.slug])).status_code == 200
     assert client.get(reverse("dashboard:tenant", args=[other_tenant.slug])).status_code == 404
     used = client.get(url)
     assert used.status_code == 404 and "already used" in used.content.decode()
+
+
+def test_invited_sign_up_works_with_public_sign_up_closed(client, tenant, owner, settings):
+    settings.ACCOUNT_SIGNUPS_OPEN = False
+    _invitation, token = services.invitation_send(
+        tenant=tenant, actor=owner, email="kim@example.test", role="staff"
+    )
+    assert "closed" in client.get(reverse("account_signup")).content.decode().lower()
+    url = reverse("team:accept", args=[token])
+    client.post(url, {"action": "signup"})
+    done = client.post(
+        reverse("account_signup"), {"email": "kim@example.test", "password1": "a long pass phrase 1"}
+    )
+    assert done.status_code == 302
+    assert Membership.objects.filter(tenant=tenant, user__email="kim@example.test").exists()
 
 
 def test_accept_when_signed_in_with_the_invited_email(client, tenant, owner):
@@ -133,7 +157,7 @@ def test_accept_when_signed_in_with_the_invited_email(client, tenant, owner):
     assert "Log in to accept" in anonymous
     client.force_login(invited)
     assert "Accept and join" in client.get(url).content.decode()
-    assert client.post(url).status_code == 302
+    assert client.post(url, {"action": "accept"}).status_code == 302
     assert Membership.objects.get(tenant=tenant, user=invited).role == Role.MANAGER
 
 

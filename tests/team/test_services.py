@@ -10,7 +10,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from support.models import SupportAgent
 from team import services
 from team.models import AuditAction, AuditEntry, Invitation, InvitationStatus
-from tenants.models import Membership, Role, User
+from tenants.models import Membership, Role
 from tests.factories import MembershipFactory, UserFactory
 from tests.support.factories import support_queue
 
@@ -38,30 +38,28 @@ def test_invitation_emails_a_link_and_stores_only_the_token_hash(
     )
 
 
-def test_accepting_by_sign_up_creates_the_member_and_the_token_is_single_use(tenant, owner):
+def test_accepting_makes_the_member_and_the_token_is_single_use(tenant, owner):
     _invitation, token = _invite(tenant, owner, role="manager")
-    membership = services.invitation_accept_signup(token=token, password="a long pass phrase 1", name="Nia")
-    assert membership.role == Role.MANAGER and membership.user.email == "new@example.test"
-    assert membership.user.check_password("a long pass phrase 1")
+    user = UserFactory(email="new@example.test")
+    membership = services.invitation_accept(token=token, user=user)
+    assert membership.role == Role.MANAGER and membership.user == user
     with pytest.raises(NotFound, match="already used"):
-        services.invitation_accept_signup(token=token, password="another pass phrase 2")
-    with pytest.raises(NotFound, match="already used"):
-        services.invitation_accept(token=token, user=membership.user)
-    assert User.objects.filter(email="new@example.test").count() == 1
+        services.invitation_accept(token=token, user=user)
     assert Membership.objects.filter(tenant=tenant).count() == 2
+    assert Invitation.objects.get(tenant=tenant).status == InvitationStatus.ACCEPTED
 
 
 def test_an_expired_invitation_cannot_be_accepted(tenant, owner):
     now = timezone.now()
     _invitation, token = _invite(tenant, owner, now=now)
+    user = UserFactory(email="new@example.test")
     later = now + services.INVITATION_VALID_FOR + timedelta(seconds=1)
     with pytest.raises(NotFound, match="expired"):
-        services.invitation_accept_signup(token=token, password="a long pass phrase 1", now=later)
+        services.invitation_accept(token=token, user=user, now=later)
+    assert not Membership.objects.filter(user=user).exists()
     # Just before the end it still works.
-    services.invitation_accept_signup(
-        token=token,
-        password="a long pass phrase 1",
-        now=now + services.INVITATION_VALID_FOR - timedelta(seconds=1),
+    services.invitation_accept(
+        token=token, user=user, now=now + services.INVITATION_VALID_FOR - timedelta(seconds=1)
     )
 
 
@@ -75,14 +73,6 @@ def test_the_invitation_is_bound_to_the_invited_email(tenant, owner):
     assert services.invitation_accept(token=token, user=invited).tenant == tenant
 
 
-def test_sign_up_is_refused_when_the_account_exists(tenant, owner):
-    UserFactory(email="new@example.test")
-    _invitation, token = _invite(tenant, owner)
-    with pytest.raises(Conflict, match="log in"):
-        services.invitation_accept_signup(token=token, password="a long pass phrase 1")
-    assert Invitation.objects.get(tenant=tenant).status == InvitationStatus.PENDING
-
-
 def test_resend_replaces_the_token_and_revoke_stops_it(tenant, owner):
     invitation, first = _invite(tenant, owner)
     invitation, second = services.invitation_resend(tenant=tenant, actor=owner, invitation=invitation)
@@ -92,7 +82,7 @@ def test_resend_replaces_the_token_and_revoke_stops_it(tenant, owner):
     assert services.invitation_for_token(second).pk == invitation.pk
     services.invitation_revoke(tenant=tenant, actor=owner, invitation=invitation)
     with pytest.raises(NotFound, match="withdrawn"):
-        services.invitation_accept_signup(token=second, password="a long pass phrase 1")
+        services.invitation_accept(token=second, user=UserFactory(email="new@example.test"))
     with pytest.raises(Conflict):
         services.invitation_resend(tenant=tenant, actor=owner, invitation=invitation)
     actions = list(AuditEntry.objects.filter(tenant=tenant).order_by("id").values_list("action", flat=True))
@@ -141,7 +131,7 @@ def test_a_help_desk_agent_gets_exactly_the_chosen_desks(tenant, owner, other_te
     with pytest.raises(ValidationError):
         _invite(tenant, owner, role="agent", desks=[foreign.pk])
     _invitation, token = _invite(tenant, owner, role="agent", desks=[it.pk])
-    membership = services.invitation_accept_signup(token=token, password="a long pass phrase 1")
+    membership = services.invitation_accept(token=token, user=UserFactory(email="new@example.test"))
     assert membership.role == Role.STAFF
     assert list(
         SupportAgent.objects.filter(user=membership.user).values_list("support_queue", flat=True)
