@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from core.regex import FORMAT_CHECKER, SafeValidator, UnsafePattern, compile_user_regex, schema_patterns
 from queues.workflow import json_shape_problem
 
 FIELD_PREFIX = "custom__"
@@ -32,6 +33,12 @@ def check_schema(schema: dict) -> None:
         raise ValueError(f"The custom-fields schema is {problem}.")
     if not isinstance(schema, dict):
         raise ValueError("The custom-fields schema must be a JSON object.")
+    # Patterns run on RE2 (linear time); one it cannot run is refused here, not at a customer's submit.
+    for pattern in schema_patterns(schema):
+        try:
+            compile_user_regex(pattern)
+        except UnsafePattern as error:
+            raise ValueError(str(error)) from None
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
@@ -127,7 +134,8 @@ def validate_custom_data(schema: dict, data: dict) -> dict[str, list[str]]:
     """Validate ``data`` against ``schema``; return errors keyed by field name ("" for the whole object)."""
     if not schema:
         return {} if not data else {"": ["This ticket type has no custom fields."]}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    # RE2 for every pattern keyword (core.regex), never Python's backtracking re.
+    validator = SafeValidator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         if error.validator == "required":
