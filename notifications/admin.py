@@ -4,7 +4,14 @@ Rows are read-only here; retrying goes through ``services.message_retry``."""
 from django.contrib import admin, messages
 
 from notifications import services
-from notifications.models import DeliveryAttempt, NotificationPreference, OutboxMessage, OutboxStatus
+from notifications.models import (
+    DeliveryAttempt,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    WebhookEndpoint,
+)
+from notifications.webhooks import services as webhook_services
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -103,3 +110,58 @@ class DeliveryAttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Operators see every tenant's endpoints and can disable or enable one (through the services);
+    tenants manage theirs on the dashboard. The secret is never shown here."""
+
+    list_display = [
+        "url",
+        "tenant",
+        "disabled_at",
+        "disabled_reason",
+        "consecutive_failures",
+        "last_success_at",
+    ]
+    list_filter = ["disabled_reason", "tenant"]
+    search_fields = ["url", "description"]
+    list_select_related = ["tenant"]
+    fields = [
+        "tenant",
+        "url",
+        "description",
+        "event_types",
+        "disabled_at",
+        "disabled_reason",
+        "consecutive_failures",
+        "failing_since",
+        "last_success_at",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    actions = ["disable", "enable"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Disable")
+    def disable(self, request, queryset):
+        for endpoint in queryset.select_related("tenant"):
+            webhook_services.endpoint_disable(
+                tenant=endpoint.tenant, actor=request.user, endpoint_id=endpoint.pk
+            )
+        self.message_user(request, "Disabled.", messages.SUCCESS)
+
+    @admin.action(description="Enable")
+    def enable(self, request, queryset):
+        for endpoint in queryset.select_related("tenant"):
+            webhook_services.endpoint_enable(
+                tenant=endpoint.tenant, actor=request.user, endpoint_id=endpoint.pk
+            )
+        self.message_user(request, "Enabled.", messages.SUCCESS)

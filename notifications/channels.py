@@ -2,40 +2,37 @@
 
 Each ``send_*`` either returns a DeliveryResult or raises; the dispatcher records the outcome. Channels
 never touch the outbox row themselves. Every delivery carries the message id (``X-VirtualQ-Message-Id``
-header on email, ``X-VirtualQ-Delivery`` on webhooks) so a receiver can drop the rare duplicate left by
-a worker that died between sending and recording.
+header on email, ``webhook-id`` on webhooks) so a receiver can drop the rare duplicate left by a worker
+that died between sending and recording.
 
-Webhook signature: ``X-VirtualQ-Signature: sha256=<hex>`` where hex is
-HMAC-SHA256(tenant.webhook_secret, f"{X-VirtualQ-Timestamp}." + raw body). Receivers verify with
-:func:`verify_signature` (or the same four lines in their language) and reject stale timestamps.
+Webhooks follow Standard Webhooks (https://www.standardwebhooks.com): headers ``webhook-id``,
+``webhook-timestamp`` and ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` over
+``"<id>.<timestamp>.<body>"`` with the endpoint's ``whsec_`` secret), made by the ``standardwebhooks``
+library; receivers verify with ``standardwebhooks.Webhook(secret).verify(body, headers)``. Each attempt
+goes to the endpoint's current URL with its current secret. Redirects are not followed, and loopback /
+private addresses are refused (``private_address_reason``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import socket
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
+from standardwebhooks import Webhook
 
 from notifications import conf
 from notifications.sms import get_sms_backend
 from notifications.types import Channel, EventType
-
-SIGNATURE_HEADER = "X-VirtualQ-Signature"
-TIMESTAMP_HEADER = "X-VirtualQ-Timestamp"
-DELIVERY_HEADER = "X-VirtualQ-Delivery"
-EVENT_HEADER = "X-VirtualQ-Event"
 
 
 class PermanentDeliveryError(Exception):
@@ -101,33 +98,20 @@ def send_email(message) -> DeliveryResult:
 
 
 def webhook_body(message) -> bytes:
-    document = {
-        "id": message.pk,
-        "event": message.event_type,
-        "tenant": message.tenant.slug,
-        "created_at": message.created_at,
-        "related": {"type": message.related_type, "id": message.related_id} if message.related_type else None,
-        "data": message.payload,
+    """The body exactly as signed: the Standard Webhooks document written by ``emit`` (type, timestamp,
+    data), compact JSON. The same bytes on every attempt and every redelivery."""
+    return json.dumps(message.payload, cls=DjangoJSONEncoder, separators=(",", ":"), sort_keys=True).encode()
+
+
+def webhook_headers(*, secret: str, message_id: str, body: bytes, at: datetime | None = None) -> dict:
+    """Standard Webhooks headers for ``body``, signed with ``secret`` (``whsec_…``) by the
+    ``standardwebhooks`` library. ``at`` is the real clock: receivers reject stale timestamps."""
+    at = at or datetime.now(tz=UTC)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, at, body.decode()),
     }
-    return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":"), sort_keys=True).encode()
-
-
-def sign_body(secret: str, timestamp: int | str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: str, body: bytes, timestamp: str, signature: str, *, tolerance_seconds: int = 300, now=None
-) -> bool:
-    """True when ``signature`` is ours for ``body`` at ``timestamp`` and the timestamp is fresh."""
-    try:
-        age = abs((now if now is not None else time.time()) - int(timestamp))
-    except (TypeError, ValueError):
-        return False
-    if age > tolerance_seconds:
-        return False
-    return hmac.compare_digest(sign_body(secret, timestamp, body), signature or "")
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -139,55 +123,62 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def check_webhook_address(url: str) -> None:
-    """Refuse internal destinations unless allowed (see ``conf.webhook_allow_private``). The check
+def private_address_reason(url: str) -> str:
+    """Why ``url`` must not receive webhooks ("" when it may): it resolves to a loopback, private,
+    link-local or otherwise non-global address, unless ``conf.webhook_allow_private()``. The check
     resolves the host name; it narrows, not closes, DNS-rebinding tricks, so production should also
-    egress-filter the workers."""
+    egress-filter the workers. Raises WebhookError when the name does not resolve (may be temporary)."""
     if conf.webhook_allow_private():
-        return
+        return ""
     host = urllib.parse.urlsplit(url).hostname or ""
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError as error:
         raise WebhookError(f"Could not resolve {host}: {error}") from None
-    for address in addresses:
+    for address in sorted(addresses):
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global:
-            raise PermanentDeliveryError(f"Webhook address {host} resolves to a non-public address ({ip}).")
+            return f"Webhook address {host} resolves to a non-public address ({ip})."
+    return ""
+
+
+def check_webhook_address(url: str) -> None:
+    reason = private_address_reason(url)
+    if reason:
+        raise PermanentDeliveryError(reason)
 
 
 def send_webhook(message) -> DeliveryResult:
-    secret = message.tenant.webhook_secret
-    if not secret:
-        raise PermanentDeliveryError("The tenant has no webhook secret; unsigned webhooks are never sent.")
-    if not message.recipient.startswith(("https://", "http://")):
+    endpoint = message.endpoint
+    if endpoint is None:
+        raise PermanentDeliveryError("The webhook endpoint no longer exists.")
+    if endpoint.disabled_at is not None:
+        raise PermanentDeliveryError("The webhook endpoint is disabled.")
+    url = endpoint.url
+    if not url.startswith(("https://", "http://")):
         raise PermanentDeliveryError("Webhook addresses must be http(s) URLs.")
-    check_webhook_address(message.recipient)
+    check_webhook_address(url)
     body = webhook_body(message)
-    timestamp = int(time.time())
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        message.recipient,
+        url,
         data=body,
         method="POST",
         headers={
             "Content-Type": "application/json",
-            "User-Agent": "VirtualQ-Webhooks/1",
-            EVENT_HEADER: message.event_type,
-            DELIVERY_HEADER: str(message.pk),
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign_body(secret, timestamp, body),
+            "User-Agent": "VirtualQ-Webhooks/2",
+            **webhook_headers(secret=endpoint.secret, message_id=message.webhook_id, body=body),
         },
     )
     try:
         with _opener.open(request, timeout=conf.webhook_timeout_seconds()) as response:
             status = response.status
     except urllib.error.HTTPError as error:
-        raise WebhookError(f"HTTP {error.code} from {message.recipient}", status=error.code) from None
+        raise WebhookError(f"HTTP {error.code} from {url}", status=error.code) from None
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise WebhookError(f"Could not reach {message.recipient}: {reason}") from None
+        raise WebhookError(f"Could not reach {url}: {reason}") from None
     if not 200 <= status < 300:
-        raise WebhookError(f"HTTP {status} from {message.recipient}", status=status)
+        raise WebhookError(f"HTTP {status} from {url}", status=status)
     return DeliveryResult(response_status=status)
 
 

@@ -22,6 +22,10 @@ DEFAULTS = {
     "NOTIFICATIONS_BATCH_SIZE": 20,
     # A dispatch run stops claiming after this long (kept well under CELERY_TASK_SOFT_TIME_LIMIT).
     "NOTIFICATIONS_SWEEP_SECONDS": 60,
+    # An endpoint is disabled (and its owners told) after this many failed attempts in a row that span
+    # at least this long without a single success: a receiver down for minutes or hours only waits.
+    "NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_FAILURES": 20,
+    "NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_SECONDS": 24 * 3600,
 }
 
 
@@ -59,14 +63,25 @@ def sweep_seconds() -> int:
     return get_int("NOTIFICATIONS_SWEEP_SECONDS")
 
 
+def webhook_disable_after_failures() -> int:
+    return get_int("NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_FAILURES")
+
+
+def webhook_disable_after_seconds() -> int:
+    return get_int("NOTIFICATIONS_WEBHOOK_DISABLE_AFTER_SECONDS")
+
+
 def webhook_allow_private() -> bool:
-    """May webhooks go to loopback / private / link-local addresses? Yes in development (tests use a
-    local receiver); no by default once ``DJANGO_SECURE`` is on, so a tenant cannot aim our workers at
-    internal services."""
+    """May webhooks go to loopback / private / link-local addresses? Only when
+    ``NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE`` is on (the tests, for their local receiver; a developer's
+    machine) and never once ``DJANGO_SECURE`` is on: production cannot be talked into aiming our workers
+    at internal services, whatever the environment says."""
+    if getattr(settings, "SECURE", False):
+        return False
     value = getattr(settings, "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", None)
     if value is not None:
         return bool(value)
-    return env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", not getattr(settings, "SECURE", False))
+    return env_bool("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", False)
 
 
 def task_queue() -> str | None:

@@ -12,6 +12,13 @@ Rules this module enforces:
   ``max_attempts``; otherwise it stays pending with ``next_attempt_at`` pushed back exponentially.
 - Delivery is at-least-once with a duplicate only if a worker dies between sending and recording; every
   delivery carries the message id so receivers can drop that duplicate.
+- Webhooks are ordered per (endpoint, resource): a message is not claimed while an earlier message for
+  the same endpoint and resource is still pending (in backoff, or claimed by another dispatcher), so a
+  receiver that was down gets a resource's events in the order they happened. A message that ends
+  (sent, or failed for good) releases the next one, which this run delivers at once.
+- Each webhook attempt also updates its endpoint's failure streak in a transaction of its own, after the
+  message's (lock order: message, then endpoint, never both at once); a long enough streak disables the
+  endpoint (``notifications.webhooks.services.endpoint_record_attempt``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from notifications import conf
@@ -43,11 +50,20 @@ def claim_due(
     """
     now = now or timezone.now()
     limit = limit or conf.batch_size()
+    earlier_pending = OutboxMessage.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        related_type=OuterRef("related_type"),
+        related_id=OuterRef("related_id"),
+        status=OutboxStatus.PENDING,
+        pk__lt=OuterRef("pk"),
+    )
     with transaction.atomic():
         queryset = (
             OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint", "tenant")
             .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(endpoint__isnull=True) | ~Exists(earlier_pending))
             .order_by("next_attempt_at", "pk")
         )
         if message_ids is not None:
@@ -108,7 +124,7 @@ def deliver_claimed(message: OutboxMessage, *, now: datetime | None = None) -> b
         error = f"{type(exc).__name__}: {exc}"[:2000]
         status = getattr(exc, "status", None)
     finished_at = started_at + (timezone.now() - clock)
-    return finish_attempt(
+    succeeded = finish_attempt(
         message_id=message.pk,
         number=message.attempts,
         error=error,
@@ -117,6 +133,11 @@ def deliver_claimed(message: OutboxMessage, *, now: datetime | None = None) -> b
         started_at=started_at,
         finished_at=finished_at,
     )
+    if message.endpoint_id is not None:
+        from notifications.webhooks.services import endpoint_record_attempt
+
+        endpoint_record_attempt(endpoint_id=message.endpoint_id, succeeded=not error, now=finished_at)
+    return succeeded
 
 
 @transaction.atomic
@@ -176,11 +197,40 @@ def release_claims(messages: list[OutboxMessage]) -> None:
         ).update(claimed_until=None, attempts=F("attempts") - 1)
 
 
+def next_in_line(messages: list[OutboxMessage]) -> list[int]:
+    """For webhook messages that have ended (sent or failed), the next pending message of the same
+    endpoint and resource, if any: the one ordering held back."""
+    ended = OutboxMessage.objects.filter(
+        pk__in=[m.pk for m in messages if m.endpoint_id is not None], endpoint__isnull=False
+    ).exclude(status=OutboxStatus.PENDING)
+    following = []
+    for endpoint_id, related_type, related_id, pk in ended.values_list(
+        "endpoint_id", "related_type", "related_id", "pk"
+    ):
+        successor = (
+            OutboxMessage.objects.filter(
+                endpoint_id=endpoint_id,
+                related_type=related_type,
+                related_id=related_id,
+                status=OutboxStatus.PENDING,
+                pk__gt=pk,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if successor is not None:
+            following.append(successor)
+    return following
+
+
 def dispatch_messages(*, message_ids: list[int] | None = None, now: datetime | None = None) -> int:
     """Claim and deliver due messages (only ``message_ids`` when given; otherwise sweep in batches).
 
-    Stops claiming, and gives back claims it has not started, once ``NOTIFICATIONS_SWEEP_SECONDS`` have
-    passed, so a run finishes well inside the Celery soft time limit. Returns deliveries attempted.
+    After a webhook ends, the message ordering held back behind it (same endpoint and resource) is
+    delivered in the same run. Stops claiming, and gives back claims it has not started, once
+    ``NOTIFICATIONS_SWEEP_SECONDS`` have passed, so a run finishes well inside the Celery soft time
+    limit. Returns deliveries attempted.
     """
     deadline = time.monotonic() + conf.sweep_seconds()
     attempted = 0
@@ -192,6 +242,11 @@ def dispatch_messages(*, message_ids: list[int] | None = None, now: datetime | N
                 return attempted
             deliver_claimed(message, now=now)
             attempted += 1
-        if message_ids is not None or len(claimed) < conf.batch_size():
+        following = next_in_line(claimed)
+        if message_ids is not None:
+            message_ids = following
+            if not message_ids:
+                break
+        elif len(claimed) < conf.batch_size() and not following:
             break
     return attempted

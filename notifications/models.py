@@ -13,6 +13,7 @@ Rules this module enforces:
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
@@ -21,6 +22,67 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import TenantManager, TenantOwned
 from notifications.types import Channel, EventType
+from notifications.webhooks.catalogue import WebhookEvent
+
+# Message event types: personal notifications (EventType) and webhook events (WebhookEvent) share the
+# outbox, so its column takes either catalogue.
+MESSAGE_EVENT_CHOICES = EventType.choices + WebhookEvent.choices
+
+
+class DisabledReason(models.TextChoices):
+    MANUAL = "manual", "Disabled by staff"
+    FAILING = "failing", "Disabled after repeated delivery failures"
+
+
+class WebhookEndpoint(TenantOwned):
+    """One receiver of the tenant's webhooks: a URL, the event types it subscribed to, its signing
+    secret (Standard Webhooks ``whsec_<base64>``; kept readable because every delivery is signed with
+    it, shown to staff once), and the failure streak that disables it automatically."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = ArrayField(models.CharField(max_length=40), default=list)
+    secret = models.CharField(max_length=100)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=10, choices=DisabledReason.choices, blank=True)
+    # Failed attempts since the last success, and when that streak started (``now``-based, so tests
+    # control it); both reset on a success or when staff enable the endpoint again.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(event_types=[]), name="webhook_endpoint_has_events"),
+            models.CheckConstraint(condition=Q(secret__startswith="whsec_"), name="webhook_endpoint_secret"),
+            models.CheckConstraint(
+                condition=Q(disabled_at__isnull=True, disabled_reason="")
+                | (Q(disabled_at__isnull=False) & ~Q(disabled_reason="")),
+                name="webhook_endpoint_disabled_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant"], condition=Q(disabled_at__isnull=True), name="webhook_endpoint_active_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def secret_hint(self) -> str:
+        return f"{self.secret[:10]}…"
 
 
 class OutboxStatus(models.TextChoices):
@@ -30,8 +92,17 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):
-    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    event_type = models.CharField(max_length=40, choices=MESSAGE_EVENT_CHOICES)
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Webhook messages: the endpoint they go to (its current URL and secret are used at each attempt,
+    # so fixing a typo or rotating the secret also reaches messages already waiting).
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    # A manual redelivery of a delivered webhook is a new row; it keeps the original's ``webhook-id``.
+    redelivery_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="redeliveries"
+    )
     # The address at the time of writing (email, phone number or webhook URL): later edits to the
     # customer do not redirect a message already announced.
     recipient = models.CharField(max_length=500)
@@ -61,6 +132,11 @@ class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):
             models.CheckConstraint(condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="outbox_channel_valid"),
             models.CheckConstraint(condition=~Q(recipient=""), name="outbox_recipient_present"),
+            models.CheckConstraint(
+                condition=Q(channel="webhook", endpoint__isnull=False)
+                | (~Q(channel="webhook") & Q(endpoint__isnull=True)),
+                name="outbox_webhook_has_endpoint",
+            ),
             models.CheckConstraint(condition=Q(max_attempts__gte=1), name="outbox_max_attempts_positive"),
             models.CheckConstraint(
                 condition=Q(attempts__lte=F("max_attempts")), name="outbox_attempts_capped"
@@ -82,6 +158,14 @@ class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):
             ),
             models.Index(fields=["tenant", "related_type", "related_id"], name="outbox_related_idx"),
             models.Index(fields=["tenant", "-created_at"], name="outbox_tenant_recent_idx"),
+            # Per-resource ordering of webhooks: "is an earlier message for this endpoint and resource
+            # still pending?" (notifications.dispatch).
+            models.Index(
+                fields=["endpoint", "related_type", "related_id", "id"],
+                condition=Q(status="pending", endpoint__isnull=False),
+                name="outbox_webhook_order_idx",
+            ),
+            models.Index(fields=["endpoint", "-created_at"], name="outbox_endpoint_recent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +186,11 @@ class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):
     @property
     def related_key(self) -> str:
         return f"{self.related_type}:{self.related_id}" if self.related_type else ""
+
+    @property
+    def webhook_id(self) -> str:
+        """Standard Webhooks ``webhook-id``: the same for every attempt and every redelivery."""
+        return f"msg_{self.redelivery_of_id or self.pk}"
 
 
 class DeliveryAttempt(TenantOwned):

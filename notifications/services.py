@@ -9,10 +9,8 @@ Consent policy (what reaches a customer's inbox):
 - An explicit opt-out always wins: a NotificationPreference row with ``enabled=False`` (the signed
   unsubscribe link in every email writes one) stops that event type on that channel, essential or not.
 - SMS is opt-in only (no row → off), and needs a phone number. Staff (users) get email by default.
-- Webhooks belong to the tenant: when ``Tenant.webhook_url`` and ``webhook_secret`` are both set, a
-  ``notify`` call also writes one webhook message, whoever the personal recipients are — once per
-  (event type, related object) per transaction, so notifying several staff members about one change
-  sends the tenant's system one webhook.
+- Webhooks are not people: the tenant's endpoints get their own catalogue of events, written by
+  ``notifications.webhooks.emit`` from the services that make the change (``notify`` writes none).
 
 Transactions: ``notify`` runs inside the caller's transaction (it refuses to run outside one), so the
 message rows commit or roll back with the change they announce; delivery is scheduled with
@@ -153,45 +151,11 @@ def notify(
                 wanted = _enabled(preferences, ("u", person.pk), event_type, Channel.EMAIL)
                 if person.is_active and person.email and wanted:
                     messages.append(message(Channel.EMAIL, person.email, user=person))
-    if tenant.webhook_url and tenant.webhook_secret:
-        webhook_key = (tenant.pk, event_type, related_type, related_id)
-        if not _webhook_written_in_this_transaction(webhook_key):
-            messages.append(message(Channel.WEBHOOK, tenant.webhook_url))
-
     if messages:
         OutboxMessage.objects.bulk_create(messages)
-        for written in messages:
-            if written.channel == Channel.WEBHOOK:
-                _remember_webhook((tenant.pk, event_type, related_type, related_id), written.pk)
         ids = [m.pk for m in messages]
         transaction.on_commit(lambda: dispatch_soon(ids))
     return messages
-
-
-def _current_transaction_id() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT txid_current()")
-        return cursor.fetchone()[0]
-
-
-def _webhook_written_in_this_transaction(key: tuple) -> bool:
-    """Callers often notify several people about one change (every manager, say); the tenant's webhook
-    still hears about it once. The memory is per connection and per top-level PostgreSQL transaction,
-    and a remembered row that a rolled-back savepoint removed does not count."""
-    memory = getattr(connection, "_vq_webhooks", None)
-    if not memory or memory[0] != _current_transaction_id():
-        return False
-    message_id = memory[1].get(key)
-    return message_id is not None and OutboxMessage.objects.filter(pk=message_id).exists()
-
-
-def _remember_webhook(key: tuple, message_id: int) -> None:
-    transaction_id = _current_transaction_id()
-    memory = getattr(connection, "_vq_webhooks", None)
-    if not memory or memory[0] != transaction_id:
-        memory = (transaction_id, {})
-        connection._vq_webhooks = memory
-    memory[1][key] = message_id
 
 
 def dispatch_soon(message_ids: list[int]) -> None:

@@ -20,6 +20,7 @@ class EventType(models.TextChoices):
     WAITLIST_OFFER = "waitlist.offer", "Waitlist offer"
     SUPPORT_UPDATED = "support.updated", "Support ticket updated"
     SUPPORT_ESCALATED = "support.escalated", "Support ticket escalated (staff)"
+    WEBHOOK_DISABLED = "webhook.disabled", "A webhook endpoint was disabled after failures (owners)"
 
 
 # Plain string constants, so callers can write ``types.TICKET_CALLED``.
@@ -32,6 +33,7 @@ ORDER_CONFIRMED = EventType.ORDER_CONFIRMED.value
 WAITLIST_OFFER = EventType.WAITLIST_OFFER.value
 SUPPORT_UPDATED = EventType.SUPPORT_UPDATED.value
 SUPPORT_ESCALATED = EventType.SUPPORT_ESCALATED.value
+WEBHOOK_DISABLED = EventType.WEBHOOK_DISABLED.value
 
 
 class Channel(models.TextChoices):
@@ -44,7 +46,7 @@ class Channel(models.TextChoices):
 PERSONAL_CHANNELS = (Channel.EMAIL.value, Channel.SMS.value)
 
 # Events meant for the tenant's team; sent to every member when no ``user`` is given.
-STAFF_EVENTS = frozenset({TICKET_SUBMITTED, SUPPORT_UPDATED, SUPPORT_ESCALATED})
+STAFF_EVENTS = frozenset({TICKET_SUBMITTED, SUPPORT_UPDATED, SUPPORT_ESCALATED, WEBHOOK_DISABLED})
 # Events meant for the customer.
 CUSTOMER_EVENTS = frozenset(
     {

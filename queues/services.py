@@ -32,6 +32,7 @@ from django.utils import timezone
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
 from core.references import new_reference
+from notifications.webhooks import emit_ticket_event
 from queues import positions
 from queues import workflow as wf
 from queues.events import ChangeSet
@@ -159,6 +160,9 @@ def _rank(ticket: Ticket) -> int:
 
 
 def _event(ticket: Ticket, *, event: str, from_state: str, to_state: str, actor, note: str, now, label=""):
+    emit_ticket_event(
+        ticket, event=event, from_state=from_state, to_state=to_state, actor=actor, note=note, now=now
+    )
     return TicketEvent.objects.create(
         tenant_id=ticket.tenant_id,
         ticket=ticket,

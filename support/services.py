@@ -33,6 +33,8 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.locking import advisory_lock, lock_key
+from notifications.webhooks import emit
+from notifications.webhooks.payloads import comment as comment_payload
 from queues import services as queue_services
 from queues import workflow as wf
 from queues.events import ChangeSet
@@ -449,6 +451,13 @@ def notify_on_comment(comment: TicketComment) -> None:
     now = comment.created_at or timezone.now()
     if comment.is_internal:
         return
+    emit(
+        tenant=ticket.tenant,
+        event_type="support.ticket.commented",
+        resource=ticket,
+        payload={"comment": comment_payload(comment)},
+        now=now,
+    )
     if comment.author_customer_id is not None:
         if ticket.assignee_id is not None:
             _notify_staff(
@@ -541,6 +550,13 @@ def support_ticket_escalate(
         clock.next_escalation_at = _next_escalation(support_queue, due_at=ticket.due_at, level=level)
         clock.save(update_fields=["breached_at", "next_escalation_at", "updated_at"])
         who = "manager" if level == 1 else "owner"
+        emit(
+            tenant=ticket.tenant,
+            event_type="support.ticket.escalated",
+            resource=ticket,
+            payload={"escalation": {"level": level, "to": target.email if target else None}},
+            now=now,
+        )
         if target is not None and target.pk != ticket.assignee_id:
             _set_assignee(
                 ticket,

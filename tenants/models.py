@@ -100,8 +100,6 @@ class Tenant(TimeStamped):
     )
     settings = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=True, help_text="Listed on the VirtualQ home page.")
-    webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]

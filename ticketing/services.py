@@ -41,6 +41,7 @@ from django.utils.text import slugify
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
+from notifications.webhooks import emit
 from tenants.models import Customer, Tenant, User
 from tenants.services import customer_upsert
 from ticketing import events as live_events
@@ -963,6 +964,8 @@ def _complete_locked(
         CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)
     # No availability broadcast: held → sold leaves quantity - sold - reserved unchanged.
     _notify_order_confirmed(order=order, tickets=tickets, now=now)
+    if order.status == OrderStatus.PAID:
+        emit(tenant=tenant, event_type="order.paid", resource=order, now=now)
     # Tier rows last (held → sold): their locks are then held only until the commit that follows.
     inventory.convert_to_sold({item.tier_id: item.quantity for item in items})
     return order
@@ -1044,6 +1047,7 @@ def order_mark_paid(
         locked.mark_paid()
         locked.paid_at = now
         locked.save(update_fields=["status", "paid_at", "updated_at"])
+        emit(tenant=tenant, event_type="order.paid", resource=locked, now=now)
     return locked
 
 
@@ -1068,6 +1072,7 @@ def _order_close(*, tenant: Tenant, order: Order, transition: str, now: datetime
             returned[ticket.tier_id] += 1
         inventory.return_sold(dict(returned))
         _after_release(list(returned))
+        emit(tenant=tenant, event_type=f"order.{locked.status}", resource=locked, now=now)
     return locked
 
 
@@ -1130,4 +1135,5 @@ def ticket_check_in(
         ticket.used_at = now
         ticket.used_by = actor
         ticket.save(update_fields=["status", "used_at", "used_by", "updated_at"])
+        emit(tenant=tenant, event_type="checkin.recorded", resource=ticket, now=now)
     return CheckInResult("admitted", ticket, "Valid — admit one.")

@@ -40,6 +40,7 @@ from django.utils import timezone
 from core import signing
 from core.errors import Busy, Conflict, NotFound, PermissionDenied, SoldOut, ValidationError
 from core.references import new_token
+from notifications.webhooks import emit
 from tenants.models import Tenant, User
 from tenants.services import customer_upsert
 from ticketing import services as ticketing
@@ -679,3 +680,4 @@ def _notify_offer(entry: WaitlistEntry, *, now: datetime) -> None:
         related=entry,
         now=now,
     )
+    emit(tenant=event.tenant, event_type="waitlist.offered", resource=entry, now=now)

@@ -1,25 +1,18 @@
 """The dispatcher and the channels: backoff and cap, signatures, email rendering, lost claims."""
 
-import json
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from notifications import services
-from notifications.channels import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    sign_body,
-    verify_signature,
-)
 from notifications.dispatch import LOST_ERROR, claim_due, dispatch_messages
 from notifications.models import DeliveryAttempt, OutboxMessage
 from notifications.services import notify
-from notifications.types import ORDER_CONFIRMED, TICKET_CALLED
+from notifications.types import ORDER_CONFIRMED
 from tests.factories import CustomerFactory
 from tests.notifications.backends import RecordingSmsBackend
 from tests.notifications.factories import OutboxMessageFactory
@@ -33,14 +26,14 @@ CONTEXT = {
 }
 
 
-def _webhook_message(tenant, receiver, secret="whsec-test"):
-    tenant.webhook_url = receiver.url
-    tenant.webhook_secret = secret
-    tenant.save()
-    customer = CustomerFactory(tenant=tenant, email="")
-    with transaction.atomic():
-        (message,) = notify(tenant=tenant, event_type=ORDER_CONFIRMED, context=CONTEXT, customer=customer)
-    return message
+def _webhook_message(tenant, url):
+    """A ``ticket.submitted`` webhook to ``url``, written by the real emit point (a queue submission)."""
+    from notifications.webhooks.services import endpoint_create
+    from tests.queues.factories import service_queue, submit
+
+    endpoint_create(tenant=tenant, actor=None, url=url, event_types=["ticket.submitted"])
+    ticket = submit(service_queue(tenant), email="")
+    return OutboxMessage.objects.get(channel="webhook", related_id=str(ticket.pk))
 
 
 def test_failing_webhook_is_retried_with_backoff_and_fails_after_the_cap(tenant, webhook_receiver, settings):
@@ -48,7 +41,7 @@ def test_failing_webhook_is_retried_with_backoff_and_fails_after_the_cap(tenant,
     settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS = 10
     settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS = 25
     webhook_receiver.default_status = 503
-    message = _webhook_message(tenant, webhook_receiver)
+    message = _webhook_message(tenant, webhook_receiver.url)
     now = timezone.now()
     delays = []
     for attempt in range(1, 5):
@@ -75,7 +68,7 @@ def test_failing_webhook_is_retried_with_backoff_and_fails_after_the_cap(tenant,
 
 def test_webhook_recovers_after_a_failure(tenant, webhook_receiver):
     webhook_receiver.statuses = [500]
-    message = _webhook_message(tenant, webhook_receiver)
+    message = _webhook_message(tenant, webhook_receiver.url)
     now = timezone.now()
     dispatch_messages(now=now)
     message.refresh_from_db()
@@ -88,49 +81,43 @@ def test_webhook_recovers_after_a_failure(tenant, webhook_receiver):
     assert [a.succeeded for a in message.delivery_attempts.order_by("number")] == [False, True]
 
 
-def test_webhook_signature_verifies_and_tampering_does_not(tenant, webhook_receiver):
-    message = _webhook_message(tenant, webhook_receiver, secret="whsec-abc")
+def test_webhook_is_signed_per_standard_webhooks(tenant, webhook_receiver):
+    message = _webhook_message(tenant, webhook_receiver.url)
+    secret = message.endpoint.secret
     dispatch_messages()
     (request,) = webhook_receiver.requests
     headers = {k.lower(): v for k, v in request["headers"].items()}
-    body, timestamp, signature = (
-        request["body"],
-        headers[TIMESTAMP_HEADER.lower()],
-        headers[SIGNATURE_HEADER.lower()],
-    )
-    assert signature.startswith("sha256=")
-    assert verify_signature("whsec-abc", body, timestamp, signature)
-    assert not verify_signature("whsec-other", body, timestamp, signature)
-    assert not verify_signature("whsec-abc", body.replace(b"Order", b"Odder"), timestamp, signature)
-    assert not verify_signature("whsec-abc", body, str(int(timestamp) + 1), signature)
-    stale = int(timestamp) - 3600
-    assert not verify_signature("whsec-abc", body, str(stale), sign_body("whsec-abc", stale, body))
-    document = json.loads(body)
-    assert document["id"] == message.pk
-    assert document["event"] == ORDER_CONFIRMED
-    assert document["data"]["subject"] == "Order confirmed"
-    assert headers[DELIVERY_HEADER.lower()] == str(message.pk)
+    body = request["body"]
+    # The receiver's side, with the library itself.
+    document = Webhook(secret).verify(body, headers)
+    assert document["type"] == "ticket.submitted"
+    assert document["data"]["reference"] == message.payload["data"]["reference"]
+    assert headers["webhook-id"] == f"msg_{message.pk}"
     assert headers["content-type"] == "application/json"
+    other = "whsec_" + "A" * 32
+    for bad_secret, bad_body in [(other, body), (secret, body.replace(b"ticket", b"tacket"))]:
+        with pytest.raises(WebhookVerificationError):
+            Webhook(bad_secret).verify(bad_body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(
+            body, {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)}
+        )
 
 
-def test_webhook_without_secret_fails_at_once(tenant, webhook_receiver):
-    message = _webhook_message(tenant, webhook_receiver)
-    tenant.webhook_secret = ""
-    tenant.save()
-    dispatch_messages()
+def test_webhook_to_a_disabled_endpoint_fails_at_once(tenant, webhook_receiver):
+    from notifications.webhooks.services import endpoint_disable
+
+    message = _webhook_message(tenant, webhook_receiver.url)
+    endpoint_disable(tenant=tenant, actor=None, endpoint_id=message.endpoint_id)
+    assert dispatch_messages() == 0
     message.refresh_from_db()
     assert message.status == "failed"
-    assert message.attempts == 1
-    assert "secret" in message.last_error
+    assert "disabled" in message.last_error
     assert webhook_receiver.requests == []
 
 
 def test_unreachable_webhook_records_the_error(tenant, settings):
-    tenant.webhook_url = "http://127.0.0.1:9/closed"
-    tenant.webhook_secret = "s"
-    tenant.save()
-    with transaction.atomic():
-        (message,) = notify(tenant=tenant, event_type=TICKET_CALLED, context=CONTEXT)
+    message = _webhook_message(tenant, "http://127.0.0.1:9/closed")
     dispatch_messages()
     message.refresh_from_db()
     assert message.status == "pending"
@@ -211,7 +198,7 @@ def test_a_message_that_keeps_killing_workers_still_reaches_the_cap(tenant, sett
 def test_retry_now_gives_a_failed_message_a_new_budget(tenant, owner, webhook_receiver, settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 1
     webhook_receiver.statuses = [500]
-    message = _webhook_message(tenant, webhook_receiver)
+    message = _webhook_message(tenant, webhook_receiver.url)
     dispatch_messages()
     message.refresh_from_db()
     assert message.status == "failed"
@@ -263,10 +250,21 @@ def test_a_run_out_of_time_gives_back_the_claims_it_did_not_use(tenant, settings
 
 
 def test_private_webhook_addresses_are_refused_when_not_allowed(tenant, webhook_receiver, settings):
+    message = _webhook_message(tenant, webhook_receiver.url)
+    # Allowed when the endpoint was saved, not any more at delivery (think of a name that now resolves
+    # to an internal address): the delivery-time check still refuses.
     settings.NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE = False
-    message = _webhook_message(tenant, webhook_receiver)
     dispatch_messages()
     message.refresh_from_db()
     assert message.status == "failed"
     assert "non-public address (127.0.0.1)" in message.last_error
     assert webhook_receiver.requests == []
+
+
+def test_production_never_allows_private_addresses(settings):
+    from notifications import conf
+
+    settings.NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE = True
+    assert conf.webhook_allow_private()
+    settings.SECURE = True
+    assert not conf.webhook_allow_private()

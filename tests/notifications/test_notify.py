@@ -152,38 +152,12 @@ def test_customer_event_without_customer_writes_nothing(tenant):
 
 
 @pytest.mark.django_db
-def test_webhook_message_only_with_url_and_secret(tenant):
-    customer = CustomerFactory(tenant=tenant, email_consent=False)
-    tenant.webhook_url = "http://127.0.0.1:9/hook"
-    tenant.save()
-    assert _notify(tenant=tenant, event_type=TICKET_CALLED, customer=customer) == []
-    tenant.webhook_secret = "s3cret"
-    tenant.save()
+def test_notify_writes_no_webhooks_even_for_a_subscribed_endpoint(tenant, make_endpoint):
+    make_endpoint("http://127.0.0.1:9/hook")
+    customer = CustomerFactory(tenant=tenant, email="fan@example.test", email_consent=True)
     written = _notify(tenant=tenant, event_type=TICKET_CALLED, customer=customer)
-    assert [(m.channel, m.recipient) for m in written] == [("webhook", "http://127.0.0.1:9/hook")]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_one_webhook_per_change_even_when_several_people_are_notified(tenant, owner, manager, dispatched):
-    tenant.webhook_url = "http://127.0.0.1:9/hook"
-    tenant.webhook_secret = "s"
-    tenant.save()
-    customer = CustomerFactory(tenant=tenant)
-    with transaction.atomic(durable=True):
-        for person in (owner, manager):
-            notify(tenant=tenant, event_type=TICKET_SUBMITTED, context=CONTEXT, user=person, related=customer)
-        with pytest.raises(RuntimeError), transaction.atomic():
-            # A webhook written in a rolled-back savepoint does not count as written.
-            notify(tenant=tenant, event_type=ORDER_CONFIRMED, context=CONTEXT, customer=customer)
-            raise RuntimeError
-        notify(tenant=tenant, event_type=ORDER_CONFIRMED, context=CONTEXT, customer=customer)
-    webhooks = list(OutboxMessage.objects.filter(channel="webhook").values_list("event_type", flat=True))
-    assert sorted(webhooks) == [ORDER_CONFIRMED, TICKET_SUBMITTED]
-    assert OutboxMessage.objects.filter(channel="email", event_type=TICKET_SUBMITTED).count() == 2
-    # The next transaction is a new change: it gets its own webhook.
-    with transaction.atomic(durable=True):
-        notify(tenant=tenant, event_type=TICKET_SUBMITTED, context=CONTEXT, user=owner, related=customer)
-    assert OutboxMessage.objects.filter(channel="webhook", event_type=TICKET_SUBMITTED).count() == 2
+    assert [m.channel for m in written] == ["email"]
+    assert not OutboxMessage.objects.filter(channel="webhook").exists()
 
 
 @pytest.mark.django_db

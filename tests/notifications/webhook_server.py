@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class WebhookReceiver:
-    def __init__(self, statuses: list[int] | None = None, delay_seconds: float = 0.0):
+    def __init__(self, statuses: list[int] | None = None, delay_seconds: float = 0.0, port: int = 0):
         self.requests: list[dict] = []
         self.statuses = list(statuses or [])
         self.default_status = 200
@@ -34,8 +34,12 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     @property
     def url(self) -> str:
