@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from waitingroom.models import WaitingRoom, WaitingRoomEntry
+from waitingroom.models import AdmissionRecord, WaitingRoom, WaitingRoomEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,7 +19,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(WaitingRoom)
 class WaitingRoomAdmin(ReadOnlyAdmin):
     list_display = ["event", "tenant", "opens_at", "admission_minutes", "unseen_minutes", "cooldown_minutes",
-                    "prequeue_shuffle", "admission_paused", "shuffle_seed", "shuffled_at"]  # fmt: skip
+                    "prequeue_shuffle", "admission_paused", "draw_commitment", "shuffled_at"]  # fmt: skip
     list_filter = ["admission_paused", "prequeue_shuffle", "tenant"]
     search_fields = ["event__title"]
 
@@ -31,4 +31,13 @@ class WaitingRoomEntryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "prequeue", "tenant"]
     search_fields = ["customer__email", "user__email", "event__title"]
     list_select_related = ["event", "customer", "user"]
+    show_full_result_count = False
+
+
+@admin.register(AdmissionRecord)
+class AdmissionRecordAdmin(ReadOnlyAdmin):
+    list_display = ["event", "seq", "kind", "at", "hash"]
+    list_filter = ["kind", "tenant"]
+    search_fields = ["event__title", "hash"]
+    list_select_related = ["event"]
     show_full_result_count = False

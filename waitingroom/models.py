@@ -20,9 +20,10 @@ from __future__ import annotations
 import django_fsm
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KT
 
 from core.models import TenantOwned
-from core.references import new_token
+from core.references import new_reference, new_token
 
 NUMBER_SEQUENCE = "waitingroom_entry_number"
 
@@ -47,8 +48,11 @@ class WaitingRoom(TenantOwned):
         default=True, help_text="Put people who arrive before opening in a random order at opening."
     )
     admission_paused = models.BooleanField(default=False)
-    # The draw at opening: recorded so the order is reproducible from the seed.
-    shuffle_seed = models.BigIntegerField(null=True, blank=True, editable=False)
+    # Commit and reveal (``waitingroom.fairness``): the seed is chosen when the room is set up and kept
+    # secret until the draw; its commitment is public from the start and is line 0 of the admission log.
+    draw_seed = models.CharField(max_length=64, blank=True, editable=False)
+    draw_commitment = models.CharField(max_length=64, blank=True, editable=False)
+    committed_at = models.DateTimeField(null=True, blank=True, editable=False)
     shuffled_at = models.DateTimeField(null=True, blank=True, editable=False)
     shuffled_count = models.PositiveIntegerField(default=0, editable=False)
     sold_out_since = models.DateTimeField(null=True, blank=True, editable=False)
@@ -64,6 +68,11 @@ class WaitingRoom(TenantOwned):
 
     def __str__(self) -> str:
         return f"Waiting room · {self.event}"
+
+    @property
+    def revealed_seed(self) -> str:
+        """The seed, once the draw has made it public ("" before)."""
+        return self.draw_seed if self.shuffled_at is not None else ""
 
     def effective_opens_at(self):
         return self.opens_at or self.event.sale_starts_at
@@ -95,6 +104,8 @@ class WaitingRoomEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         related_name="waiting_room_entries",
     )
     token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    # The pseudonymous id in the public admission log (the token is secret: it opens the place page).
+    public_id = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
     number = models.BigIntegerField(
         db_default=models.Func(
             models.Value(NUMBER_SEQUENCE), function="nextval", output_field=models.BigIntegerField()
@@ -182,3 +193,46 @@ class WaitingRoomEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     )
     def leave(self) -> None:
         pass
+
+
+class AdmissionRecord(TenantOwned):
+    """One line of an event's append-only admission log, a hash chain (``waitingroom.fairness``).
+
+    Written only by ``waitingroom.fairness``, in the same transaction as the change it records; its place
+    in the chain (``seq``, hashes) is given under the per-event log lock (a join's record waits, pending,
+    for the next sealing); ``(event, seq)`` is unique, so a writer that skipped the lock could not fork
+    the chain. No personal data: entries appear by ``WaitingRoomEntry.public_id`` only."""
+
+    event = models.ForeignKey("ticketing.Event", on_delete=models.CASCADE, related_name="admission_records")
+    # NULL while pending: a join is recorded in its own transaction and sealed into the chain later.
+    seq = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=12)
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["event", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "seq"], name="wr_record_event_seq_unique"),
+            models.CheckConstraint(
+                condition=Q(seq__isnull=True, hash="") | (Q(seq__isnull=False) & ~Q(hash="")),
+                name="wr_record_sealed_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["room", "join", "draw", "admit", "complete", "expire", "leave"]),
+                name="wr_record_kind_valid",
+            ),
+        ]
+        indexes = [
+            # "Check my entry": the records naming one entry id.
+            models.Index(models.F("event"), KT("data__entry"), name="wr_record_event_entry"),
+            # "Is this entry's join still pending?" and the sealer's scan: only pending rows.
+            models.Index(
+                models.F("event"), KT("data__entry"), condition=Q(seq__isnull=True), name="wr_record_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} #{self.seq} {self.kind}"

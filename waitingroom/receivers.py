@@ -34,13 +34,15 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
     - A session being COMPLETED completes its entry in the same transaction, so the place is free for
       the next person the moment the purchase commits.
     Both lock the entry row first (``FOR UPDATE``), which serialises "open another checkout" against
-    "the first one was bought". Lock order stays acyclic: checkout holds slot → session → entry; the
-    admission pass takes the advisory lock → entries and never waits on slots or sessions."""
+    "the first one was bought". Lock order stays acyclic: checkout holds slot → session, then the
+    event's admission-log lock → entry; the admission pass takes the admission lock → log lock → entries
+    and never waits on slots or sessions."""
     from django.db import transaction
     from django.utils import timezone
 
     from core.errors import PermissionDenied
     from ticketing.models import SessionSource, SessionStatus
+    from waitingroom import fairness
     from waitingroom.events import broadcast_moved
     from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
     from waitingroom.services import admit_if_free
@@ -51,6 +53,9 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
     if not adding and instance.status != SessionStatus.COMPLETED:
         return
     entry_id = int(instance.source_reference.split(":", 1)[1])
+    if not adding:
+        # Completing writes a log record: the log lock comes before the entry row (waitingroom.fairness).
+        fairness.log_lock(instance.event_id)
     entry = (
         WaitingRoomEntry.objects.select_for_update().filter(pk=entry_id, event_id=instance.event_id).first()
     )
@@ -65,6 +70,12 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
         entry.complete()
         entry.ended_at = now
         entry.save(update_fields=["status", "ended_at", "updated_at"])
+        fairness.log_append(
+            tenant_id=entry.tenant_id,
+            event_id=entry.event_id,
+            records=fairness.entry_records("complete", [entry.public_id]),
+            now=now,
+        )
         broadcast_moved(tenant_id=entry.tenant_id, event_id=entry.event_id)
         # The place is free the moment the purchase commits: let the next person in then.
         event_id = entry.event_id

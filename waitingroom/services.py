@@ -19,14 +19,24 @@ Expiry never depends on the scheduler: ``selectors.effective_status`` treats uns
 passed admissions as expired on every read; the pass (beat every 5 s) makes it durable with state-filtered
 bulk UPDATEs (``WHERE status = 'waiting'`` — the same guard ``ConcurrentTransitionMixin`` writes).
 
+Admission log (``waitingroom.fairness``): every join, the draw, each admission, completion, expiry and
+leave is recorded in the same transaction as the change. Joins take no lock (their record is sealed into
+the chain by the next writer); every other writer takes the per-event log advisory lock
+``waitingroom.log:<event_id>`` BEFORE entry rows. Full lock order:
+  1. the admission advisory lock (admission pass only);
+  2. the log lock (the pass, leave, lazy settling, checkout's guard — which arrives holding its slot and
+     session rows; nothing takes a slot or session after it);
+  3. entry rows;  4. the room row (the draw, sold-out marks).
+The admission pass admits strictly in line order (no ``SKIP LOCKED`` on the way: it waits for a row a
+leave is changing), and only entries whose join is in the chain, so the log can show that nobody was
+passed over.
+
 Side effects: one ``waitingroom.moved`` broadcast per transaction, on commit (``waitingroom.events``).
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -37,7 +47,7 @@ from core.locking import advisory_lock, lock_key
 from tenants.models import Customer, Tenant, User
 from ticketing.admission import admission_sign
 from ticketing.models import CheckoutSession, CheckoutSlot, Event, EventStatus, SessionSource, SessionStatus
-from waitingroom import selectors
+from waitingroom import fairness, selectors, verify
 from waitingroom.events import broadcast_moved
 from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
 from waitingroom.seen import flush_seen
@@ -76,11 +86,17 @@ def waiting_room_configure(
             "The cooldown cannot be negative.", field_errors={"cooldown_minutes": ["Cannot be negative."]}
         )
     with transaction.atomic(durable=True):
-        room, _created = WaitingRoom.objects.get_or_create(event=event, defaults={"tenant": tenant})
+        fairness.log_lock(event.id)  # before the room row (lock order)
+        room, _created = WaitingRoom.objects.select_for_update().get_or_create(
+            event=event, defaults={"tenant": tenant}
+        )
         for key in SETTINGS_FIELDS:
             if key in fields:
                 setattr(room, key, fields[key])
         room.save()
+        if room.shuffled_at is None:
+            # The seed is chosen now and only its commitment is published, before anyone can join.
+            fairness.room_commit(room, timezone.now())
     if event.waiting_room_enabled != enabled:
         event_update(tenant=tenant, actor=actor, event=event, waiting_room_enabled=enabled)
     return room
@@ -114,12 +130,20 @@ def _person(user: User | None, customer: Customer | None) -> dict:
 def _settle_one(entry: WaitingRoomEntry, status: str, now: datetime) -> None:
     """Make a lazily decided end (expired / completed) durable for one entry."""
     with transaction.atomic(durable=True):
+        fairness.log_lock(entry.event_id)
         locked = WaitingRoomEntry.objects.select_for_update().get(pk=entry.pk)
         if locked.status != entry.status:
             return
-        getattr(locked, "complete" if status == EntryStatus.COMPLETED else "expire")()
+        completed = status == EntryStatus.COMPLETED
+        getattr(locked, "complete" if completed else "expire")()
         locked.ended_at = now
         locked.save(update_fields=["status", "ended_at", "updated_at"])
+        fairness.log_append(
+            tenant_id=locked.tenant_id,
+            event_id=locked.event_id,
+            records=fairness.entry_records("complete" if completed else "expire", [locked.public_id]),
+            now=now,
+        )
         if entry.status == EntryStatus.WAITING:
             broadcast_moved(tenant_id=locked.tenant_id, event_id=locked.event_id, gone=[locked.number])
 
@@ -178,6 +202,14 @@ def waiting_room_join(
                     last_seen_at=now,
                     **person,
                 )
+                # Pending: no lock, so joining stays free of a hot spot; sealed by the next chain writer.
+                fairness.log_pending(
+                    tenant_id=tenant.id,
+                    event_id=event.id,
+                    kind="join",
+                    data={"entry": entry.public_id, "number": entry.number, "prequeue": entry.prequeue},
+                    now=now,
+                )
                 broadcast_moved(tenant_id=tenant.id, event_id=event.id)
                 transaction.on_commit(lambda: admit_if_free(event.id))
         except IntegrityError as error:
@@ -198,6 +230,7 @@ def waiting_room_leave(
     if entry.tenant_id != tenant.id:
         raise NotFound()
     with transaction.atomic(durable=True):
+        fairness.log_lock(entry.event_id)
         locked = (
             WaitingRoomEntry.objects.select_for_update(of=("self",))
             .select_related("event__waiting_room")
@@ -210,6 +243,12 @@ def waiting_room_leave(
         locked.ended_at = now
         locked.cooldown_until = now + timedelta(minutes=locked.event.waiting_room.cooldown_minutes)
         locked.save(update_fields=["status", "ended_at", "cooldown_until", "updated_at"])
+        fairness.log_append(
+            tenant_id=locked.tenant_id,
+            event_id=locked.event_id,
+            records=fairness.entry_records("leave", [locked.public_id]),
+            now=now,
+        )
         broadcast_moved(
             tenant_id=locked.tenant_id, event_id=locked.event_id, gone=[locked.number] if was_waiting else []
         )
@@ -285,19 +324,29 @@ def used_places(event: Event, now: datetime) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _draw(room: WaitingRoom, now: datetime, seed: int | None) -> int:
-    """The pre-queue draw: early arrivals (waiting, ``prequeue``) in a random order reproducible from
-    ``seed`` (recorded on the room). Input order is by id (arrival), so the same seed and the same set
-    of people give the same order. Shuffled people get numbers −k … −1: before every later arrival."""
-    seed = seed if seed is not None else secrets.randbits(62)
-    ids = list(
+def _draw(room: WaitingRoom, now: datetime, seed: str | None) -> tuple[int, list[tuple[str, dict]]]:
+    """The pre-queue draw, with the seed committed when the room was set up (``seed``, if given, must be
+    that seed: any other is refused with Conflict). Input: the waiting pre-queue entries in ascending
+    join number; order: ``verify.draw_order`` (the algorithm is specified there). Drawn people get
+    numbers −k … −1 in the drawn order: before every later arrival. Returns the count and the log record
+    that reveals the seed."""
+    if not room.draw_commitment or not room.draw_seed:
+        raise Conflict("This waiting room has no published commitment, so it cannot draw.")
+    if seed is not None and seed != room.draw_seed:
+        raise Conflict("The draw only runs with the seed committed to when the room was set up.")
+    if verify.commitment(room.event_id, room.draw_seed) != room.draw_commitment:
+        raise Conflict("The stored seed does not match the published commitment; the draw is refused.")
+    entries = list(
         WaitingRoomEntry.objects.filter(
             event_id=room.event_id, status=EntryStatus.WAITING, prequeue=True, number__gt=0
         )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .exclude(fairness.unsealed_join())
+        .order_by("number")
+        .values_list("pk", "public_id")
     )
-    order = draw_order(ids, seed)
+    by_public = {public_id: pk for pk, public_id in entries}
+    draw_input = [public_id for _pk, public_id in entries]
+    order = draw_order(draw_input, room.draw_seed)
     if order:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -306,49 +355,54 @@ def _draw(room: WaitingRoom, now: datetime, seed: int | None) -> int:
                   FROM unnest(%s::bigint[], %s::bigint[]) AS s(id, n)
                  WHERE e.id = s.id
                 """,  # noqa: S608
-                [order, [index - len(order) for index in range(len(order))]],
+                [[by_public[public_id] for public_id in order], [i - len(order) for i in range(len(order))]],
             )
-    WaitingRoom.objects.filter(pk=room.pk).update(
-        shuffle_seed=seed, shuffled_at=now, shuffled_count=len(order), updated_at=now
-    )
-    room.shuffle_seed, room.shuffled_at, room.shuffled_count = seed, now, len(order)
-    return len(order)
+    WaitingRoom.objects.filter(pk=room.pk).update(shuffled_at=now, shuffled_count=len(order), updated_at=now)
+    room.shuffled_at, room.shuffled_count = now, len(order)
+    return len(order), [("draw", {"seed": room.draw_seed, "input": draw_input, "order": order})]
 
 
-def draw_order(entry_ids: list[int], seed: int) -> list[int]:
-    """The draw itself (pure): ``entry_ids`` in arrival order → the drawn order."""
-    order = list(entry_ids)
-    random.Random(seed).shuffle(order)
-    return order
+def draw_order(entries: list, seed: str) -> list:
+    """The draw itself (pure): ``entries`` in input order → the drawn order (``verify.draw_order``)."""
+    return verify.draw_order(entries, seed)
 
 
 UNSEEN_CHUNK = 2000  # per pass: each expired row rewrites ~14 index entries; keeps a tick well under 5 s
 
 
-def _expire_unseen(room: WaitingRoom, now: datetime) -> list[int]:
+def _expire_unseen(room: WaitingRoom, now: datetime, log: list) -> list[int]:
     """Expire up to ``UNSEEN_CHUNK`` unseen waiting entries (reads already treat them as gone; a mass
-    walk-out drains over a few ticks instead of holding the admission lock for seconds)."""
+    walk-out drains over a few ticks instead of holding the admission lock for seconds). Adds their
+    log records to ``log``."""
     cutoff = now - timedelta(minutes=room.unseen_minutes)
-    stale = WaitingRoomEntry.objects.select_for_update(skip_locked=True).filter(
-        event_id=room.event_id, status=EntryStatus.WAITING, last_seen_at__lt=cutoff
+    stale = (
+        WaitingRoomEntry.objects.select_for_update(skip_locked=True)
+        .filter(event_id=room.event_id, status=EntryStatus.WAITING, last_seen_at__lt=cutoff)
+        .exclude(fairness.unsealed_join())
     )
-    rows = list(stale.values_list("pk", "number")[:UNSEEN_CHUNK])
+    rows = list(stale.order_by("number").values_list("pk", "number", "public_id")[:UNSEEN_CHUNK])
     if rows:
-        WaitingRoomEntry.objects.filter(pk__in=[pk for pk, _ in rows], status=EntryStatus.WAITING).update(
+        WaitingRoomEntry.objects.filter(pk__in=[pk for pk, _, _ in rows], status=EntryStatus.WAITING).update(
             status=EntryStatus.EXPIRED, ended_at=now, updated_at=now
         )
-    return [number for _, number in rows]
+        log.extend(fairness.entry_records("expire", [public_id for _, _, public_id in rows]))
+    return [number for _, number, _ in rows]
 
 
-def _settle_admitted(room: WaitingRoom, now: datetime) -> None:
+def _settle_admitted(room: WaitingRoom, now: datetime, log: list) -> None:
     """Admitted entries whose checkout completed → completed; whose window passed without a live
-    checkout → expired. (Within the window an abandoned checkout may be opened again: it is their turn.)"""
-    admitted = {
-        f"entry:{pk}": (pk, expires_at)
-        for pk, expires_at in WaitingRoomEntry.objects.filter(
-            event_id=room.event_id, status=EntryStatus.ADMITTED
-        ).values_list("pk", "expires_at")
-    }
+    checkout → expired. (Within the window an abandoned checkout may be opened again: it is their turn.)
+    Adds their log records to ``log``."""
+    public_ids = {}
+    admitted = {}
+    for pk, expires_at, public_id in (
+        WaitingRoomEntry.objects.select_for_update()
+        .filter(event_id=room.event_id, status=EntryStatus.ADMITTED)
+        .order_by("number")
+        .values_list("pk", "expires_at", "public_id")
+    ):
+        admitted[f"entry:{pk}"] = (pk, expires_at)
+        public_ids[pk] = public_id
     if not admitted:
         return
     sessions: dict[str, list[tuple[str, datetime]]] = {}
@@ -363,11 +417,15 @@ def _settle_admitted(room: WaitingRoom, now: datetime) -> None:
             completed.append(pk)
         elif expires_at <= now and not any(s == SessionStatus.ACTIVE and e > now for s, e in mine):
             expired.append(pk)
-    for ids, status in ((completed, EntryStatus.COMPLETED), (expired, EntryStatus.EXPIRED)):
+    for ids, status, kind in (
+        (completed, EntryStatus.COMPLETED, "complete"),
+        (expired, EntryStatus.EXPIRED, "expire"),
+    ):
         if ids:
             WaitingRoomEntry.objects.filter(pk__in=ids, status=EntryStatus.ADMITTED).update(
                 status=status, ended_at=now, updated_at=now
             )
+            log.extend(fairness.entry_records(kind, [public_ids[pk] for pk in ids]))
 
 
 def _sale_open(event: Event, now: datetime) -> bool:
@@ -380,16 +438,18 @@ def _sale_open(event: Event, now: datetime) -> bool:
 
 
 def waiting_room_admit(
-    *, event_id: int, now: datetime | None = None, seed: int | None = None, wait: bool = True
+    *, event_id: int, now: datetime | None = None, seed: str | None = None, wait: bool = True
 ) -> list[int]:
     """The admission pass for one event. Returns the ids admitted now.
 
     In one durable transaction under the per-event advisory lock (Busy after 3 s; with ``wait=False``
     a pass already running means there is nothing to do here: returns [] at once): flush "seen"
     heartbeats, expire unseen waiting entries, settle admitted ones, run the pre-queue draw once the room
-    is open (``seed`` for tests; else random, recorded), note sold out / back on sale, and — unless paused,
-    sold out or the sale is closed — admit the next waiting entries (number order, ``SKIP LOCKED``) while
-    ``used_places < checkout_limit``. Idempotent; safe to run concurrently. One broadcast on commit."""
+    is open (with the committed seed; a different ``seed`` is refused with Conflict), note sold out /
+    back on sale, and — unless paused, sold out or the sale is closed — admit the first waiting entries
+    in line order while ``max(used_places, open admissions) < checkout_limit`` (an entry at the head
+    that was not seen in time is expired, not skipped). Every change is appended to the admission log
+    at the end, under the log lock. Idempotent; safe to run concurrently. One broadcast on commit."""
     now = _now(now)
     with transaction.atomic(durable=True):
         key = lock_key("waitingroom.admit", event_id)
@@ -404,37 +464,32 @@ def waiting_room_admit(
         if room is None:
             return []
         event = room.event
+        # The log lock for the whole pass, and every join committed so far sealed into the chain first:
+        # the pass then considers only sealed entries (a join committing meanwhile waits for the next).
+        fairness.log_seal(event_id)
+        log: list[tuple[str, dict]] = []
         flush_seen(event_id)
-        gone = _expire_unseen(room, now)
-        _settle_admitted(room, now)
+        gone = _expire_unseen(room, now, log)
+        _settle_admitted(room, now, log)
         recount = False
-        if not selectors.is_open(room, now):
-            if gone:
-                broadcast_moved(tenant_id=event.tenant_id, event_id=event_id, gone=gone)
-            return []
-        if room.prequeue_shuffle and room.shuffled_at is None:
-            recount = _draw(room, now, seed) > 0
-        sold_out = event.status == EventStatus.SOLD_OUT
-        if sold_out != (room.sold_out_since is not None):
-            WaitingRoom.objects.filter(pk=room.pk).update(
-                sold_out_since=now if sold_out else None, updated_at=now
-            )
-            recount = True  # everyone gets the new state
         admitted: list[WaitingRoomEntry] = []
-        if event.waiting_room_enabled and not room.admission_paused and _sale_open(event, now):
-            free = event.checkout_limit - used_places(event, now)
-            if free > 0:
-                cutoff = now - timedelta(minutes=room.unseen_minutes)
-                admitted = list(
-                    WaitingRoomEntry.objects.select_for_update(skip_locked=True)
-                    .filter(event_id=event_id, status=EntryStatus.WAITING, last_seen_at__gte=cutoff)
-                    .order_by("number")[:free]
+        if selectors.is_open(room, now):
+            if room.shuffled_at is None:
+                drawn, records = _draw(room, now, seed)
+                log.extend(records)
+                recount = drawn > 0
+            elif seed is not None and seed != room.draw_seed:
+                raise Conflict("The draw only runs with the seed committed to when the room was set up.")
+            sold_out = event.status == EventStatus.SOLD_OUT
+            if sold_out != (room.sold_out_since is not None):
+                WaitingRoom.objects.filter(pk=room.pk).update(
+                    sold_out_since=now if sold_out else None, updated_at=now
                 )
-                for entry in admitted:
-                    entry.admit()
-                    entry.admitted_at = now
-                    entry.expires_at = now + timedelta(minutes=room.admission_minutes)
-                    entry.save(update_fields=["status", "admitted_at", "expires_at", "updated_at"])
+                recount = True  # everyone gets the new state
+            if event.waiting_room_enabled and not room.admission_paused and _sale_open(event, now):
+                admitted, late = _admit_next(room, event, now, log)
+                gone += late
+        fairness.log_append(tenant_id=event.tenant_id, event_id=event_id, records=log, now=now, seal=False)
         if gone or admitted or recount:
             broadcast_moved(
                 tenant_id=event.tenant_id,
@@ -444,6 +499,50 @@ def waiting_room_admit(
                 recount=recount,
             )
     return [entry.pk for entry in admitted]
+
+
+ADMIT_SCAN_ROUNDS = 5
+
+
+def _admit_next(room: WaitingRoom, event: Event, now: datetime, log: list) -> tuple[list, list[int]]:
+    """Admit from the head of the line while places are free. The head is taken strictly in number
+    order, waiting for a row lock rather than skipping it (a leave in progress finishes first), so
+    nobody is passed over; an unseen person at the head is expired on the way. Returns (admitted
+    entries, numbers of the expired)."""
+    open_admissions = WaitingRoomEntry.objects.filter(event_id=event.id, status=EntryStatus.ADMITTED).count()
+    free = event.checkout_limit - max(used_places(event, now), open_admissions)
+    cutoff = now - timedelta(minutes=room.unseen_minutes)
+    admitted: list[WaitingRoomEntry] = []
+    late: list[WaitingRoomEntry] = []
+    for _round in range(ADMIT_SCAN_ROUNDS):
+        if free <= 0:
+            break
+        head = list(
+            WaitingRoomEntry.objects.select_for_update()
+            .filter(event_id=event.id, status=EntryStatus.WAITING)
+            .exclude(fairness.unsealed_join())
+            .order_by("number")[: free + 20]
+        )
+        if not head:
+            break
+        for entry in head:
+            if free <= 0:
+                break
+            if entry.last_seen_at < cutoff:  # seen heartbeats were flushed at the start of the pass
+                entry.expire()
+                entry.ended_at = now
+                entry.save(update_fields=["status", "ended_at", "updated_at"])
+                late.append(entry)
+                log.extend(fairness.entry_records("expire", [entry.public_id]))
+                continue
+            entry.admit()
+            entry.admitted_at = now
+            entry.expires_at = now + timedelta(minutes=room.admission_minutes)
+            entry.save(update_fields=["status", "admitted_at", "expires_at", "updated_at"])
+            log.append(("admit", {"entry": entry.public_id, "limit": event.checkout_limit}))
+            admitted.append(entry)
+            free -= 1
+    return admitted, [entry.number for entry in late]
 
 
 def waiting_room_process_due(*, now: datetime | None = None) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from waitingroom import views
+from waitingroom import views, views_fairness
 
 app_name = "waitingroom"
 
@@ -17,6 +17,8 @@ urlpatterns = [
 public_urlpatterns = [
     path("e/<slug:event_slug>/waiting-room/", views.room_page, name="room"),
     path("e/<slug:event_slug>/waiting-room/join/<str:signed>/", views.verify, name="verify"),
+    path("e/<slug:event_slug>/fairness/", views_fairness.fairness_page, name="fairness"),
+    path("e/<slug:event_slug>/fairness/log.jsonl", views_fairness.fairness_log, name="fairness_log"),
     path("line/<str:token>/", views.entry_page, name="entry"),
     path("line/<str:token>/status/", views.entry_status, name="status"),
     path("line/<str:token>/leave/", views.leave, name="leave"),
