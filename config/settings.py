@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "ninja",
     "core",
     "tenants",
     "onboarding",
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "waitlists",
     "notifications",
     "team",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "api.middleware.ApiMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.DomainErrorMiddleware",
 ]
@@ -287,6 +290,9 @@ SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.ConsoleSmsBackend")
 # --- rate limits ----------------------------------------------------------------------------------
 # "<count>/<seconds>" per client address; enforced through the cache (a limiter, not a lock).
 RATE_LIMIT_LOOKUPS = env_str("RATE_LIMIT_LOOKUPS", "30/60")
+# REST API: per API key (or signed-in member), and per client address on the public endpoints.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/60")
+API_PUBLIC_RATE_LIMIT = env_str("API_PUBLIC_RATE_LIMIT", "60/60")
 
 # Test-only switch for the concurrency tests that prove the inventory locks matter. Never set it.
 VQ_DISABLE_INVENTORY_PROTECTION = False

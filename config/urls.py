@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api.api import api
 from core import views as core_views
 from tenants import views as tenant_views
 
@@ -16,12 +17,13 @@ urlpatterns = [
     # django-allauth: login, logout, sign-up, email verification and change, password reset, 2FA.
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("tenants.urls")),
+    path("api/v1/", api.urls),
 ]
 
 # Each app adds its own fixed-prefix and dashboard routes in <app>/urls.py (``urlpatterns``) and its
 # tenant public routes in ``public_urlpatterns`` (mounted under /<tenant_slug>/). Namespaces:
 # ``<app_name>`` and ``<app_name>_public``.
-for _app in ("queues", "support", "ticketing", "waitingroom", "waitlists", "notifications", "team"):
+for _app in ("queues", "support", "ticketing", "waitingroom", "waitlists", "notifications", "team", "api"):
     try:
         _module = __import__(f"{_app}.urls", fromlist=["urlpatterns"])
     except ModuleNotFoundError as error:

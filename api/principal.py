@@ -1,0 +1,96 @@
+"""Who is calling the API, resolved once per request by ``api.middleware.ApiMiddleware``.
+
+- ``Authorization: Bearer vq_…``: an API key of one tenant, with its scopes. A wrong or revoked key is
+  refused (401) even on public endpoints, so a broken integration notices.
+- A signed-in member (the dashboard's own calls): session cookie plus ``X-Tenant: <slug>`` naming the
+  tenant, and for unsafe methods Django's CSRF token (``X-CSRFToken``). Members get every scope; what
+  their role allows is decided by the services, as on the dashboard. Not a member → 404.
+- Anyone else is anonymous: only the public endpoints answer them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.middleware.csrf import CsrfViewMiddleware
+
+from api.models import ApiKey, Scope
+from api.problems import ApiProblem
+from api.services import api_key_touch, hash_secret
+from core.ratelimit import client_address
+from tenants.access import resolve_membership
+from tenants.models import Membership, Tenant
+
+ALL_SCOPES = frozenset(Scope.values)
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class Principal:
+    kind: str  # "key" | "session" | "anonymous"
+    tenant: Tenant | None = None
+    api_key: ApiKey | None = None
+    membership: Membership | None = None
+    scopes: frozenset = field(default_factory=frozenset)
+    address: str = ""
+
+    @property
+    def identity(self) -> str:
+        """Whose idempotency keys and rate-limit bucket these are."""
+        if self.api_key is not None:
+            return f"key:{self.api_key.prefix}"
+        if self.membership is not None:
+            return f"user:{self.membership.user_id}:{self.tenant.id}"
+        return f"anon:{self.address}"
+
+    @property
+    def actor(self):
+        """The user services record as the actor: the member, or the member who created the key."""
+        if self.membership is not None:
+            return self.membership.user
+        return self.api_key.created_by if self.api_key is not None else None
+
+
+def _csrf_failure(request) -> bool:
+    checker = CsrfViewMiddleware(lambda _request: None)
+    checker.process_request(request)
+    return checker.process_view(request, lambda _request: None, (), {}) is not None
+
+
+def resolve_principal(request) -> Principal:
+    address = client_address(request)
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiProblem("invalid_api_key", "Send the key as 'Authorization: Bearer <key>'.")
+        api_key = (
+            ApiKey.objects.select_related("tenant", "created_by")
+            .filter(key_hash=hash_secret(token), revoked_at__isnull=True)
+            .first()
+        )
+        if api_key is None:
+            raise ApiProblem("invalid_api_key", "This API key is not valid (wrong, or revoked).")
+        api_key_touch(api_key=api_key)
+        return Principal(
+            kind="key",
+            tenant=api_key.tenant,
+            api_key=api_key,
+            scopes=frozenset(api_key.scopes),
+            address=address,
+        )
+    user = getattr(request, "user", None)
+    slug = request.headers.get("X-Tenant", "")
+    if user is not None and user.is_authenticated and slug:
+        membership = resolve_membership(user, slug)
+        if request.method in UNSAFE_METHODS and _csrf_failure(request):
+            raise ApiProblem("csrf_failed", "Signed-in calls that change something need the CSRF token.")
+        return Principal(
+            kind="session",
+            tenant=membership.tenant,
+            membership=membership,
+            scopes=ALL_SCOPES,
+            address=address,
+        )
+    return Principal(kind="anonymous", address=address)
