@@ -45,6 +45,11 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+def _is_json(request) -> bool:
+    media_type = request.content_type or ""
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def _valid_idempotency_key(key: str) -> bool:
     return 0 < len(key) <= 255 and all(33 <= ord(char) <= 126 for char in key)
 
@@ -63,6 +68,12 @@ class ApiMiddleware:
         except DomainError as error:
             return problem_response(status=error.status_code, code=error.code, detail=error.message)
         request.api_principal = principal
+        if request.method in ("POST", "PUT", "PATCH") and request.body and not _is_json(request):
+            # Only JSON bodies: a cross-site HTML form cannot send application/json without a CORS
+            # preflight, so no page elsewhere can make a visitor's browser call the public endpoints.
+            return problem_response(
+                status=415, code="unsupported_media_type", detail="Send the body as application/json."
+            )
         rate_headers: dict[str, str] = {}
         if not request.path.startswith(UNMETERED):
             hits, limit, reset = count_hit("api", principal.identity, _rate(principal))

@@ -24,6 +24,7 @@ API_PROBLEMS = {
     "invalid_idempotency_key": (400, "Invalid Idempotency-Key"),
     "idempotency_key_reused": (422, "Idempotency-Key reused with another request"),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still running"),
+    "unsupported_media_type": (415, "Unsupported media type"),
     "rate_limited": (429, "Too many requests"),
     "invalid": (422, "Invalid request"),
     "not_found": (404, "Not found"),

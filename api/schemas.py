@@ -23,8 +23,9 @@ class Problem(Schema):
 
 # Every operation documents the same error answers: a bad request header (400), no or a bad key (401),
 # a missing scope or role (403), another tenant's or a missing object (404), a conflict with the current
-# state (409), invalid input (422), the rate limit (429), busy or the database unavailable (503).
-ERROR_CODES = frozenset({400, 401, 403, 404, 409, 422, 429, 503})
+# state (409), a body that is not JSON (415), invalid input (422), the rate limit (429), busy or the
+# database unavailable (503).
+ERROR_CODES = frozenset({400, 401, 403, 404, 409, 415, 422, 429, 503})
 
 
 def responses(ok_status: int, ok_schema) -> dict:

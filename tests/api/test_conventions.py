@@ -160,3 +160,12 @@ def test_errors_are_problem_json_with_stable_codes(api, tenant):
     assert invalid.status_code == 422 and invalid.json()["errors"]
     missing = api.get("/api/v1/events/999999999")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_bodies_must_be_json(api, tenant):
+    event = make_event(tenant=tenant)
+    response = api.client.post(
+        "/api/v1/checkouts", {"event_id": event.id}, **api.headers
+    )  # multipart, as an HTML form would send
+    assert response.status_code == 415 and response.json()["code"] == "unsupported_media_type"
+    assert not CheckoutSession.objects.exists()

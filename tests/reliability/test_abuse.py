@@ -31,6 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api.services import api_key_create
 from config.asgi import application, websocket_urlpatterns
 from notifications.models import OutboxMessage
 from queues import services as queue_services
@@ -134,6 +135,9 @@ class World:
         self.invitation, _token = team_services.invitation_send(
             tenant=self.tenant, actor=self.owner, email="ivy@a.test", role="staff"
         )
+        self.api_key, _secret = api_key_create(
+            tenant=self.tenant, actor=self.owner, name="Kiosk", scopes=["read"]
+        )
         self.other = TenantFactory()
         self.other_owner = MembershipFactory(tenant=self.other, role=Role.OWNER).user
         other_event = make_event(tenant=self.other, title="Other show")
@@ -173,6 +177,9 @@ class World:
             "queue_slug": self.help.slug if support else self.queue.slug,
             "lane_id": self.queue.lanes.first().id,
             "pk": self.ticket_type.pk,
+            "type_id": self.ticket_type.pk,
+            "queue_id": self.queue.id,
+            "key_id": self.api_key.pk,
             "message_id": getattr(self.message, "pk", 1),
             "entry_id": self.waitlisted.pk,
             "membership_id": self.owner.memberships.get(tenant=self.tenant).pk,
@@ -219,6 +226,11 @@ def every_route():
 
 def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world):
     routes = every_route()
+    # The REST API authenticates by bearer key (a browser never sends one by itself); its session use is
+    # CSRF-checked by api.middleware, and it takes JSON bodies only (no cross-site form can send one).
+    api_routes = [route for route in routes if route[0].startswith("api_v1:")]
+    routes = [route for route in routes if not route[0].startswith("api_v1:")]
+    assert api_routes
     assert not [name for name, _keys, callback in routes if getattr(callback, "csrf_exempt", False)]
     names = {name for name, _keys, _callback in routes}
     for known in (
@@ -240,6 +252,10 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world):
         assert response.status_code == 403, (name, url, response.status_code)
         assert b"CSRF verification failed" in response.content, name
         checked.append(name)
+    for name, keys, _callback in api_routes:
+        url = reverse(name, kwargs=world.kwargs_for(name, keys))
+        response = client.post(url, {"action": "claim", "email": "x@evil.test", "name": "x"})
+        assert response.status_code in (401, 404, 405, 415), (name, url, response.status_code)
     assert table_fingerprint() == before
     assert len(checked) == len(routes) > 60
 
