@@ -235,6 +235,7 @@ if env_bool("VQ_FAST_PASSWORD_HASHER", False):
 ACCOUNT_ADAPTER = "onboarding.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_SIGNUP_REDIRECT_URL = "onboarding:start"
 ACCOUNT_SIGNUP_FORM_CLASS = "onboarding.forms.SignupDetailsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True

@@ -23,7 +23,17 @@ urlpatterns = [
 # Each app adds its own fixed-prefix and dashboard routes in <app>/urls.py (``urlpatterns``) and its
 # tenant public routes in ``public_urlpatterns`` (mounted under /<tenant_slug>/). Namespaces:
 # ``<app_name>`` and ``<app_name>_public``.
-for _app in ("queues", "support", "ticketing", "waitingroom", "waitlists", "notifications", "team", "api"):
+for _app in (
+    "onboarding",
+    "queues",
+    "support",
+    "ticketing",
+    "waitingroom",
+    "waitlists",
+    "notifications",
+    "team",
+    "api",
+):
     try:
         _module = __import__(f"{_app}.urls", fromlist=["urlpatterns"])
     except ModuleNotFoundError as error:

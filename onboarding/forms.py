@@ -1,8 +1,26 @@
-"""Forms of the sign-up and "Create your space" flows."""
+"""Forms of the sign-up and "Create your space" flows. They check shape and say what is wrong next to
+the field; the services re-check everything (the slug under the database's unique index)."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
+from django.utils.text import slugify
+
+from onboarding.selectors import slug_check
+from queues.models import TicketType
+from queues.services import system_ticket_type
+from tenants.models import LANGUAGES
+from ticketing.forms import LocalDateTimeField, MoneyField, to_utc
+
+CURRENCIES = [
+    ("USD", "USD — US dollar"), ("EUR", "EUR — euro"), ("GBP", "GBP — pound sterling"),
+    ("CAD", "CAD — Canadian dollar"), ("AUD", "AUD — Australian dollar"), ("CHF", "CHF — Swiss franc"),
+    ("INR", "INR — Indian rupee"), ("JPY", "JPY — yen"), ("SEK", "SEK — Swedish krona"),
+    ("MXN", "MXN — Mexican peso"), ("BRL", "BRL — Brazilian real"),
+]  # fmt: skip
+TIME_ZONES = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
 
 
 class SignupDetailsForm(forms.Form):
@@ -19,3 +37,186 @@ class SignupDetailsForm(forms.Form):
     def signup(self, request, user) -> None:
         # The adapter's save_user already stored the name; allauth requires this hook to exist.
         return None
+
+
+class SpaceForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Name of your space", help_text="Shown on your public page.")
+    slug = forms.CharField(
+        max_length=60,
+        label="Address",
+        help_text="Your public page will be at /<address>/ — lower-case letters, digits and hyphens.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "data-slug-check": "/start/address/"}
+        ),
+    )
+    time_zone = forms.ChoiceField(choices=[(zone, zone) for zone in TIME_ZONES], initial="UTC")
+    currency = forms.ChoiceField(choices=CURRENCIES, initial="USD")
+    language = forms.ChoiceField(choices=LANGUAGES, initial="en")
+    account_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Billing name",
+        help_text="The person or business we bill; leave empty to use the name of your space.",
+    )
+    billing_email = forms.EmailField(
+        required=False, label="Billing email", help_text="Leave empty to use your login email."
+    )
+
+    def clean_slug(self) -> str:
+        check = slug_check(self.cleaned_data["slug"])
+        if not check.available:
+            raise forms.ValidationError(check.message)
+        return check.slug
+
+
+SLUG_HELP = "The last part of the share link; leave empty to make one from the name."
+
+
+def _slug_field(label: str, help_text: str) -> forms.SlugField:
+    return forms.SlugField(max_length=60, label=label, help_text=help_text, required=False)
+
+
+class CreatorQueueForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Queue name", initial="Requests")
+    slug = _slug_field("Queue address", SLUG_HELP)
+    priority_enabled = forms.BooleanField(required=False, initial=True, label="Priority lane (with a tip)")
+    personal_enabled = forms.BooleanField(required=False, initial=True, label="Personal lane (free)")
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["minimum_tip"] = MoneyField(
+            currency=tenant.currency,
+            label=f"Minimum tip for the priority lane ({tenant.currency})",
+            initial="5",
+            help_text="Priority requests are served three for every personal one.",
+        )
+        self.order_fields(["name", "slug", "priority_enabled", "minimum_tip", "personal_enabled"])
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["slug"] = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:60] or "requests"
+        if not (cleaned.get("priority_enabled") or cleaned.get("personal_enabled")):
+            self.add_error("priority_enabled", "Keep at least one lane open.")
+        return cleaned
+
+
+class ServiceQueueForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Queue name", initial="Counter")
+    slug = _slug_field("Queue address", SLUG_HELP)
+    ticket_type = forms.ModelChoiceField(
+        queryset=TicketType.objects.none(),
+        required=False,
+        label="Ticket type",
+        empty_label="Define my own steps (below)",
+        help_text="The steps a ticket goes through.",
+    )
+    new_type_name = forms.CharField(max_length=100, required=False, label="Name of your ticket type")
+    new_type_steps = forms.CharField(
+        required=False,
+        label="Your steps, one per line",
+        help_text="From waiting in line to done, e.g. Waiting, Being made, Ready, Collected. "
+        "Steps written here make a new ticket type instead of the one picked above.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    default_service_minutes = forms.IntegerField(
+        required=False, min_value=1, max_value=24 * 60, label="Minutes per person (for the first estimates)"
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The system "service" type, recreated from its data if a flushed database lost it.
+        service = system_ticket_type("service")
+        own = TicketType.objects.filter(tenant=tenant).values_list("pk", flat=True)
+        self.fields["ticket_type"].queryset = TicketType.objects.filter(pk__in=[service.pk, *own])
+        self.fields["ticket_type"].initial = service
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["slug"] = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:60] or "counter"
+        steps = [line.strip() for line in (cleaned.get("new_type_steps") or "").splitlines() if line.strip()]
+        cleaned["steps"] = steps
+        if cleaned.get("ticket_type") is None and not steps:
+            self.add_error("new_type_steps", "Pick a ticket type above, or write your steps here.")
+        if steps:
+            cleaned["ticket_type"] = None  # written steps define a new type, whatever was picked above
+        return cleaned
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(max_length=200, label="Event name")
+    starts_at = LocalDateTimeField(label="Starts")
+    ends_at = LocalDateTimeField(label="Ends")
+    venue_name = forms.CharField(max_length=200, label="Venue")
+    venue_city = forms.CharField(max_length=120, label="City")
+    venue_address = forms.CharField(max_length=300, required=False, label="Street address")
+    venue_capacity = forms.IntegerField(min_value=1, max_value=1_000_000, label="Venue capacity (people)")
+
+    TIERS = 3
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["starts_at"].help_text = f"In {tenant.time_zone}."
+        for number in range(1, self.TIERS + 1):
+            first = number == 1
+            self.fields[f"tier_{number}_name"] = forms.CharField(
+                max_length=120,
+                required=first,
+                label=f"Tier {number} name",
+                initial="General" if first else "",
+            )
+            self.fields[f"tier_{number}_price"] = MoneyField(
+                currency=tenant.currency, required=False, label=f"Tier {number} price ({tenant.currency})"
+            )
+            self.fields[f"tier_{number}_quantity"] = forms.IntegerField(
+                min_value=1, max_value=1_000_000, required=first, label=f"Tier {number} tickets"
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for key in ("starts_at", "ends_at"):
+            if cleaned.get(key) is not None:
+                try:
+                    cleaned[key] = to_utc(cleaned[key], self.tenant.time_zone)
+                except forms.ValidationError as error:
+                    self.add_error(key, error)
+        tiers = []
+        for number in range(1, self.TIERS + 1):
+            name = cleaned.get(f"tier_{number}_name")
+            quantity = cleaned.get(f"tier_{number}_quantity")
+            if name and not quantity:
+                self.add_error(f"tier_{number}_quantity", "How many tickets of this tier?")
+            elif quantity and not name:
+                self.add_error(f"tier_{number}_name", "Give this tier a name.")
+            elif name:
+                tiers.append((name, cleaned.get(f"tier_{number}_price") or 0, quantity))
+        cleaned["tiers"] = tiers
+        return cleaned
+
+
+class HelpDeskForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Help desk name", initial="Help")
+    slug = _slug_field("Help desk address", SLUG_HELP)
+    turnaround_hours = forms.IntegerField(
+        min_value=1,
+        max_value=720,
+        initial=8,
+        label="Answer within (hours)",
+        help_text="Your promised turnaround.",
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["slug"] = cleaned.get("slug") or slugify(cleaned.get("name", ""))[:60] or "help"
+        return cleaned
+
+
+class SecurityForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication for every member",
+        help_text="Members without it are sent to set it up before they can open this dashboard.",
+    )

@@ -2,16 +2,27 @@
 
 A user who is not a member of the tenant in the URL gets NotFound (404), exactly like a tenant that does
 not exist: membership is not revealed. A member whose role is too low gets PermissionDenied (403).
+When the tenant's owner requires two-factor authentication, a member without it gets TwoFactorRequired
+(a PermissionDenied): dashboard pages send them to set it up, sockets refuse them.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from core.errors import NotFound, PermissionDenied
 from tenants.models import Membership, Role, Tenant
+
+
+class TwoFactorRequired(PermissionDenied):
+    code = "two_factor_required"
+    default_message = "This team requires two-factor authentication: set it up under Your account."
 
 
 def resolve_membership(user, tenant_slug: str, *, minimum_role: str = Role.STAFF) -> Membership:
@@ -26,6 +37,13 @@ def resolve_membership(user, tenant_slug: str, *, minimum_role: str = Role.STAFF
         raise NotFound()
     if not membership.has_role(minimum_role):
         raise PermissionDenied(f"This needs the {Role(minimum_role).label.lower()} role or higher.")
+    if membership.tenant.require_two_factor:
+        from allauth.mfa.utils import is_mfa_enabled
+
+        if not is_mfa_enabled(user):
+            raise TwoFactorRequired(
+                f"{membership.tenant.name} requires two-factor authentication: set it up under Your account."
+            )
     return membership
 
 
@@ -45,7 +63,13 @@ def member_required(minimum_role: str = Role.STAFF):
         def wrapped(request, tenant_slug, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = resolve_membership(request.user, tenant_slug, minimum_role=minimum_role)
+            try:
+                membership = resolve_membership(request.user, tenant_slug, minimum_role=minimum_role)
+            except TwoFactorRequired as error:
+                messages.warning(request, error.message)
+                return redirect(
+                    f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}"
+                )
             request.tenant = membership.tenant
             request.membership = membership
             request.session["current_tenant"] = membership.tenant.slug

@@ -1,5 +1,6 @@
 """People and tenancy: User (email login), Account (billing) → Tenant, Membership (role), Customer."""
 
+import functools
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -14,8 +15,13 @@ from core.models import TenantManager, TimeStamped
 RESERVED_SLUGS = {
     "admin", "accounts", "api", "dashboard", "healthz", "readyz", "media", "static", "status", "ws",
     "events", "e", "q", "help", "offers", "checkout", "tickets", "waiting", "unsubscribe", "login",
-    "logout", "signup", "waitlist", "about", "www",
+    "logout", "signup", "waitlist", "about", "www", "start", "new", "create", "onboarding", "support",
+    "billing", "settings", "account", "register", "app", "docs", "mail", "blog",
 }  # fmt: skip
+
+
+# The languages VirtualQ is translated into (DESIGN.md: en, de, es).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 
 
 def validate_time_zone(value: str) -> None:
@@ -23,8 +29,32 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (for example Europe/Berlin).")
 
 
+@functools.cache
+def url_prefixes() -> frozenset[str]:
+    """The first path segment of every fixed route (``accounts``, ``dashboard``, ``status`` …): a tenant
+    at /<slug>/ with one of these names would be shadowed by them. Read from the URLconf, so a new app's
+    prefix is refused without anyone remembering to list it."""
+    from django.urls import URLResolver, get_resolver
+
+    found: set[str] = set()
+
+    def walk(patterns) -> None:
+        for pattern in patterns:
+            route = str(pattern.pattern).lstrip("^")
+            if route.startswith("<") or route.startswith("("):
+                continue  # the tenant's own routes
+            head = route.split("/", 1)[0]
+            if head:
+                found.add(head.lower())
+            elif isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+
+    walk(get_resolver().url_patterns)
+    return frozenset(found)
+
+
 def validate_tenant_slug(value: str) -> None:
-    if value.lower() in RESERVED_SLUGS:
+    if value.lower() in RESERVED_SLUGS or value.lower() in url_prefixes():
         raise ValidationError(f"{value!r} is reserved; choose another address.")
 
 
@@ -95,6 +125,12 @@ class Tenant(TimeStamped):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="USD")
+    language = models.CharField(
+        max_length=8, choices=LANGUAGES, default="en", help_text="Language of the public pages and emails."
+    )
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Members must set up two-factor authentication before the dashboard."
+    )
     brand_colour = models.CharField(
         max_length=7, default="#3b5bdb", help_text="Hex colour used on the tenant's public pages."
     )

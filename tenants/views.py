@@ -12,7 +12,17 @@ from tenants.selectors import memberships_for
 # Apps that contribute sections to the tenant's public home and dashboard home. Each may define
 # ``<app>/sections.py`` with ``public_section(request, tenant) -> str`` and
 # ``dashboard_section(request, tenant) -> str`` (rendered HTML) and ``DASHBOARD_NAV``.
-SECTION_APPS = ["queues", "support", "ticketing", "waitingroom", "waitlists", "notifications", "team", "api"]
+SECTION_APPS = [
+    "onboarding",
+    "queues",
+    "support",
+    "ticketing",
+    "waitingroom",
+    "waitlists",
+    "notifications",
+    "team",
+    "api",
+]
 
 
 def _sections_module(app: str):

@@ -187,6 +187,8 @@ class World:
             "uidb64": "MQ",
             "uidb36": "1",
             "key": "not-a-key",
+            "kind": "service",
+            "slug": self.queue.slug,
             **by_route,
         }
         missing = keys - set(values)

@@ -1,0 +1,3 @@
+"""The onboarding app's places in the tenant dashboard's navigation."""
+
+DASHBOARD_NAV = [("Set up", "onboarding:setup"), ("Security", "onboarding:security")]

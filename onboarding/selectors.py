@@ -1,0 +1,72 @@
+"""Reads for "Create your space": is a tenant address free, and what a new space already runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from tenants.models import Tenant, validate_tenant_slug
+
+# Lower-case letters, digits and single hyphens, starting and ending with a letter or digit: it is the
+# first segment of every public address of the tenant (/<slug>/…), so it is typed and read by people.
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,58}[a-z0-9]$")
+SLUG_MAX = 60
+
+
+@dataclass(frozen=True)
+class SlugCheck:
+    slug: str
+    available: bool
+    message: str
+
+
+def normalise_slug(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def slug_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a new tenant's address (format, reserved word), ignoring whether it is
+    taken; None when it can."""
+    slug = normalise_slug(value)
+    if not slug:
+        return "Choose an address for your public page."
+    if len(slug) < 3 or len(slug) > SLUG_MAX:
+        return f"Use 3 to {SLUG_MAX} characters."
+    if not SLUG_PATTERN.match(slug):
+        return "Use lower-case letters, digits and single hyphens (for example ava-sings)."
+    try:
+        validate_tenant_slug(slug)
+    except DjangoValidationError:
+        return f"“{slug}” is reserved for VirtualQ's own pages; choose another address."
+    return None
+
+
+def slug_check(value: str) -> SlugCheck:
+    """The live availability answer: format and reserved words first, then whether a tenant has it.
+    Advisory only — the sign-up's POST decides under the database's unique index."""
+    slug = normalise_slug(value)
+    problem = slug_problem(slug)
+    if problem:
+        return SlugCheck(slug, False, problem)
+    if Tenant.objects.filter(slug=slug).exists():
+        return SlugCheck(slug, False, f"“{slug}” is taken; choose another address.")
+    return SlugCheck(slug, True, f"“{slug}” is available.")
+
+
+def members_two_factor(tenant: Tenant) -> list[tuple[object, bool]]:
+    """``(membership, has two-factor)`` for each member of ``tenant``, in two queries."""
+    from allauth.mfa.models import Authenticator
+
+    from tenants.models import Membership
+
+    memberships = list(
+        Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__email")
+    )
+    with_mfa = set(
+        Authenticator.objects.filter(
+            user_id__in=[m.user_id for m in memberships], type=Authenticator.Type.TOTP
+        ).values_list("user_id", flat=True)
+    )
+    return [(membership, membership.user_id in with_mfa) for membership in memberships]
