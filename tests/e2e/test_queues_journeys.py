@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import axe_violations, login, screenshot
+from tests.e2e.conftest import axe_violations, login, screenshot, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_fan_submits_creator_approves_status_updates_live(live_app, browser, pag
     assert reference in page.get_by_role("status").inner_text()  # "your reference number is …"
     state = page.locator('[data-live-field="state"]')
     assert state.inner_text() == "pending"
-    page.wait_for_function("document.querySelector('[data-live-socket]').dataset.liveState === 'connected'")
+    wait_live(page)
     assert axe_violations(page) == []
     screenshot(page, "queues-status-pending")
 
@@ -43,7 +43,9 @@ def test_fan_submits_creator_approves_status_updates_live(live_app, browser, pag
     screenshot(creator, "queues-dashboard-board")
 
     # The fan's page changes by itself: no reload.
-    page.wait_for_function("document.querySelector('[data-live-field=\"state\"]').textContent === 'approved'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-live-field=\"state\"]').textContent === 'approved'"
+    )
     assert page.locator('[data-live-field="position"]').inner_text().isdigit()
     assert page.locator('[data-live-field="phase"]').inner_text() == "You are in line."
     assert page.url.endswith(f"/status/{reference}/")
