@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONUNBUFFERED=1
+# Links in emails point at the port this run serves on, unless SITE_URL says otherwise.
+export SITE_URL="${SITE_URL:-http://${WEB_HOST:-127.0.0.1}:${WEB_PORT:-8000}}"
 
 started_embedded=0
 # Stop the embedded servers at the end only if this run started them.
