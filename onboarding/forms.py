@@ -8,7 +8,7 @@ import zoneinfo
 from django import forms
 from django.utils.text import slugify
 
-from onboarding.selectors import slug_check
+from onboarding.selectors import own_recent_space, slug_check
 from queues.models import TicketType
 from queues.services import system_ticket_type
 from tenants.models import LANGUAGES
@@ -62,9 +62,19 @@ class SpaceForm(forms.Form):
         required=False, label="Billing email", help_text="Leave empty to use your login email."
     )
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.already_created = None
+
     def clean_slug(self) -> str:
         check = slug_check(self.cleaned_data["slug"])
         if not check.available:
+            mine = own_recent_space(self.user, check.slug)
+            if mine is not None:
+                # A second press of "Create my space" (or a resent form): the space is already theirs.
+                self.already_created = mine
+                return check.slug
             raise forms.ValidationError(check.message)
         return check.slug
 
@@ -164,6 +174,7 @@ class EventForm(forms.Form):
                 required=first,
                 label=f"Tier {number} name",
                 initial="General" if first else "",
+                help_text="" if first else "Optional: leave this tier empty if you need fewer.",
             )
             self.fields[f"tier_{number}_price"] = MoneyField(
                 currency=tenant.currency, required=False, label=f"Tier {number} price ({tenant.currency})"

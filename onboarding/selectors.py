@@ -55,6 +55,26 @@ def slug_check(value: str) -> SlugCheck:
     return SlugCheck(slug, True, f"“{slug}” is available.")
 
 
+def own_recent_space(user, slug: str, *, minutes: int = 10) -> Tenant | None:
+    """The tenant at ``slug`` if ``user`` created it (is its only member, an owner) in the last
+    ``minutes`` — how a repeated "Create my space" is recognised as the same request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import Membership, Role
+
+    if not (user and user.is_authenticated):
+        return None
+    tenant = Tenant.objects.filter(
+        slug=slug, created_at__gte=timezone.now() - timedelta(minutes=minutes)
+    ).first()
+    if tenant is None:
+        return None
+    members = list(Membership.objects.filter(tenant=tenant).values_list("user_id", "role"))
+    return tenant if members == [(user.pk, Role.OWNER)] else None
+
+
 def members_two_factor(tenant: Tenant) -> list[tuple[object, bool]]:
     """``(membership, has two-factor)`` for each member of ``tenant``, in two queries."""
     from allauth.mfa.models import Authenticator

@@ -48,7 +48,9 @@ def _apply_errors(form, error: ValidationError) -> None:
 @login_required
 def start(request):
     """Step 1: the account (billing entity) and the tenant."""
-    form = forms.SpaceForm(request.POST or None)
+    form = forms.SpaceForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid() and form.already_created is not None:
+        return redirect("onboarding:setup", tenant_slug=form.already_created.slug)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

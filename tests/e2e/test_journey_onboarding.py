@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_page, snap
+from tests.e2e.conftest import check_page, login, snap
 
 pytestmark = pytest.mark.browser
 
@@ -111,3 +111,25 @@ def test_new_creator_signs_up_opens_a_space_and_approves_a_fan(live_app, browser
     expect(fan.locator('[data-live-field="state"]')).to_have_text("approved")
     snap(fan, "onboarding-10-fan-approved")
     fan_context.close()
+
+
+def test_every_setup_form_is_accessible_and_a_help_desk_goes_live(live_app, page):
+    login(page, live_app, "shop@demo.virtualq.test")
+    for kind in ("service", "event", "help-desk"):
+        page.goto(live_app.url(f"/dashboard/corner-bakery/setup/{kind}/"))
+        check_page(page, f"onboarding-setup-{kind}")
+    page.goto(live_app.url("/dashboard/corner-bakery/security/"))
+    check_page(page, "onboarding-security")
+    # Bad input keeps what was typed and says why next to the field.
+    page.goto(live_app.url("/dashboard/corner-bakery/setup/help-desk/"))
+    page.get_by_label("Help desk name").fill("Orders help")
+    page.get_by_label("Answer within (hours)").fill("0")
+    page.get_by_role("button", name="Open it").click()
+    expect(page.locator(".field-error")).to_be_visible()
+    expect(page.get_by_label("Help desk name")).to_have_value("Orders help")
+    page.get_by_label("Answer within (hours)").fill("6")
+    page.get_by_role("button", name="Open it").click()
+    page.wait_for_url("**/dashboard/corner-bakery/setup/help-desk/orders-help/share/")
+    page.get_by_role("link", name="Open the public page").click()
+    page.wait_for_url("**/corner-bakery/help/orders-help/")
+    check_page(page, "onboarding-help-desk-public")

@@ -284,3 +284,17 @@ def test_home_and_empty_dashboard_offer_create_your_space(client):
     client.force_login(factories.UserFactory())
     page = client.get(reverse("dashboard:home")).content.decode()
     assert "Create your space" in page and reverse("onboarding:start") in page
+
+
+def test_pressing_create_twice_is_one_space(client, person):
+    first = client.post(reverse("onboarding:start"), _space())
+    second = client.post(reverse("onboarding:start"), _space())
+    assert first["Location"] == second["Location"] == reverse("onboarding:setup", args=["mia-draws"])
+    assert Tenant.objects.count() == 1 and Account.objects.count() == 1
+
+
+def test_someone_elses_space_is_not_taken_for_a_double_submit(client, person):
+    other = factories.UserFactory()
+    services.space_create(actor=other, account_name="", billing_email="", **_space_fields(slug="mia-draws"))
+    response = client.post(reverse("onboarding:start"), _space())
+    assert response.status_code == 200 and "is taken" in response.content.decode()
