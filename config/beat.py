@@ -59,4 +59,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # Owed provider steps (tip capture/void, refunds) retried with their idempotency keys; receipts numbered.
+    "payments-settle": {
+        "task": "payments.tasks.settle",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
 }

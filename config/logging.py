@@ -42,5 +42,7 @@ def logging_config(level: str, fmt: str) -> dict:
         "loggers": {
             "django.db.backends": {"level": "INFO"},
             "daphne": {"level": "WARNING" if level != "DEBUG" else "DEBUG"},
+            # The Stripe SDK logs every request at INFO; our payment records already say what happened.
+            "stripe": {"level": "WARNING" if level != "DEBUG" else "DEBUG"},
         },
     }

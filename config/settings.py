@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "notifications",
     "team",
     "api",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,19 @@ RATE_LIMIT_LOOKUPS = env_str("RATE_LIMIT_LOOKUPS", "30/60")
 # REST API: per API key (or signed-in member), and per client address on the public endpoints.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/60")
 API_PUBLIC_RATE_LIMIT = env_str("API_PUBLIC_RATE_LIMIT", "60/60")
+
+# --- payments (Stripe) ----------------------------------------------------------------------------
+# A tenant's own keys (dashboard → Payments, stored encrypted) win; these are the deployment's defaults.
+# With no keys at all, checkout offers the built-in test card / pay at the door and tips use the test card.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# Key material for encrypting tenants' payment secrets at rest (falls back to SECRET_KEY).
+PAYMENTS_ENCRYPTION_KEY = env_str("PAYMENTS_ENCRYPTION_KEY")
+PAYMENTS_ENCRYPTION_OLD_KEYS = env_list("PAYMENTS_ENCRYPTION_OLD_KEYS", [])
 
 # Test-only switch for the concurrency tests that prove the inventory locks matter. Never set it.
 VQ_DISABLE_INVENTORY_PROTECTION = False

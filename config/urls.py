@@ -33,6 +33,7 @@ for _app in (
     "notifications",
     "team",
     "api",
+    "payments",
 ):
     try:
         _module = __import__(f"{_app}.urls", fromlist=["urlpatterns"])

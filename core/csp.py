@@ -20,3 +20,11 @@ def allow_stripe(view):
     """Let this view's page load Stripe.js (``<script src="https://js.stripe.com/v3/">``); use it on the
     payment step only."""
     return csp_update(STRIPE_SOURCES)(view)
+
+
+def allow_stripe_on(response):
+    """The same widening as ``allow_stripe``, for a view that loads Stripe.js on some of its responses
+    only (the card step when a payment is open, a request form when the creator takes card tips): every
+    other response of that view keeps the strict policy. Returns ``response``."""
+    response._csp_update = STRIPE_SOURCES  # what csp_update sets; read by CSPMiddleware
+    return response

@@ -17,6 +17,7 @@ class EventType(models.TextChoices):
     TICKET_CALLED = "ticket.called", "It is your turn"
     TICKET_COMPLETED = "ticket.completed", "Your request was completed"
     ORDER_CONFIRMED = "order.confirmed", "Order confirmation with tickets"
+    ORDER_REFUNDED = "order.refunded", "Refund of an order or some of its tickets"
     WAITLIST_OFFER = "waitlist.offer", "Waitlist offer"
     SUPPORT_UPDATED = "support.updated", "Support ticket updated"
     SUPPORT_ESCALATED = "support.escalated", "Support ticket escalated (staff)"
@@ -30,6 +31,7 @@ TICKET_REJECTED = EventType.TICKET_REJECTED.value
 TICKET_CALLED = EventType.TICKET_CALLED.value
 TICKET_COMPLETED = EventType.TICKET_COMPLETED.value
 ORDER_CONFIRMED = EventType.ORDER_CONFIRMED.value
+ORDER_REFUNDED = EventType.ORDER_REFUNDED.value
 WAITLIST_OFFER = EventType.WAITLIST_OFFER.value
 SUPPORT_UPDATED = EventType.SUPPORT_UPDATED.value
 SUPPORT_ESCALATED = EventType.SUPPORT_ESCALATED.value
@@ -55,6 +57,7 @@ CUSTOMER_EVENTS = frozenset(
         TICKET_CALLED,
         TICKET_COMPLETED,
         ORDER_CONFIRMED,
+        ORDER_REFUNDED,
         WAITLIST_OFFER,
         SUPPORT_UPDATED,
     }
@@ -64,7 +67,7 @@ CUSTOMER_EVENTS = frozenset(
 # (their tickets, the offer they queued for). They go to email without the submission form's consent
 # box; an explicit opt-out (unsubscribe / preference) still stops them. Everything else to a customer by
 # email needs ``Customer.email_consent``.
-ESSENTIAL_CUSTOMER_EVENTS = frozenset({ORDER_CONFIRMED, WAITLIST_OFFER})
+ESSENTIAL_CUSTOMER_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_REFUNDED, WAITLIST_OFFER})
 
 # With no NotificationPreference row: email is on, SMS is off (no consent for texts is ever collected
 # implicitly; people opt in on the preferences page).

@@ -45,10 +45,25 @@ class SubmitForm(forms.Form):
     tip = forms.CharField(max_length=12, required=False, label="Tip")
     attachments = MultipleFileField(required=False, label="Attachments (optional)")
     email_consent = forms.BooleanField(required=False, label="Email me when my request moves")
+    # A tip is authorised on the fan's card at submission (payments.tips): the test card's number, or
+    # the PaymentMethod id Stripe's Payment Element created in the browser.
+    card = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Card number for the tip",
+        help_text="Held now, charged only when your request is accepted. Test mode: 4242 4242 4242 4242.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+    )
+    payment_method = forms.CharField(widget=forms.HiddenInput, max_length=100, required=False)
 
-    def __init__(self, *args, queue: Queue, lanes: list[Lane], **kwargs):
+    def __init__(self, *args, queue: Queue, lanes: list[Lane], tip_provider: str = "test_card", **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.tip_provider = tip_provider
+        if tip_provider == "stripe":
+            del self.fields["card"]
+        else:
+            del self.fields["payment_method"]
         self.queue = queue
         self.lanes = {str(lane.pk): lane for lane in lanes}
         currency = queue.tenant.currency
@@ -108,6 +123,8 @@ class SubmitForm(forms.Form):
             self.add_error("tip", f"The {lane.name.lower()} lane needs a tip of at least {minimum}.")
         if lane is not None and not lane.enabled:
             self.add_error("lane", f"The {lane.name.lower()} lane is closed right now.")
+        if cleaned.get("tip") and "card" in self.fields and not (cleaned.get("card") or "").strip():
+            self.add_error("card", "Enter the card number for your tip.")
         return cleaned
 
     def chosen_lane(self) -> Lane:

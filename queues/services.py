@@ -51,6 +51,7 @@ from queues.models import (
     TicketType,
 )
 from queues.schema_forms import check_schema, validate_custom_data
+from queues.signals import ticket_moved
 from tenants.models import Membership, Role, Tenant
 
 ALLOWED_UPLOADS = {
@@ -744,6 +745,9 @@ def _apply(
     )
     if to_phase == wf.DONE and from_phase == wf.SERVING:
         _refresh_service_stats(queue)
+    ticket_moved.send(
+        sender=Ticket, ticket=ticket, event=event, from_phase=from_phase, to_phase=to_phase, now=now
+    )
 
     if event in CUSTOMER_NOTICES and from_phase == wf.PENDING:
         event_type, headline, body = CUSTOMER_NOTICES[event]

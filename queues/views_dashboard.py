@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, ValidationError
 from core.tenancy import get_for_tenant
+from payments.tips import tip_states
 from queues import selectors, services
 from queues.forms import (
     FilterForm,
@@ -102,12 +103,15 @@ def queue_board(request, queue_slug: str):
     snapshot = selectors.queue_snapshot(queue)
     line = selectors.main_line(snapshot, limit=50)
     now = timezone.now()
+    pending = list(selectors.pending_tickets(queue))
+    serving = list(selectors.serving_tickets(queue))
+    tip_states([*pending, *serving, *(ticket for _place, ticket in line)])  # the tips' money state, one query
     context = {
         "tenant": request.tenant,
         "queue": queue,
         "snapshot": snapshot,
-        "pending": selectors.pending_tickets(queue),
-        "serving": selectors.serving_tickets(queue),
+        "pending": pending,
+        "serving": serving,
         "line": [(place, ticket, snapshot.eta(place), ticket.is_expired(now)) for place, ticket in line],
         "machine": queue.ticket_type.machine,
         "socket_path": reverse("queues:queue_board", args=[request.tenant.slug, queue.slug]).replace(

@@ -9,14 +9,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.csp import allow_stripe_on
 from core.errors import NotFound, ValidationError
 from core.ratelimit import check_rate, client_address
 from core.references import normalize_reference
-from queues import selectors, services
+from payments.gateway import stripe_credentials
+from payments.tips import ticket_submit_with_tip, tip_provider_for
+from queues import selectors
 from queues.forms import SubmitForm
 from queues.live import eta_basis_text, phase_text
 from queues.models import Lane, Queue, QueueKind
 from tenants.access import get_public_tenant
+
+
+def _stripe_context(tenant) -> dict:
+    from django.conf import settings
+
+    credentials = stripe_credentials(tenant)
+    return {"publishable_key": credentials.publishable_key, "js_url": settings.STRIPE_JS_URL}
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,10 +44,16 @@ def submit(request, tenant_slug: str, queue_slug: str):
         return redirect("support_public:submit", tenant_slug=tenant.slug, queue_slug=queue.slug)
     lanes = list(Lane.objects.filter(queue=queue).order_by("display_order", "id"))
     snapshot = selectors.queue_snapshot(queue)
-    form = SubmitForm(request.POST or None, request.FILES or None, queue=queue, lanes=lanes)
+    tip_provider = tip_provider_for(tenant)
+    form = SubmitForm(
+        request.POST or None, request.FILES or None, queue=queue, lanes=lanes, tip_provider=tip_provider
+    )
     if request.method == "POST" and queue.enabled and form.is_valid():
         try:
-            ticket = services.ticket_submit(
+            # The tip (if any) is authorised on the card first, then the request is submitted.
+            ticket = ticket_submit_with_tip(
+                card_number=form.cleaned_data.get("card", ""),
+                payment_method=form.cleaned_data.get("payment_method", ""),
                 tenant=tenant,
                 queue=queue,
                 lane=form.chosen_lane(),
@@ -67,12 +83,21 @@ def submit(request, tenant_slug: str, queue_slug: str):
     if request.method == "POST" and not queue.enabled:
         messages.error(request, f"{queue.name} is not taking new requests right now. Nothing was sent.")
     status = 200 if request.method == "GET" else 400
-    return render(
+    page = render(
         request,
         "queues/submit.html",
-        {"tenant": tenant, "queue": queue, "form": form, "snapshot": snapshot, "lanes": snapshot.lanes},
+        {
+            "tenant": tenant,
+            "queue": queue,
+            "form": form,
+            "snapshot": snapshot,
+            "lanes": snapshot.lanes,
+            "stripe": _stripe_context(tenant) if tip_provider == "stripe" else None,
+        },
         status=status,
     )
+    # The tip's card form (Stripe's Payment Element) only where the creator takes card tips.
+    return allow_stripe_on(page) if tip_provider == "stripe" else page
 
 
 def status_lookup(request):

@@ -16,7 +16,7 @@ RESERVED_SLUGS = {
     "admin", "accounts", "api", "dashboard", "healthz", "readyz", "media", "static", "status", "ws",
     "events", "e", "q", "help", "offers", "checkout", "tickets", "waiting", "unsubscribe", "login",
     "logout", "signup", "waitlist", "about", "www", "start", "new", "create", "onboarding", "support",
-    "billing", "settings", "account", "register", "app", "docs", "mail", "blog",
+    "billing", "settings", "account", "register", "app", "docs", "mail", "blog", "payments",
 }  # fmt: skip
 
 

@@ -287,3 +287,21 @@ class MyTicketsForm(forms.Form):
 
 
 PROVIDER_NAMES = list(PROVIDERS)
+
+
+class RefundPolicyForm(forms.Form):
+    buyer_refunds_until = LocalDateTimeField(
+        label="Buyers can refund their own tickets until",
+        required=False,
+        help_text="In the event's time zone. Leave empty to allow no self-service refunds.",
+    )
+
+    def __init__(self, *args, event, **kwargs):
+        self.event = event
+        initial = kwargs.pop("initial", {}) or {}
+        if initial.get("buyer_refunds_until"):
+            initial = {"buyer_refunds_until": to_local_input(initial["buyer_refunds_until"], event.time_zone)}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean_buyer_refunds_until(self):
+        return to_utc(self.cleaned_data.get("buyer_refunds_until"), self.event.time_zone)

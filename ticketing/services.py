@@ -64,6 +64,7 @@ from ticketing.models import (
     Venue,
 )
 from ticketing.payments import get_provider
+from ticketing.payments.receipts import money_lines, receipt_schedule
 from ticketing.pricing import price_lines
 from ticketing.signals import seats_freed
 
@@ -910,7 +911,7 @@ def _complete_locked(
     items = list(session.items.select_related("tier"))
     amounts = price_lines(event=event, lines=[(item.tier.price_cents, item.quantity) for item in items])
     payment_provider = get_provider(provider)
-    if not payment_provider.is_available(total_cents=amounts.total_cents):
+    if not payment_provider.is_available(total_cents=amounts.total_cents, tenant=tenant):
         raise ValidationError(
             "That payment method cannot be used for this order.",
             field_errors={"provider": ["Choose another payment method."]},
@@ -936,6 +937,9 @@ def _complete_locked(
         order.mark_paid()
         order.paid_at = now
     order.save()
+    payment_provider.after_order(order=order, result=result, details=payment_details, now=now)
+    if order.status == OrderStatus.PAID:
+        receipt_schedule(order)
     OrderItem.objects.bulk_create(
         [
             OrderItem(
@@ -963,7 +967,9 @@ def _complete_locked(
     if slot is not None:
         CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)
     # No availability broadcast: held → sold leaves quantity - sold - reserved unchanged.
-    _notify_order_confirmed(order=order, tickets=tickets, now=now)
+    _notify_order_confirmed(
+        order=order, tickets=tickets, now=now, method=payment_provider.method_label(payment_details)
+    )
     if order.status == OrderStatus.PAID:
         emit(tenant=tenant, event_type="order.paid", resource=order, now=now)
     # Tier rows last (held → sold): their locks are then held only until the commit that follows.
@@ -971,7 +977,9 @@ def _complete_locked(
     return order
 
 
-def _notify_order_confirmed(*, order: Order, tickets: list[IssuedTicket], now: datetime) -> None:
+def _notify_order_confirmed(
+    *, order: Order, tickets: list[IssuedTicket], now: datetime, method: str = ""
+) -> None:
     """Write the "order.confirmed" notification in this transaction (the outbox delivers it)."""
     try:
         from notifications.services import notify
@@ -1006,8 +1014,12 @@ def _notify_order_confirmed(*, order: Order, tickets: list[IssuedTicket], now: d
             f"When: {starts:%A %d %B %Y, %H:%M} ({event.time_zone})",
             f"Order {order.reference}, total {total}. {status_line}",
             "",
+            *money_lines(order, method=method),
+            "",
             "Your tickets (show the QR code at the door):",
             *lines,
+            "",
+            f"Receipt: {order_url}receipt/",
         ]
     )
     notify(
@@ -1048,6 +1060,7 @@ def order_mark_paid(
         locked.paid_at = now
         locked.save(update_fields=["status", "paid_at", "updated_at"])
         emit(tenant=tenant, event_type="order.paid", resource=locked, now=now)
+        receipt_schedule(locked)
     return locked
 
 
@@ -1083,8 +1096,13 @@ def order_cancel(*, tenant: Tenant, actor: User | None, order: Order, now: datet
 
 
 def order_refund(*, tenant: Tenant, actor: User | None, order: Order, now: datetime | None = None) -> Order:
-    """Refund a paid order (built-in providers need no call back): like cancel, status refunded."""
-    return _order_close(tenant=tenant, order=order, transition="refund", now=_now(now))
+    """Refund every remaining ticket of a paid order through its payment provider (see
+    ``ticketing.payments.refunds.order_refund_tickets``: seats back, refund recorded, provider called
+    after commit). Returns the order, refunded."""
+    from ticketing.payments.refunds import order_refund_tickets
+
+    order_refund_tickets(tenant=tenant, actor=actor, order=order, now=now)
+    return Order.objects.get(pk=order.pk)
 
 
 # --- check-in -------------------------------------------------------------------------------------

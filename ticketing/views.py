@@ -32,8 +32,10 @@ from ticketing.forms import (
 )
 from ticketing.models import Event, Order, OrderStatus, SessionStatus, TicketTier, Venue
 from ticketing.payments import PaymentDeclined, providers_for
+from ticketing.payments.receipts import receipt_view
 from ticketing.pricing import fee_per_ticket, price_lines
 from ticketing.qr import ticket_qr_svg
+from ticketing.views_payments import buyer_refundable
 
 MY_TICKETS_SALT = "ticketing.my_tickets"
 MY_TICKETS_MAX_AGE = 7 * 24 * 3600
@@ -160,7 +162,7 @@ def checkout_page(request, tenant_slug, token):
     }
     if not context["live"]:
         return render(request, "ticketing/checkout_ended.html", context, status=410)
-    providers = providers_for(amounts.total_cents)
+    providers = providers_for(amounts.total_cents, tenant)
     step = request.POST.get("step") or (
         "details" if session.customer_id is None or "edit" in request.GET else "pay"
     )
@@ -184,7 +186,20 @@ def checkout_page(request, tenant_slug, token):
             return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=session.token)
         except ValidationError as error:
             _add_form_errors(details_form, error)
-    if request.method == "POST" and step == "pay" and pay_form.is_valid():
+    paying = request.method == "POST" and step == "pay" and pay_form.is_valid()
+    if paying and pay_form.cleaned_data["provider"] == "stripe":
+        # Card payments continue on the card page (Stripe's Payment Element); nothing is paid here.
+        from ticketing.payments.stripe_checkout import checkout_stripe_start
+
+        try:
+            checkout_stripe_start(tenant=tenant, session=session)
+            return redirect("ticketing_public:checkout_card", tenant_slug=tenant.slug, token=session.token)
+        except ValidationError as error:
+            _add_form_errors(pay_form, error)
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
+    if paying and not pay_form.errors:
         try:
             order = services.checkout_complete(
                 tenant=tenant,
@@ -230,6 +245,8 @@ def order_page(request, tenant_slug, token):
             "event": order.event,
             "tickets": tickets,
             "items": order.items.all(),
+            "money": receipt_view(order),
+            "refundable": buyer_refundable(order, timezone.now()),
         },
     )
 
@@ -448,6 +465,7 @@ def dashboard_order(request, order_id):
             "order": order,
             "items": order.items.all(),
             "tickets": order.tickets.select_related("tier", "used_by"),
+            "money": receipt_view(order),
         },
     )
 

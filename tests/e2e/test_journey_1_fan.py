@@ -83,6 +83,8 @@ def test_fan_request_status_updates_live(live_app, browser, page):
     page.keyboard.press("Space")
     expect(priority).to_be_checked()
     keyboard_type(page, page.get_by_label("Tip", exact=True), "7.50")
+    # The tip is authorised on a card at submission (test-card provider: make run has no Stripe keys).
+    keyboard_type(page, page.get_by_label("Card number for the tip"), "4242 4242 4242 4242")
     consent = page.get_by_label("Email me when my request moves")
     consent.focus()
     page.keyboard.press("Space")

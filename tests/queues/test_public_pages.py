@@ -30,6 +30,7 @@ def post_data(queue, lane_code, **extra):
         "need_text": "Sing me a song",
         "lane": str(lane(queue, lane_code).pk),
         "tip": "",
+        "card": "4242 4242 4242 4242",  # the test card a tip is authorised on
         "email_consent": "on",
     }
     data.update(extra)

@@ -7,10 +7,14 @@ A provider gets the amount and the details typed at checkout and answers paid / 
 - ``test_card``: a pretend card processor for demos and tests. Any number that passes the Luhn check is
   paid, except the documented declining number **4000 0000 0000 0002** (``DECLINING_TEST_CARD``).
 - ``pay_at_door``: nothing is charged; the order stays pending until staff mark it paid at the door.
+- ``stripe`` (``ticketing.payments.stripe_provider``, registered by the ``payments`` app): available for
+  a tenant with Stripe keys (its own, or the deployment's ``STRIPE_*`` settings). Its money moves
+  before the checkout transaction (``ticketing.payments.stripe_checkout``); inside it, ``charge`` only
+  checks the PaymentIntent the provider already confirmed.
 
 The built-in providers do no network I/O, so the checkout service calls them inside its transaction: a
-decline rolls the whole purchase back and the held seats stay held for another try. A real processor
-would authorise before the transaction and capture on commit.
+decline rolls the whole purchase back and the held seats stay held for another try. ``after_order`` runs
+in the same transaction once the order row exists (the Stripe provider links its payment record there).
 """
 
 from __future__ import annotations
@@ -40,11 +44,21 @@ class PaymentProvider:
     label = ""
     help_text = ""
 
-    def is_available(self, *, total_cents: int) -> bool:
+    # True when money moves outside the checkout transaction (the page takes the buyer elsewhere).
+    external = False
+
+    def is_available(self, *, total_cents: int, tenant=None) -> bool:
         return total_cents > 0
 
     def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
         raise NotImplementedError
+
+    def after_order(self, *, order, result: PaymentResult, details: dict, now) -> None:
+        """Inside the checkout transaction, after the order row is saved. Default: nothing."""
+
+    def method_label(self, details: dict) -> str:
+        """How the buyer paid, for the confirmation email (no queries: it runs on the purchase path)."""
+        return self.label
 
 
 class FreeProvider(PaymentProvider):
@@ -52,7 +66,7 @@ class FreeProvider(PaymentProvider):
     label = "Free tickets"
     help_text = "Nothing to pay."
 
-    def is_available(self, *, total_cents: int) -> bool:
+    def is_available(self, *, total_cents: int, tenant=None) -> bool:
         return total_cents == 0
 
     def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
@@ -82,6 +96,10 @@ class TestCardProvider(PaymentProvider):
             raise PaymentDeclined(field_errors={"card_number": ["The card was declined."]})
         return PaymentResult(paid=True, reference=f"test_{secrets.token_hex(8)}")
 
+    def method_label(self, details: dict) -> str:
+        number = re.sub(r"\D", "", str(details.get("card_number", "")))
+        return f"{self.label}, card ending {number[-4:]}" if number else self.label
+
 
 class PayAtDoorProvider(PaymentProvider):
     name = "pay_at_door"
@@ -106,5 +124,14 @@ def get_provider(name: str) -> PaymentProvider:
         ) from None
 
 
-def providers_for(total_cents: int) -> list[PaymentProvider]:
-    return [provider for provider in PROVIDERS.values() if provider.is_available(total_cents=total_cents)]
+def register_provider(provider: PaymentProvider) -> None:
+    """Add a provider (called from an ``AppConfig.ready``); the same name twice keeps the last."""
+    PROVIDERS[provider.name] = provider
+
+
+def providers_for(total_cents: int, tenant=None) -> list[PaymentProvider]:
+    return [
+        provider
+        for provider in PROVIDERS.values()
+        if provider.is_available(total_cents=total_cents, tenant=tenant)
+    ]

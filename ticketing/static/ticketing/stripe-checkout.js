@@ -1,0 +1,26 @@
+// The card step: mounts Stripe's Payment Element for the session's PaymentIntent and confirms it.
+// Stripe then sends the buyer to the return page, which (with the signed webhook) makes the order paid.
+(function () {
+  "use strict";
+  var form = document.getElementById("card-form");
+  if (!form || typeof window.Stripe !== "function") { return; }
+  var errors = document.getElementById("card-errors");
+  var button = document.getElementById("card-submit");
+  var stripe = window.Stripe(form.dataset.publishableKey);
+  var elements = stripe.elements({ clientSecret: form.dataset.clientSecret });
+  var element = elements.create("payment");
+  element.mount("#payment-element");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    button.disabled = true;
+    errors.textContent = "";
+    stripe.confirmPayment({ elements: elements, confirmParams: { return_url: form.dataset.returnUrl } })
+      .then(function (result) {
+        // Only reached when the confirmation failed at once (a redirect happens otherwise).
+        if (result.error) {
+          errors.textContent = result.error.message || "The payment did not go through.";
+          button.disabled = false;
+        }
+      });
+  });
+})();
