@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "team",
     "api",
     "payments",
+    "branding",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,8 @@ for _app in (
     "waitlists",
     "notifications",
     "team",
+    "branding",
+    "privacy",
     "api",
     "payments",
 ):

@@ -13,7 +13,7 @@ DEMO_PASSWORD = "virtualq-demo"
 DEMO_TENANTS = [
     # key, slug, name, time zone, currency, colour, login
     ("creator", "ava-sings", "Ava Sings", "America/New_York", "USD", "#c2255c", "creator@demo.virtualq.test"),
-    ("shop", "corner-bakery", "Corner Bakery", "Europe/Berlin", "EUR", "#e8590c", "shop@demo.virtualq.test"),
+    ("shop", "corner-bakery", "Corner Bakery", "Europe/Berlin", "EUR", "#c2410c", "shop@demo.virtualq.test"),
     ("promoter", "nightowl-live", "Night Owl Live", "Europe/London", "GBP", "#5f3dc4", "promoter@demo.virtualq.test"),  # noqa: E501
     ("helpdesk", "campus-help", "Campus Help Desk", "Asia/Kolkata", "INR", "#0b7285", "helpdesk@demo.virtualq.test"),  # noqa: E501
 ]  # fmt: skip

@@ -134,6 +134,11 @@ class Tenant(TimeStamped):
     brand_colour = models.CharField(
         max_length=7, default="#3b5bdb", help_text="Hex colour used on the tenant's public pages."
     )
+    brand_intro = models.TextField(
+        max_length=500, blank=True, help_text="A short introduction shown on the tenant's public page."
+    )
+    # 0 = no logo; bumped on every logo change so public pages ask for the new file (branding.TenantLogo).
+    brand_logo_version = models.PositiveIntegerField(default=0)
     settings = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=True, help_text="Listed on the VirtualQ home page.")
 

@@ -21,6 +21,8 @@ SECTION_APPS = [
     "waitlists",
     "notifications",
     "team",
+    "branding",
+    "privacy",
     "api",
 ]
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from api.services import api_key_create
 from config.asgi import application, websocket_urlpatterns
 from notifications.models import OutboxMessage
+from privacy import services as privacy_services
 from queues import services as queue_services
 from queues.models import TicketType
 from queues.workflow import SERVICE
@@ -138,6 +139,10 @@ class World:
         self.api_key, _secret = api_key_create(
             tenant=self.tenant, actor=self.owner, name="Kiosk", scopes=["read"]
         )
+        self.data_request = privacy_services.data_request_confirm(
+            tenant=self.tenant,
+            token=privacy_services.ask_link_token(self.tenant, "ann@a.test", "export"),
+        )
         self.other = TenantFactory()
         self.other_owner = MembershipFactory(tenant=self.other, role=Role.OWNER).user
         other_event = make_event(tenant=self.other, title="Other show")
@@ -184,6 +189,7 @@ class World:
             "entry_id": self.waitlisted.pk,
             "membership_id": self.owner.memberships.get(tenant=self.tenant).pk,
             "invitation_id": self.invitation.pk,
+            "request_id": self.data_request.pk,
             "uidb64": "MQ",
             "uidb36": "1",
             "key": "not-a-key",

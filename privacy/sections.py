@@ -1,0 +1,1 @@
+DASHBOARD_NAV = [("Data requests", "privacy:requests")]
