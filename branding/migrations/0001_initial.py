@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("tenants", "0002_tenant_branding"),
+        ("tenants", "0003_tenant_branding"),
     ]
 
     operations = [
