@@ -274,6 +274,18 @@ def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitati
     return invitation
 
 
+def invitation_accepted_by(token: str, user: User) -> Tenant | None:
+    """The tenant whose invitation of ``token`` ``user`` accepted (and is still a member of), else None."""
+    invitation = (
+        Invitation.objects.select_related("tenant")
+        .filter(token_hash=token_hash(token), status=InvitationStatus.ACCEPTED, accepted_by=user)
+        .first()
+    )
+    if invitation and Membership.objects.filter(tenant=invitation.tenant, user=user).exists():
+        return invitation.tenant
+    return None
+
+
 def _accept_locked(invitation: Invitation, user: User, now: datetime) -> Membership:
     tenant = invitation.tenant
     if Membership.objects.filter(tenant=tenant, user=user).exists():

@@ -182,8 +182,12 @@ def accept(request, token: str):
     invitations) and the token, then sends the person to the sign-up page; ``team.receivers`` accepts
     right after the account is made, and the person lands on the team's dashboard."""
     check_rate("team-invitation", client_address(request))
-    invitation = services.invitation_for_token(token)
     signed_in = request.user.is_authenticated
+    if signed_in and request.method == "GET":
+        joined = services.invitation_accepted_by(token, request.user)
+        if joined is not None:  # the link again, after sign-up accepted it: go to the team
+            return redirect("dashboard:tenant", tenant_slug=joined.slug)
+    invitation = services.invitation_for_token(token)
     if request.method == "POST":
         if request.POST.get("action") == "signup" and not signed_in:
             get_account_adapter(request).stash_verified_email(request, invitation.email)

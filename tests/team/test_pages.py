@@ -128,6 +128,10 @@ def test_accept_by_signing_up_then_only_that_tenant_is_visible(
     assert EmailAddress.objects.get(user=kim.user).verified
     assert client.get(reverse("dashboard:tenant", args=[tenant.slug])).status_code == 200
     assert client.get(reverse("dashboard:tenant", args=[other_tenant.slug])).status_code == 404
+    # The link again: the new member goes to the team; anyone else learns it was used.
+    again = client.get(url)
+    assert again.status_code == 302 and again["Location"] == reverse("dashboard:tenant", args=[tenant.slug])
+    client.logout()
     used = client.get(url)
     assert used.status_code == 404 and "already used" in used.content.decode()
 
