@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("tenants", "0003_tenant_branding"),
+        ("tenants", "0004_tenant_branding"),
     ]
 
     operations = [

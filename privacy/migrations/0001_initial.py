@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("tenants", "0003_tenant_branding"),
+        ("tenants", "0004_tenant_branding"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0002_remove_tenant_webhook_settings"),
+        ("tenants", "0003_tenant_language_require_two_factor"),
     ]
 
     operations = [
