@@ -89,14 +89,18 @@ def _domain_error(request, error: DomainError):
     )
 
 
+def _field_name(loc) -> str:
+    # ninja's loc is (source, parameter, field…) for bodies ("body", "payload", "email") and (source,
+    # field) for query and path parameters; clients want the field as they sent it.
+    parts = [str(part) for part in loc]
+    parts = parts[2:] if parts[:1] == ["body"] and len(parts) > 2 else parts[1:]
+    return ".".join(parts) or "body"
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, error: NinjaValidationError):
     errors = [
-        {
-            "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "body",
-            "message": item.get("msg", ""),
-        }
-        for item in error.errors
+        {"field": _field_name(item.get("loc", ())), "message": item.get("msg", "")} for item in error.errors
     ]
     return problem_response(
         status=422, code="invalid", detail="The request does not match the documented schema.", errors=errors
@@ -135,7 +139,7 @@ def _not_found(request, error):
 
 
 def _register_routers() -> None:
-    from api.routers import public, queues, ticketing
+    from api.routers import public, queues, support, ticketing, waiting
 
     api.add_router("/queues", queues.queues_router)
     api.add_router("/queue-tickets", queues.tickets_router)
@@ -144,6 +148,9 @@ def _register_routers() -> None:
     api.add_router("/checkouts", ticketing.checkout_router)
     api.add_router("/orders", ticketing.orders_router)
     api.add_router("/issued-tickets", ticketing.issued_router)
+    api.add_router("/waiting-room", waiting.waiting_room_router)
+    api.add_router("/waitlist-entries", waiting.waitlist_router)
+    api.add_router("/support", support.router)
     api.add_router("/public", public.router)
 
 

@@ -17,6 +17,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from api.models import ApiKey, Scope
 from api.problems import ApiProblem
 from api.services import api_key_touch, hash_secret
+from core.errors import PermissionDenied
 from core.ratelimit import client_address
 from tenants.access import resolve_membership
 from tenants.models import Membership, Tenant
@@ -42,6 +43,23 @@ class Principal:
         if self.membership is not None:
             return f"user:{self.membership.user_id}:{self.tenant.id}"
         return f"anon:{self.address}"
+
+    def member(self) -> Membership:
+        """The membership whose rights apply (the help desk's queue scope): the signed-in member, or the
+        member who created the key. A key whose creator left the team cannot act for the help desk."""
+        if self.membership is not None:
+            return self.membership
+        creator = self.api_key.created_by if self.api_key is not None else None
+        membership = (
+            Membership.objects.select_related("tenant", "user")
+            .filter(tenant=self.tenant, user=creator)
+            .first()
+            if creator is not None
+            else None
+        )
+        if membership is None:
+            raise PermissionDenied("The member who created this key is no longer on the team.")
+        return membership
 
     @property
     def actor(self):

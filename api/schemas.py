@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+
+def _valid_email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("Enter a valid email address.") from None
+    return value
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_valid_email)]
 
 
 class FieldError(Schema):

@@ -18,7 +18,11 @@ OPERATIONS = [
     for method in item
     if not path.startswith("/api/v1/public/")
 ]
-WITH_OBJECT = [(m, p) for m, p in OPERATIONS if "{" in p] + [("post", "/api/v1/checkouts")]
+# Two operations name A's object in the body instead of the path.
+WITH_OBJECT = [(m, p) for m, p in OPERATIONS if "{" in p] + [
+    ("post", "/api/v1/checkouts"),
+    ("post", "/api/v1/waitlist-entries"),
+]
 LISTS = [p for m, p in OPERATIONS if m == "get" and "{" not in p]
 
 
