@@ -133,3 +133,71 @@ def test_every_setup_form_is_accessible_and_a_help_desk_goes_live(live_app, page
     page.get_by_role("link", name="Open the public page").click()
     page.wait_for_url("**/corner-bakery/help/orders-help/")
     check_page(page, "onboarding-help-desk-public")
+
+
+PEOPLE = """
+from onboarding import services
+from tenants.models import Role, User
+from tenants.services import membership_set
+
+owner = User.objects.create_user(email="{owner}", password="{password}", name="Tess Owner")
+staff = User.objects.create_user(email="{staff}", password="{password}", name="Sid Staff")
+for user in (owner, staff):
+    services.email_address_mark_verified(user=user)
+tenant = services.space_create(actor=owner, account_name="", billing_email="", name="Tess Tattoo",
+                               slug="{slug}", time_zone="UTC", currency="USD", language="en")
+membership_set(tenant=tenant, user=staff, role=Role.STAFF)
+"""
+
+
+def _reauthenticate_if_asked(page) -> None:
+    if "/accounts/reauthenticate/" in page.url:
+        check_page(page, "onboarding-2fa-reauthenticate")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm").click()
+
+
+def test_an_owner_turns_on_two_factor_and_requires_it_for_the_team(live_app, browser, page):
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    suffix = uuid.uuid4().hex[:6]
+    owner, staff, slug = f"tess.{suffix}@example.test", f"sid.{suffix}@example.test", f"tess-{suffix}"
+    live_app.shell(PEOPLE.format(owner=owner, staff=staff, slug=slug, password=PASSWORD))
+    login(page, live_app, owner, PASSWORD)
+
+    # Requiring it before having it is refused: the owner would lock themselves out.
+    page.goto(live_app.url(f"/dashboard/{slug}/security/"))
+    page.get_by_label("Require two-factor authentication for every member").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-error")).to_contain_text("for yourself first")
+
+    # TOTP with an authenticator app: allauth asks for the password again, shows the secret and a QR.
+    page.goto(live_app.url("/accounts/2fa/totp/activate/"))
+    _reauthenticate_if_asked(page)
+    page.wait_for_url("**/accounts/2fa/totp/activate/")
+    check_page(page, "onboarding-2fa-activate")
+    secret = page.locator("#authenticator_secret").input_value()
+    code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+    page.locator("input[name=code]").fill(code)
+    page.get_by_role("button", name="Activate").click()
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
+    page.goto(live_app.url("/accounts/2fa/recovery-codes/"))
+    expect(page.get_by_role("main")).to_contain_text("recovery codes")
+    check_page(page, "onboarding-2fa-recovery-codes")
+
+    page.goto(live_app.url(f"/dashboard/{slug}/security/"))
+    page.get_by_label("Require two-factor authentication for every member").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Saved")
+    check_page(page, "onboarding-security-required")
+
+    # A staff member without it is sent to set it up before the dashboard.
+    staff_context = browser.new_context(viewport={"width": 1200, "height": 900})
+    staff_context.set_default_timeout(15_000)
+    staff_page = staff_context.new_page()
+    login(staff_page, live_app, staff, PASSWORD)
+    staff_page.goto(live_app.url(f"/dashboard/{slug}/"))
+    staff_page.wait_for_url(lambda url: "/accounts/" in url)
+    assert "/dashboard/" not in staff_page.url.split("?")[0]
+    expect(staff_page.locator(".messages")).to_contain_text("requires two-factor authentication")
+    staff_context.close()
