@@ -65,4 +65,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # Scores the ETA ranges shown on status / place pages against when people were served, and
+    # recalibrates the ranges toward an 80 % hit rate (queues.accuracy). Ranges shown never wait for it.
+    "queues-refresh-eta": {
+        "task": "queues.tasks.refresh_eta",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
 }

@@ -15,6 +15,7 @@ from core.errors import DomainError
 from queues import services
 from queues.forms import BoundedJSONField
 from queues.models import (
+    EtaForecast,
     Lane,
     LaneBlock,
     Queue,
@@ -363,3 +364,21 @@ class TicketAttachmentAdmin(admin.ModelAdmin):
     list_display = ["original_name", "content_type", "size_bytes", "ticket", "tenant", "created_at"]
     list_filter = ["content_type", "tenant"]
     search_fields = ["original_name", "ticket__reference"]
+
+
+@admin.register(EtaForecast)
+class EtaForecastAdmin(admin.ModelAdmin):
+    """Read-only: written and scored by ``queues.accuracy`` only."""
+
+    list_display = ["scope", "scope_id", "item_id", "position", "shown_at", "outcome", "served_at"]
+    list_filter = ["scope", "outcome", "calibrated", "tenant"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

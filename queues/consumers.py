@@ -12,6 +12,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 
 from core.live import LiveConsumer, fact, last_payload, lookup_allowed, scope_user
+from queues.accuracy import anote_shown
 from queues.events import queue_group
 from queues.live import StatusWatch, read_status_state
 
@@ -23,6 +24,7 @@ class StatusConsumer(LiveConsumer):
     """``ws/queues/status/<reference>/``: the live status of one ticket (public by reference)."""
 
     watch: StatusWatch | None = None
+    noted_position: int | None = None
 
     async def connect(self):
         reference = self.scope["url_route"]["kwargs"]["reference"]
@@ -39,10 +41,27 @@ class StatusConsumer(LiveConsumer):
         self.watch = StatusWatch(state)
         await self.accept()
         await self.send_json({"type": "status", "fields": self.watch.fields()})
+        await self._note_shown()
 
     async def queue_changed(self, event):
         if self.watch is not None:
             await self.send_json(self.watch.apply(event["payload"]))
+            await self._note_shown()
+
+    async def _note_shown(self):
+        """ETA accuracy: note the range this page now shows, once per new position (after sending, so
+        delivery never waits for it; one Redis call, no ORM)."""
+        shown = self.watch.shown
+        if shown is None or shown.position == self.noted_position:
+            return
+        self.noted_position = shown.position
+        await anote_shown(
+            scope="queue",
+            scope_id=self.watch.queue_id,
+            tenant_id=self.watch.tenant_id,
+            item_id=self.watch.ticket_id,
+            forecast=shown,
+        )
 
 
 def _public_queue_tenant(queue_id: int) -> int | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.broadcast import broadcast_on_commit, group_name
+from queues.eta import calibration_bounds
 
 MESSAGE_TYPE = "queue.changed"
 
@@ -104,6 +105,7 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
             "spread": queue.service_seconds_spread,
             "samples": queue.service_samples,
             "default_minutes": queue.default_service_minutes,
+            "calibration": calibration_bounds(queue.eta_calibration),
         },
         "lanes": lanes,
         "changes": changes,

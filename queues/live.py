@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.references import normalize_reference
 from queues import positions
 from queues import workflow as wf
+from queues.eta import calibration_bounds
 
 MAX_GAP_MESSAGES = 3
 
@@ -34,8 +35,9 @@ def eta_basis_text(basis: str | None, *, in_line: bool) -> str:
     if not in_line:
         return ""
     return {
-        "history": "From the last few requests served.",
+        "history": "From the last few requests served (too few served yet to check how accurate it is).",
         "configured": "From the queue's usual time per request.",
+        "calibrated": "From recent waits, and checked: it is tuned so 8 in 10 people are served within it.",
     }.get(basis or "", "There is no history yet to estimate from.")
 
 
@@ -83,6 +85,7 @@ def read_status_state(reference: str) -> dict | None:
             "spread": queue.service_seconds_spread,
             "samples": queue.service_samples,
             "default_minutes": queue.default_service_minutes,
+            "calibration": calibration_bounds(queue.eta_calibration),
         },
     }
 
@@ -90,6 +93,8 @@ def read_status_state(reference: str) -> dict | None:
 class StatusWatch:
     def __init__(self, state: dict):
         self.ticket_id = state["ticket"]
+        self.queue_id = state.get("queue")
+        self.tenant_id = state.get("tenant")
         self.tenant_name = state["tenant_name"]
         self.lane = state["lane"]
         self.lane_name = state["lane_name"]
@@ -107,6 +112,7 @@ class StatusWatch:
         self.phase_index = state["phase_index"]
         self.eta = dict(state["eta"])
         self.pending: dict[int, dict] = {}
+        self.shown = None  # the last ETA forecast fields() produced (noted for accuracy by the consumer)
         self.gap_messages = 0
         self.history_add: list[str] = []
 
@@ -170,7 +176,9 @@ class StatusWatch:
             spread_seconds=self.eta.get("spread"),
             samples=self.eta.get("samples") or 0,
             default_minutes=self.eta.get("default_minutes"),
+            calibration=self.eta.get("calibration"),
         )
+        self.shown = eta.forecast if eta else None
         return {
             "state": "expired" if self.expired else self.state_label,
             "phase": phase_text(self.phase, expired=self.expired, tenant_name=self.tenant_name),

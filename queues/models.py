@@ -170,6 +170,8 @@ class Queue(TenantOwned):
     service_seconds_average = models.FloatField(null=True, blank=True)
     service_seconds_spread = models.FloatField(null=True, blank=True)
     service_samples = models.PositiveIntegerField(default=0)
+    # ETA recalibration state (``queues.eta``): recent normalised errors and the adaptive miss level.
+    eta_calibration = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["tenant_id", "name"]
@@ -499,3 +501,57 @@ class TicketAttachment(TenantOwned):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EtaScope(models.TextChoices):
+    QUEUE = "queue", "Queue"
+    ROOM = "room", "Waiting room"
+
+
+class EtaOutcome(models.TextChoices):
+    PENDING = "pending", "Not served yet"
+    HIT = "hit", "Served inside the range"
+    MISS = "miss", "Served outside the range"
+    DROPPED = "dropped", "Left without being served"
+
+
+class EtaForecast(TenantOwned):
+    """One ETA range shown to one person (a queue ticket or a waiting-room entry) at one position, and
+    how it turned out. Written by ``queues.accuracy`` only (from the "shown" buffer), scored when the
+    person is served: a queue ticket when it starts being served, a waiting-room entry when admitted."""
+
+    scope = models.CharField(max_length=5, choices=EtaScope.choices)
+    scope_id = models.BigIntegerField(help_text="The queue's or the waiting room's event id.")
+    item_id = models.BigIntegerField(help_text="The ticket's or the entry's id.")
+    shown_at = models.DateTimeField()
+    position = models.PositiveIntegerField()
+    centre_seconds = models.FloatField()
+    scale_seconds = models.FloatField()
+    low_seconds = models.FloatField()
+    high_seconds = models.FloatField()
+    calibrated = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=7, choices=EtaOutcome.choices, default=EtaOutcome.PENDING)
+    served_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shown_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(low_seconds__gte=0) & models.Q(high_seconds__gte=models.F("low_seconds")),
+                name="etaforecast_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=EtaOutcome.values), name="etaforecast_outcome_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["scope", "scope_id", "item_id"],
+                condition=models.Q(outcome="pending"),
+                name="etaforecast_pending",
+            ),
+            models.Index(fields=["scope", "scope_id", "served_at"], name="etaforecast_scored"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.scope_id} #{self.item_id} @ {self.position} ({self.outcome})"

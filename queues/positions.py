@@ -20,6 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from queues import eta as eta_model
+
 
 def build_cycle(lanes: Sequence[tuple[int, int]]) -> list[int]:
     """``lanes``: ``(lane_id, weight)`` in display order → the serving cycle of lane ids."""
@@ -136,7 +138,9 @@ def rule_in_words(lanes: Sequence[tuple[str, int]]) -> str:
 class Eta:
     low_minutes: int
     high_minutes: int
-    basis: str  # "history" or "configured"
+    basis: str  # "calibrated", "history" or "configured"
+    # What was shown, in seconds, with the centre and scale it came from (``queues.accuracy`` scores it).
+    forecast: eta_model.Forecast | None = None
 
     def text(self) -> str:
         if self.high_minutes <= 1:
@@ -156,25 +160,41 @@ def estimate(
     spread_seconds: float | None,
     samples: int,
     default_minutes: int | None,
+    calibration: dict | None = None,
 ) -> Eta | None:
     """Wait until served for the ticket at ``position``, as a range; None when there is nothing to go on.
 
-    With history (``samples`` ≥ 1) the centre is ``position × average`` and the range widens with the
-    spread of recent durations (√n, as for a sum of independent durations), never narrower than ±20 %.
-    Without history the configured minutes per ticket give a ±50 % range. Otherwise: no estimate.
+    With history (``samples`` ≥ 1) the centre is ``position × average``. Once ``calibration`` (the
+    queue's ``queues.eta`` state) has enough scored forecasts, the range is the recalibrated one that
+    tracks an 80 % hit rate; before that it widens with the spread of recent durations (√n, as for a sum
+    of independent durations), never narrower than ±20 %. Without history the configured minutes per
+    ticket give a ±50 % range. Otherwise: no estimate.
     """
     if position is None or position < 1:
         return None
     if samples >= 1 and average_seconds:
         centre = position * average_seconds
-        margin = max(0.2 * centre, 1.5 * math.sqrt(position) * (spread_seconds or 0.0))
-        basis = "history"
+        scale = math.sqrt(position) * average_seconds
+        if eta_model.is_calibrated(calibration):
+            shown = eta_model.forecast(position=position, average_seconds=average_seconds, state=calibration)
+            low_seconds, high_seconds, basis = shown.low_seconds, shown.high_seconds, "calibrated"
+        else:
+            margin = max(0.2 * centre, 1.5 * math.sqrt(position) * (spread_seconds or 0.0))
+            low_seconds, high_seconds, basis = centre - margin, centre + margin, "history"
     elif default_minutes:
         centre = position * default_minutes * 60.0
-        margin = 0.5 * centre
-        basis = "configured"
+        scale = math.sqrt(position) * default_minutes * 60.0
+        low_seconds, high_seconds, basis = 0.5 * centre, 1.5 * centre, "configured"
     else:
         return None
-    low = max(0, math.floor((centre - margin) / 60))
-    high = max(1, math.ceil((centre + margin) / 60))
-    return Eta(low_minutes=low, high_minutes=high, basis=basis)
+    low = max(0, math.floor(low_seconds / 60))
+    high = max(1, math.ceil(high_seconds / 60))
+    shown = eta_model.Forecast(
+        position=position,
+        centre_seconds=centre,
+        scale_seconds=scale,
+        low_seconds=low * 60.0,
+        high_seconds=high * 60.0,
+        calibrated=basis == "calibrated",
+    )
+    return Eta(low_minutes=low, high_minutes=high, basis=basis, forecast=shown)

@@ -70,6 +70,7 @@ class QueueSnapshot:
             spread_seconds=queue.service_seconds_spread,
             samples=queue.service_samples,
             default_minutes=queue.default_service_minutes,
+            calibration=queue.eta_calibration,
         )
 
     def lane_eta(self, lane_id: int) -> positions.Eta | None:

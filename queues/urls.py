@@ -1,6 +1,7 @@
 from django.urls import path
 
 from queues import views_dashboard as dashboard
+from queues import views_insight as insight
 from queues import views_public as public
 
 app_name = "queues"
@@ -25,6 +26,7 @@ urlpatterns = [
     path(DASH + "<slug:queue_slug>/call-next/", dashboard.call_next, name="call_next"),
     path(DASH + "<slug:queue_slug>/tickets/", dashboard.ticket_list, name="ticket_list"),
     path(DASH + "<slug:queue_slug>/settings/", dashboard.queue_settings, name="queue_settings"),
+    path(DASH + "<slug:queue_slug>/eta/", insight.queue_eta, name="queue_eta"),
     path(DASH + "<slug:queue_slug>/lanes/<int:lane_id>/", dashboard.lane_settings, name="lane_settings"),
 ]
 

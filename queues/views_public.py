@@ -16,6 +16,7 @@ from core.references import normalize_reference
 from payments.gateway import stripe_credentials
 from payments.tips import ticket_submit_with_tip, tip_provider_for
 from queues import selectors
+from queues.accuracy import note_shown
 from queues.forms import SubmitForm
 from queues.live import eta_basis_text, phase_text
 from queues.models import Lane, Queue, QueueKind
@@ -145,6 +146,15 @@ def status(request, reference: str):
     if expired:
         place = None
     eta = snapshot.eta(place)
+    if eta is not None:
+        # ETA accuracy: note the range shown at this position (Redis only; scored when served).
+        note_shown(
+            scope="queue",
+            scope_id=ticket.queue_id,
+            tenant_id=ticket.tenant_id,
+            item_id=ticket.pk,
+            forecast=eta.forecast,
+        )
     history = selectors.ticket_history(ticket)
     return render(
         request,

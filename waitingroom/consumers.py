@@ -70,12 +70,12 @@ def _staff_fields(event_id: int) -> dict:
     return {f"count-{name}": str(value) for name, value in counts.__dict__.items()}
 
 
-def position_fields(ahead: int | None, rate: float) -> dict:
+def position_fields(ahead: int | None, rate: float, calibration: dict | None = None) -> dict:
     from waitingroom.selectors import eta_text
 
     if ahead is None:
         return {"position": "Drawn at opening", "ahead": "—", "eta": "After the draw"}
-    return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_text(ahead, rate)}
+    return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_text(ahead, rate, calibration)}
 
 
 class EntryConsumer(LiveConsumer):
@@ -94,10 +94,12 @@ class EntryConsumer(LiveConsumer):
             # disconnected, so it would show a stale place and miss its turn. Reload it now.
             await self.send_json({"fields": {"notice": "Your place changed. Updating…"}, "reload": True})
             return
-        await self.send_json({"fields": position_fields(self.ahead, info["rate"])})
+        await self.send_json({"fields": position_fields(self.ahead, info["rate"], info["calibration"])})
+        await self._note_shown(info["rate"], info["calibration"])
 
     def _take(self, info: dict) -> None:
         self.entry_id = info["id"]
+        self.tenant_id = info["tenant_id"]
         self.event_id = info["event_id"]
         self.number = info["number"]
         self.waiting = info["status"] == "waiting"
@@ -137,9 +139,26 @@ class EntryConsumer(LiveConsumer):
                 return
         else:
             self.ahead = max(0, self.ahead - sum(1 for number in payload["gone"] if number < self.number))
-        fields = position_fields(self.ahead, payload["rate"])
+        fields = position_fields(self.ahead, payload["rate"], payload.get("calibration"))
         fields["paused"] = "Admission is paused for a moment." if payload["paused"] else ""
         await self.send_json({"fields": fields})
+        await self._note_shown(payload["rate"], payload.get("calibration"))
+
+    async def _note_shown(self, rate: float, calibration: dict | None) -> None:
+        """ETA accuracy: note the range now shown, once per new position (after sending; Redis only)."""
+        from queues.accuracy import anote_shown
+        from waitingroom.selectors import eta_forecast
+
+        if self.ahead is None or self.ahead == getattr(self, "noted_ahead", None):
+            return
+        self.noted_ahead = self.ahead
+        await anote_shown(
+            scope="room",
+            scope_id=self.event_id,
+            tenant_id=self.tenant_id,
+            item_id=self.entry_id,
+            forecast=eta_forecast(self.ahead, rate, calibration),
+        )
 
 
 class StaffConsumer(LiveConsumer):

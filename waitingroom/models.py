@@ -56,6 +56,8 @@ class WaitingRoom(TenantOwned):
     shuffled_at = models.DateTimeField(null=True, blank=True, editable=False)
     shuffled_count = models.PositiveIntegerField(default=0, editable=False)
     sold_out_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # ETA recalibration state for the place pages (``queues.eta``).
+    eta_calibration = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.errors import NotFound
+from queues import eta
 from ticketing.models import CheckoutSession, Event, EventStatus, SessionSource, SessionStatus
 from waitingroom import positions, seen
 from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
@@ -65,24 +66,33 @@ def eta_minutes(ahead: int, rate: float) -> int | None:
     return max(1, math.ceil((ahead + 1) / rate))
 
 
-def eta_text(ahead: int, rate: float) -> str:
-    minutes = eta_minutes(ahead, rate)
-    if minutes is None:
+def eta_forecast(ahead: int, rate: float, calibration: dict | None = None):
+    """The range shown for one's turn (``queues.eta``: recalibrated once the room has enough history),
+    in whole minutes; None when no admission rate is known yet."""
+    if rate <= 0:
+        return None
+    shown = eta.forecast(position=ahead + 1, average_seconds=60.0 / rate, state=calibration)
+    return eta.rounded(shown) if shown else None
+
+
+def eta_text(ahead: int, rate: float, calibration: dict | None = None) -> str:
+    shown = eta_forecast(ahead, rate, calibration)
+    if shown is None:
         return "Not known yet: nobody has been let in in the last 15 minutes."
-    if minutes == 1:
-        return "About 1 minute"
-    if minutes < 120:
-        return f"About {minutes} minutes"
-    return f"About {round(minutes / 60)} hours"
+    text = eta.minutes_text(shown.low_seconds, shown.high_seconds)
+    return text[0].upper() + text[1:]
 
 
 def room_state(event_id: int, now: datetime | None = None) -> dict:
     event = Event.objects.only("status").get(pk=event_id)
-    paused = WaitingRoom.objects.filter(event_id=event_id).values_list("admission_paused", flat=True).first()
+    paused, calibration = WaitingRoom.objects.filter(event_id=event_id).values_list(
+        "admission_paused", "eta_calibration"
+    ).first() or (False, None)
     return {
         "rate": admission_rate(event_id, now),
         "sold_out": event.status == EventStatus.SOLD_OUT,
         "paused": bool(paused),
+        "calibration": eta.calibration_bounds(calibration),
     }
 
 

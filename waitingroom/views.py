@@ -17,6 +17,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.ratelimit import check_rate, client_address
 from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
+from queues.accuracy import accuracy_context, note_shown
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
 from tenants.services import customer_upsert
@@ -178,7 +179,20 @@ def _entry_context(request, tenant, entry) -> dict:
             context["ahead"] = None
         else:
             ahead = selectors.ahead_count(entry)
-            context.update(ahead=ahead, position=ahead + 1, eta=selectors.eta_text(ahead, state["rate"]))
+            context.update(
+                ahead=ahead,
+                position=ahead + 1,
+                eta=selectors.eta_text(ahead, state["rate"], state["calibration"]),
+                eta_calibrated=bool(state["calibration"]),
+            )
+            # ETA accuracy: note the range shown at this position (Redis only; scored when admitted).
+            note_shown(
+                scope="room",
+                scope_id=event.id,
+                tenant_id=entry.tenant_id,
+                item_id=entry.pk,
+                forecast=selectors.eta_forecast(ahead, state["rate"], state["calibration"]),
+            )
     if status == EntryStatus.ADMITTED:
         session = selectors.entry_session(entry)
         if session is not None and session.is_live(now):
@@ -294,6 +308,9 @@ def dashboard_room(request, event_id):
     }
     if room is not None:
         context["counts"] = selectors.staff_counts(event)
+        context.update(
+            accuracy_context(scope="room", scope_id=event.id, title=f"ETA hit rate per day, {event.title}")
+        )
         context["public_url"] = reverse(
             "waitingroom_public:room", kwargs={"tenant_slug": request.tenant.slug, "event_slug": event.slug}
         )
