@@ -24,6 +24,7 @@ SECTION_APPS = [
     "branding",
     "privacy",
     "api",
+    "payments",
 ]
 
 
