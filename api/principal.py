@@ -20,7 +20,7 @@ from api.services import api_key_touch, hash_secret
 from core.errors import PermissionDenied
 from core.ratelimit import client_address
 from tenants.access import resolve_membership
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Role, Tenant
 
 ALL_SCOPES = frozenset(Scope.values)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -59,6 +59,14 @@ class Principal:
         )
         if membership is None:
             raise PermissionDenied("The member who created this key is no longer on the team.")
+        return membership
+
+    def require_role(self, role: str) -> Membership:
+        """The dashboard's role rule for the same action (e.g. refunds need a manager): the member's own
+        role for a session, the key creator's current role for a key. Raises PermissionDenied."""
+        membership = self.member()
+        if not membership.has_role(role):
+            raise PermissionDenied(f"This needs the {Role(role).label.lower()} role or higher.")
         return membership
 
     @property

@@ -23,6 +23,7 @@ from queues import selectors, services
 from queues import workflow as wf
 from queues.models import Phase, Queue, QueueKind, Ticket, TicketComment, TicketType
 from queues.schema_forms import MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH
+from tenants.models import Role
 
 queues_router = Router(tags=["queues"])
 tickets_router = Router(tags=["queue tickets"])
@@ -443,9 +444,10 @@ def read_type(request, type_id: int = Path(..., ge=1, le=BIG)):
 
 @types_router.post("", response=responses(201, TicketTypeOut), auth=WRITE, summary="Create a ticket type")
 def create_type(request, payload: TicketTypeIn):
-    """Scope `write`. The workflow (javascript-state-machine JSON with phases) and the custom-field JSON
-    Schema are validated; errors name the bad state, transition or field (422)."""
+    """Scope `write`, manager role. The workflow (javascript-state-machine JSON with phases) and the
+    custom-field JSON Schema are validated; errors name the bad state, transition or field (422)."""
     principal = request.auth
+    principal.require_role(Role.MANAGER)
     _check_json_shape(
         "workflow", payload.workflow, max_depth=wf.MAX_WORKFLOW_DEPTH, max_bytes=wf.MAX_WORKFLOW_BYTES
     )
@@ -465,9 +467,10 @@ def create_type(request, payload: TicketTypeIn):
     "/{type_id}", response=responses(200, TicketTypeOut), auth=WRITE, summary="Update a ticket type"
 )
 def update_type(request, payload: TicketTypeUpdateIn, type_id: int = Path(..., ge=1, le=BIG)):
-    """Scope `write`. Replace a tenant type's definition (system types: 403). A state still held by
-    tickets cannot be removed (422)."""
+    """Scope `write`, manager role. Replace a tenant type's definition (system types: 403). A state
+    still held by tickets cannot be removed (422)."""
     principal = request.auth
+    principal.require_role(Role.MANAGER)
     ticket_type = _types(principal.tenant).filter(pk=type_id).first()
     if ticket_type is None:
         raise NotFound()

@@ -11,7 +11,9 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from api.auth import CHECK_IN, READ, WRITE
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from api.schemas import responses
+from core.errors import NotFound
 from core.tenancy import get_for_tenant
+from tenants.models import Role
 from ticketing import selectors, services
 from ticketing.models import (
     CheckoutSession,
@@ -23,6 +25,7 @@ from ticketing.models import (
     SessionStatus,
     TicketStatus,
 )
+from ticketing.payments.refunds import order_refund_tickets
 from ticketing.pricing import price_lines
 
 events_router = Router(tags=["events"])
@@ -174,6 +177,24 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     refunded_at: datetime | None
     tickets: list[IssuedTicketOut]
+    refunds: list[RefundOut]
+
+
+class RefundOut(Schema):
+    id: int
+    amount_cents: int
+    currency: str
+    status: str = Field(description="pending, succeeded or failed (the provider confirms after commit).")
+    reason: str
+    ticket_codes: list[str]
+    created_at: datetime
+
+
+class RefundIn(Schema):
+    ticket_codes: list[str] | None = Field(
+        None, max_length=100, description="Refund only these tickets (default: every remaining one)."
+    )
+    reason: str = Field("", max_length=200)
 
 
 class OrderPage(Schema):
@@ -334,6 +355,18 @@ def order_out(order: Order) -> dict:
         "tickets": [
             issued_out(ticket) for ticket in order.tickets.select_related("tier", "order").order_by("id")
         ],
+        "refunds": [
+            {
+                "id": refund.id,
+                "amount_cents": refund.amount_cents,
+                "currency": refund.currency,
+                "status": refund.status,
+                "reason": refund.reason,
+                "ticket_codes": [ticket.code for ticket in refund.tickets.all()],
+                "created_at": refund.created_at,
+            }
+            for refund in order.refunds.prefetch_related("tickets").order_by("id")
+        ],
     }
 
 
@@ -493,8 +526,10 @@ def read_order(request, reference: str = Path(..., max_length=20)):
     "/{reference}/cancel", response=responses(200, OrderOut), auth=WRITE, summary="Cancel an order"
 )
 def cancel_order(request, reference: str = Path(..., max_length=20)):
-    """Scope `write`. Cancel a pending or paid order: its unused tickets are cancelled, seats go back."""
+    """Scope `write`, manager role. Cancel a pending or paid order: its unused tickets are cancelled,
+    seats go back (no money is returned: refund a paid order instead)."""
     principal = request.auth
+    principal.require_role(Role.MANAGER)
     order = _order(principal.tenant, reference)
     services.order_cancel(tenant=principal.tenant, actor=principal.actor, order=order)
     return order_out(_order(principal.tenant, reference))
@@ -503,11 +538,28 @@ def cancel_order(request, reference: str = Path(..., max_length=20)):
 @orders_router.post(
     "/{reference}/refund", response=responses(200, OrderOut), auth=WRITE, summary="Refund an order"
 )
-def refund_order(request, reference: str = Path(..., max_length=20)):
-    """Scope `write`. Refund a paid order (through its payment provider), like cancel with status refunded."""
+def refund_order(request, payload: RefundIn, reference: str = Path(..., max_length=20)):
+    """Scope `write`, manager role. Refund a paid order through its payment provider: every remaining
+    ticket, or only `ticket_codes`. Seats go back on sale; the refund is recorded at once and the
+    provider (Stripe) confirms after commit (`refunds[].status`). Not paid: 409; a used ticket: 422."""
     principal = request.auth
+    principal.require_role(Role.MANAGER)
     order = _order(principal.tenant, reference)
-    services.order_refund(tenant=principal.tenant, actor=principal.actor, order=order)
+    ticket_ids = None
+    if payload.ticket_codes is not None:
+        codes = set(payload.ticket_codes)
+        ticket_ids = list(
+            IssuedTicket.objects.filter(order=order, code__in=codes).values_list("id", flat=True)
+        )
+        if len(ticket_ids) != len(codes):
+            raise NotFound("That ticket is not part of this order.")
+    order_refund_tickets(
+        tenant=principal.tenant,
+        actor=principal.actor,
+        order=order,
+        ticket_ids=ticket_ids,
+        reason=payload.reason,
+    )
     return order_out(_order(principal.tenant, reference))
 
 
