@@ -53,12 +53,19 @@ class WebhookEndpoint(TenantOwned):
     created_by = models.ForeignKey(
         "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # One per rendered "add endpoint" form: a double submit returns the endpoint the first one made.
+    creation_token = models.CharField(max_length=64, blank=True)
 
     objects = TenantManager()
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "creation_token"],
+                condition=~Q(creation_token=""),
+                name="webhook_endpoint_creation_token_unique",
+            ),
             models.CheckConstraint(condition=~Q(event_types=[]), name="webhook_endpoint_has_events"),
             models.CheckConstraint(condition=Q(secret__startswith="whsec_"), name="webhook_endpoint_secret"),
             models.CheckConstraint(

@@ -2,5 +2,6 @@
 
 DASHBOARD_NAV = [
     ("Notifications", "notifications:log"),
+    ("Webhooks", "notifications:webhooks"),
     ("My notifications", "notifications:preferences"),
 ]

@@ -45,7 +45,7 @@ def delivery_log_for(tenant, related: Model | tuple[str, str]) -> list[OutboxMes
 def message_for_tenant(tenant, message_id: int) -> OutboxMessage:
     message = (
         OutboxMessage.objects.for_tenant(tenant)
-        .select_related("customer", "user", "tenant")
+        .select_related("customer", "user", "tenant", "endpoint")
         .prefetch_related(Prefetch("delivery_attempts", queryset=DeliveryAttempt.objects.order_by("number")))
         .filter(pk=message_id)
         .first()

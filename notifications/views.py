@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.ratelimit import check_rate, client_address
 from notifications import services
+from notifications.channels import webhook_body
 from notifications.forms import PreferencesForm, UnsubscribeForm
 from notifications.links import resolve_token
 from notifications.models import OutboxStatus
@@ -48,13 +49,17 @@ def delivery_log(request):
 @member_required(Role.STAFF)
 def message_detail(request, message_id: int):
     message = message_for_tenant(request.tenant, message_id)
+    is_manager = request.membership.has_role(Role.MANAGER)
+    webhook = message.channel == Channel.WEBHOOK
     return render(
         request,
         "notifications/message.html",
         {
             "message_row": message,
             "attempts": list(message.delivery_attempts.all()),
-            "can_retry": request.membership.has_role(Role.MANAGER) and message.status != OutboxStatus.SENT,
+            "can_retry": is_manager and not webhook and message.status != OutboxStatus.SENT,
+            "can_redeliver": is_manager and webhook and message.endpoint.is_active,
+            "webhook_body": webhook_body(message).decode() if webhook else "",
         },
     )
 

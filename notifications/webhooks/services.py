@@ -17,7 +17,7 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -78,17 +78,38 @@ def _lock(tenant, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-@transaction.atomic(durable=True)
 def endpoint_create(
-    *, tenant, actor, url: str, event_types: list[str], description: str = "", now: datetime | None = None
+    *,
+    tenant,
+    actor,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    creation_token: str = "",
 ) -> WebhookEndpoint:
-    """Add an endpoint with a fresh secret. Raises ValidationError (field errors: url — not http(s), or
-    a private address —, event_types, description) and Conflict past ``MAX_ENDPOINTS_PER_TENANT``.
-    Takes no locks (the count check may let a concurrent create slip one over the cap; harmless)."""
+    """Add an endpoint with a fresh secret. ``creation_token`` (one per rendered form) makes a double
+    submit return the first endpoint instead of a second one. Raises ValidationError (field errors: url —
+    not http(s), or a private address —, event_types, description) and Conflict past
+    ``MAX_ENDPOINTS_PER_TENANT``. Takes no locks: the token's unique constraint settles a race between
+    two submits of one form (the count check may let concurrent creates slip one over the cap)."""
+    creation_token = (creation_token or "")[:64]
+    if creation_token:
+        existing = WebhookEndpoint.objects.filter(tenant=tenant, creation_token=creation_token).first()
+        if existing is not None:
+            return existing
     fields = _clean(url=url, event_types=event_types, description=description)
-    if WebhookEndpoint.objects.filter(tenant=tenant).count() >= MAX_ENDPOINTS_PER_TENANT:
-        raise Conflict(f"A tenant can have at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints.")
-    endpoint = WebhookEndpoint.objects.create(tenant=tenant, created_by=actor, secret=new_secret(), **fields)
+    try:
+        with transaction.atomic(durable=True):
+            if WebhookEndpoint.objects.filter(tenant=tenant).count() >= MAX_ENDPOINTS_PER_TENANT:
+                raise Conflict(f"A tenant can have at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints.")
+            endpoint = WebhookEndpoint.objects.create(
+                tenant=tenant, created_by=actor, secret=new_secret(), creation_token=creation_token, **fields
+            )
+    except IntegrityError:
+        existing = WebhookEndpoint.objects.filter(tenant=tenant, creation_token=creation_token).first()
+        if creation_token and existing is not None:
+            return existing  # the other submit of the same form won the race
+        raise
     logger.info("webhooks: endpoint %s created by %s", endpoint.pk, getattr(actor, "pk", None))
     return endpoint
 
@@ -217,9 +238,8 @@ def _tell_owners(endpoint: WebhookEndpoint, *, ended: int, now: datetime) -> Non
                     "Fix the receiver, enable the endpoint again, and redeliver what it missed from "
                     "its delivery log."
                 ),
-                "action_url": reverse("notifications:log", args=[tenant.slug])
-                + f"?related=notifications.webhookendpoint:{endpoint.pk}",
-                "action_label": "Open the delivery log",
+                "action_url": reverse("notifications:webhook", args=[tenant.slug, endpoint.pk]),
+                "action_label": "Open the endpoint",
             },
         )
 
