@@ -34,6 +34,7 @@ from django.utils import timezone
 from api.services import api_key_create
 from config.asgi import application, websocket_urlpatterns
 from notifications.models import OutboxMessage
+from notifications.webhooks import services as webhook_services
 from privacy import services as privacy_services
 from queues import services as queue_services
 from queues.models import TicketType
@@ -143,6 +144,12 @@ class World:
             tenant=self.tenant,
             token=privacy_services.ask_link_token(self.tenant, "ann@a.test", "export"),
         )
+        self.endpoint = webhook_services.endpoint_create(
+            tenant=self.tenant,
+            actor=self.owner,
+            url="https://93.184.215.14/hook",
+            event_types=["order.refunded"],
+        )
         self.other = TenantFactory()
         self.other_owner = MembershipFactory(tenant=self.other, role=Role.OWNER).user
         other_event = make_event(tenant=self.other, title="Other show")
@@ -190,6 +197,7 @@ class World:
             "membership_id": self.owner.memberships.get(tenant=self.tenant).pk,
             "invitation_id": self.invitation.pk,
             "request_id": self.data_request.pk,
+            "endpoint_id": self.endpoint.pk,
             "uidb64": "MQ",
             "uidb36": "1",
             "key": "not-a-key",
