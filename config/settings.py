@@ -4,8 +4,10 @@ With DATABASE_URL / REDIS_URL unset, embedded PostgreSQL and Redis are started u
 (see config.embedded). There is no SQLite anywhere.
 """
 
+import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 
@@ -144,6 +146,13 @@ TEMPLATES = [
 _services = service_env()
 DATABASE_URL = _services["DATABASE_URL"]
 REDIS_URL = _services["REDIS_URL"]
+_test_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _test_worker.startswith("gw") and _test_worker[2:].isdigit():
+    # Parallel test workers share one Redis server: each (and every process it starts, which inherits
+    # the variable) gets a database of its own, so one worker's cache.clear() (FLUSHDB) never empties
+    # another worker's rate-limit counters mid-test.
+    _redis = urlsplit(REDIS_URL)
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{1 + int(_test_worker[2:]) % 15}"))
 
 _database = dj_database_url.parse(DATABASE_URL)
 _database["ENGINE"] = "django.db.backends.postgresql"

@@ -23,7 +23,9 @@ PROBE = (
 
 
 def load_settings(**env) -> dict:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_", "EMAIL_"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_", "EMAIL_", "PYTEST_XDIST"))
+    }
     base.update(
         DATABASE_URL="postgres://app@db.internal:5432/virtualq",
         REDIS_URL="redis://cache.internal:6379/2",
