@@ -26,6 +26,20 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
+    # Cancels unpaid pay-at-the-door orders past their hold (reads and the next checkout already treat
+    # them as expired) and tells buyers and the promoter.
+    "ticketing-expire-unpaid-orders": {
+        "task": "ticketing.tasks.expire_unpaid_orders",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 240},
+    },
+    # Finishes refunding / cancelling the orders of cancelled events (event_cancel does it at once; this
+    # picks up what was busy or interrupted).
+    "ticketing-settle-cancelled-events": {
+        "task": "ticketing.tasks.settle_cancelled_events",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 240},
+    },
     "ticketing-end-past-events": {
         "task": "ticketing.tasks.end_past_events",
         "schedule": timedelta(minutes=5),

@@ -18,6 +18,8 @@ class EventType(models.TextChoices):
     TICKET_COMPLETED = "ticket.completed", "Your request was completed"
     ORDER_CONFIRMED = "order.confirmed", "Order confirmation with tickets"
     ORDER_REFUNDED = "order.refunded", "Refund of an order or some of its tickets"
+    ORDER_CANCELLED = "order.cancelled", "Your order was cancelled or refunded"
+    ORDERS_EXPIRED = "orders.expired", "Unpaid pay-at-the-door reservations expired (staff)"
     WAITLIST_OFFER = "waitlist.offer", "Waitlist offer"
     SUPPORT_UPDATED = "support.updated", "Support ticket updated"
     SUPPORT_ESCALATED = "support.escalated", "Support ticket escalated (staff)"
@@ -32,6 +34,8 @@ TICKET_CALLED = EventType.TICKET_CALLED.value
 TICKET_COMPLETED = EventType.TICKET_COMPLETED.value
 ORDER_CONFIRMED = EventType.ORDER_CONFIRMED.value
 ORDER_REFUNDED = EventType.ORDER_REFUNDED.value
+ORDER_CANCELLED = EventType.ORDER_CANCELLED.value
+ORDERS_EXPIRED = EventType.ORDERS_EXPIRED.value
 WAITLIST_OFFER = EventType.WAITLIST_OFFER.value
 SUPPORT_UPDATED = EventType.SUPPORT_UPDATED.value
 SUPPORT_ESCALATED = EventType.SUPPORT_ESCALATED.value
@@ -48,7 +52,9 @@ class Channel(models.TextChoices):
 PERSONAL_CHANNELS = (Channel.EMAIL.value, Channel.SMS.value)
 
 # Events meant for the tenant's team; sent to every member when no ``user`` is given.
-STAFF_EVENTS = frozenset({TICKET_SUBMITTED, SUPPORT_UPDATED, SUPPORT_ESCALATED, WEBHOOK_DISABLED})
+STAFF_EVENTS = frozenset(
+    {TICKET_SUBMITTED, SUPPORT_UPDATED, SUPPORT_ESCALATED, WEBHOOK_DISABLED, ORDERS_EXPIRED}
+)
 # Events meant for the customer.
 CUSTOMER_EVENTS = frozenset(
     {
@@ -58,6 +64,7 @@ CUSTOMER_EVENTS = frozenset(
         TICKET_COMPLETED,
         ORDER_CONFIRMED,
         ORDER_REFUNDED,
+        ORDER_CANCELLED,
         WAITLIST_OFFER,
         SUPPORT_UPDATED,
     }
@@ -67,7 +74,7 @@ CUSTOMER_EVENTS = frozenset(
 # (their tickets, the offer they queued for). They go to email without the submission form's consent
 # box; an explicit opt-out (unsubscribe / preference) still stops them. Everything else to a customer by
 # email needs ``Customer.email_consent``.
-ESSENTIAL_CUSTOMER_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_REFUNDED, WAITLIST_OFFER})
+ESSENTIAL_CUSTOMER_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_REFUNDED, ORDER_CANCELLED, WAITLIST_OFFER})
 
 # With no NotificationPreference row: email is on, SMS is off (no consent for texts is ever collected
 # implicitly; people opt in on the preferences page).

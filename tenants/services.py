@@ -34,11 +34,17 @@ def customer_upsert(
     location: str = "",
     email_consent: bool | None = None,
     user: User | None = None,
+    verified: bool = False,
 ) -> Customer:
-    """Find the tenant's customer by email (case-insensitive) or create one; fills in blanks and
-    records consent when given. Safe under concurrent calls for the same email (unique index + retry).
+    """Find the tenant's customer by email (case-insensitive) or create one. Safe under concurrent calls
+    for the same email (unique index + retry). Runs inside the caller's transaction when there is one (it
+    uses a savepoint).
 
-    Runs inside the caller's transaction when there is one (it uses a savepoint)."""
+    Identity: anyone can TYPE an email, so an existing customer's record (name, phone, handle, location,
+    consent, linked user) changes only when the caller proves the address — ``verified=True`` (a signed
+    email link was opened) or ``user`` is signed in with that email or is the customer's linked user.
+    Otherwise the existing record is returned untouched; what this submission typed is kept on the thing
+    it created (its own contact snapshot)."""
     email = (email or "").strip().lower()
     updates = {
         key: value
@@ -59,6 +65,8 @@ def customer_upsert(
     for _attempt in range(3):
         customer = Customer.objects.filter(tenant=tenant, email__iexact=email).first()
         if customer is not None:
+            if not _may_change(customer, user=user, verified=verified):
+                return customer
             changed = [key for key, value in updates.items() if getattr(customer, key) != value]
             for key in changed:
                 setattr(customer, key, updates[key])
@@ -71,3 +79,14 @@ def customer_upsert(
         except IntegrityError:
             continue  # another request created them first; read theirs
     raise IntegrityError("could not upsert customer")
+
+
+def _may_change(customer: Customer, *, user: User | None, verified: bool) -> bool:
+    """Whether this caller has proven to be ``customer`` (see ``customer_upsert``)."""
+    if verified:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if customer.user_id is not None:
+        return customer.user_id == user.pk
+    return (user.email or "").strip().lower() == customer.email.lower()

@@ -105,6 +105,32 @@ class EventForm(forms.Form):
         min_value=0, max_value=100, decimal_places=2, initial=0, label="Tax (% of tickets + fees)"
     )
     waiting_room_enabled = forms.BooleanField(required=False, label="Use a waiting room for this sale")
+    capacity = forms.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        help_text="Most tickets all tiers together may offer. Empty: the venue's capacity.",
+    )
+    pay_at_door = forms.ChoiceField(
+        choices=[
+            ("", "Default (allowed, except behind a waiting room)"),
+            ("on", "Allowed"),
+            ("off", "Not allowed"),
+        ],
+        required=False,
+        label="Pay at the door",
+        help_text="Buyers reserve without paying; unpaid reservations expire and go back on sale.",
+    )
+    pay_at_door_max_per_buyer = forms.IntegerField(
+        min_value=1, max_value=100, initial=4, required=False, label="Most unpaid tickets per buyer"
+    )
+    pay_at_door_hold_hours = forms.IntegerField(
+        min_value=1,
+        max_value=24 * 60,
+        initial=48,
+        required=False,
+        label="Hours an unpaid reservation is held",
+    )
 
     def __init__(self, *args, tenant, event=None, **kwargs):
         self.tenant = tenant
@@ -125,6 +151,9 @@ class EventForm(forms.Form):
                             "fee_percent",
                             "tax_percent",
                             "waiting_room_enabled",
+                            "capacity",
+                            "pay_at_door_max_per_buyer",
+                            "pay_at_door_hold_hours",
                         )
                     },  # noqa: E501
                     **{
@@ -132,6 +161,7 @@ class EventForm(forms.Form):
                         for name in self.DATETIME_FIELDS
                     },
                     "fee_fixed": f"{event.fee_fixed_cents / 100:.2f}",
+                    "pay_at_door": "on" if event.pay_at_door_enabled else "off",
                     "venue": event.venue_id,
                 },
             )
@@ -168,6 +198,12 @@ class EventForm(forms.Form):
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data["fee_fixed_cents"] = data.pop("fee_fixed") or 0
+        pay_at_door = data.pop("pay_at_door", "")
+        if pay_at_door:
+            data["pay_at_door_enabled"] = pay_at_door == "on"
+        for optional in ("capacity", "pay_at_door_max_per_buyer", "pay_at_door_hold_hours"):
+            if not data.get(optional):
+                data.pop(optional, None)  # empty: keep the default / the current value
         return data
 
 
@@ -257,6 +293,11 @@ class PaymentForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    # The total the buyer was shown: the service refuses to charge anything else (PriceChanged).
+    expected_total = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=10**12
+    )
+    expected_currency = forms.CharField(widget=forms.HiddenInput, required=False, max_length=3)
 
     def __init__(self, *args, providers, **kwargs):
         super().__init__(*args, **kwargs)

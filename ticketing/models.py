@@ -104,6 +104,20 @@ class Event(TenantOwned):
     waiting_room_enabled = models.BooleanField(
         default=False, help_text="Only people admitted by the waiting room may open a checkout."
     )
+    # All active tiers together never offer more than this; it starts at the venue's capacity and only the
+    # promoter raises it (tiers cannot add up past it).
+    capacity = models.PositiveIntegerField(help_text="Most tickets all tiers together may offer.")
+    # Pay at the door reserves seats without paying: its own switch (off when the sale runs through a
+    # waiting room unless the promoter turns it on), a per-buyer cap, and an expiry for unpaid orders.
+    pay_at_door_enabled = models.BooleanField(
+        default=True, help_text="Buyers may reserve and pay at the door."
+    )
+    pay_at_door_max_per_buyer = models.PositiveIntegerField(
+        default=4, help_text="Most unpaid pay-at-the-door tickets one buyer (email) may hold for this event."
+    )
+    pay_at_door_hold_hours = models.PositiveIntegerField(
+        default=48, help_text="Hours an unpaid pay-at-the-door order holds its seats before it is cancelled."
+    )
     dedupe_key = models.CharField(max_length=500, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -126,6 +140,11 @@ class Event(TenantOwned):
                 condition=Q(checkout_minutes__gte=1), name="event_checkout_minutes_positive"
             ),
             models.CheckConstraint(condition=Q(per_order_max__gte=1), name="event_per_order_max_positive"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="event_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(pay_at_door_max_per_buyer__gte=1, pay_at_door_hold_hours__gte=1),
+                name="event_pay_at_door_limits_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(fee_percent__gte=0, tax_percent__gte=0), name="event_rates_not_negative"
             ),
@@ -246,6 +265,18 @@ class CheckoutSession(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     source_reference = models.CharField(
         max_length=100, blank=True, help_text="Waiting-room entry or waitlist offer this session came from."
     )
+    # The price snapshot shown to the buyer when the checkout opened (with the items' unit prices and
+    # fees): a later edit of the event never changes what this checkout charges.
+    currency = models.CharField(max_length=3, blank=True)
+    tax_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # Who opened it: the Django session key of the browser (or the signed-in user). Links to a checkout
+    # work only there (``ticketing.selectors.session_for_holder``).
+    holder_key = models.CharField(max_length=64, blank=True, editable=False)
+    # The contact typed at this checkout (copied to the order): what the buyer said, whatever the shared
+    # customer record says.
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_phone = models.CharField(max_length=40, blank=True)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -291,6 +322,9 @@ class CheckoutItem(models.Model):
     session = models.ForeignKey(CheckoutSession, on_delete=models.CASCADE, related_name="items")
     tier = models.ForeignKey(TicketTier, on_delete=models.PROTECT, related_name="checkout_items")
     quantity = models.PositiveIntegerField()
+    # Snapshot at opening (None only for sessions opened before snapshots existed: priced live).
+    unit_price_cents = models.PositiveIntegerField(null=True, blank=True)
+    unit_fee_cents = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["tier_id"]
@@ -339,6 +373,11 @@ class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     access_token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey("tenants.Customer", on_delete=models.PROTECT, related_name="ticket_orders")
+    # The contact the buyer typed for this order, kept as typed: a later change of the customer record
+    # (another purchase with the same email) never rewrites whose tickets these are.
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_email = models.EmailField(blank=True)
+    buyer_phone = models.CharField(max_length=40, blank=True)
     session = models.OneToOneField(
         CheckoutSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="order"
     )
@@ -352,6 +391,9 @@ class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     payment_reference = models.CharField(max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Unpaid (pay at the door) orders hold seats only until then; reads treat a pending order past it as
+    # expired, beat and the next buyer cancel it and release its seats.
+    expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
@@ -372,10 +414,16 @@ class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
                 name="order_tenant_idempotency_key_unique",
             ),
         ]
-        indexes = [models.Index(fields=["event", "created_at"], name="order_event_created")]
+        indexes = [
+            models.Index(fields=["event", "created_at"], name="order_event_created"),
+            models.Index(fields=["expires_at"], condition=Q(status="pending"), name="order_pending_expiry"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.reference}"
+
+    def is_expired_unpaid(self, now) -> bool:
+        return self.status == OrderStatus.PENDING and self.expires_at is not None and self.expires_at <= now
 
     @django_fsm.transition(field=status, source=OrderStatus.PENDING, target=OrderStatus.PAID)
     def mark_paid(self) -> None:

@@ -34,13 +34,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
-from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
+from core.locking import DEFAULT_LOCK_TIMEOUT_MS, advisory_lock, is_lock_timeout, lock_key
 from notifications.webhooks import emit
 from tenants.models import Customer, Tenant, User
 from tenants.services import customer_upsert
@@ -65,8 +65,8 @@ from ticketing.models import (
 )
 from ticketing.payments import get_provider
 from ticketing.payments.receipts import money_lines, receipt_schedule
-from ticketing.pricing import price_lines
-from ticketing.signals import seats_freed
+from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
+from ticketing.signals import seats_freed, waiting_room_switched_on
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,10 @@ EVENT_FIELDS = (
     "fee_percent",
     "tax_percent",
     "waiting_room_enabled",
+    "capacity",
+    "pay_at_door_enabled",
+    "pay_at_door_max_per_buyer",
+    "pay_at_door_hold_hours",
 )
 
 EVENT_CONSTRAINT_MESSAGES = {
@@ -214,14 +218,44 @@ def _event_validate(event: Event) -> None:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
 
 
-def event_create(
-    *, tenant: Tenant, actor: User | None, venue: Venue, title: str, starts_at, ends_at, **fields
-) -> Event:
-    """Create a draft event at ``venue``, snapshotting the venue's name, address, city and time zone.
+def _start_not_past(starts_at: datetime | None, now: datetime) -> None:
+    if starts_at is not None and starts_at <= now:
+        raise ValidationError(
+            "An event cannot start in the past.",
+            field_errors={"starts_at": ["Choose a start time in the future."]},
+        )
 
-    Raises ValidationError (bad times, duplicate dedupe key). Creates the checkout slots."""
+
+def _pay_at_door_default(fields: dict, *, waiting_room: bool) -> None:
+    """Pay at the door reserves seats without paying; behind a waiting room (a high-demand sale) it is off
+    unless the promoter turns it on explicitly."""
+    if waiting_room and "pay_at_door_enabled" not in fields:
+        fields["pay_at_door_enabled"] = False
+
+
+def event_create(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    venue: Venue,
+    title: str,
+    starts_at,
+    ends_at,
+    now: datetime | None = None,
+    **fields,
+) -> Event:
+    """Create a draft event at ``venue``, snapshotting the venue's name, address, city and time zone; its
+    capacity starts at the venue's unless given.
+
+    Raises ValidationError (a start in the past, bad times, duplicate dedupe key). Creates the checkout
+    slots; with the waiting room on, its settings too (``waiting_room_switched_on``, in this transaction)."""
     if venue.tenant_id != tenant.id:
         raise NotFound()
+    _start_not_past(starts_at, _now(now))
+    fields = dict(fields)
+    _pay_at_door_default(fields, waiting_room=bool(fields.get("waiting_room_enabled")))
+    if not fields.get("capacity"):
+        fields["capacity"] = venue.capacity
     event = Event(
         tenant=tenant,
         venue=venue,
@@ -244,15 +278,29 @@ def event_create(
             event.slug = _unique_slug(tenant, title)
             event.save()
             _event_after_save(event)
+            if event.waiting_room_enabled:
+                waiting_room_switched_on.send(sender=Event, event=event)
     except IntegrityError as error:
         raise _integrity_to_validation(error, EVENT_CONSTRAINT_MESSAGES) from None
     return event
 
 
-def event_update(*, tenant: Tenant, actor: User | None, event: Event, **fields) -> Event:
-    """Edit an event's details (not its venue snapshot). Raises ValidationError."""
+def event_update(
+    *, tenant: Tenant, actor: User | None, event: Event, now: datetime | None = None, **fields
+) -> Event:
+    """Edit an event's details (not its venue snapshot). Raises ValidationError (a start moved into the
+    past, a capacity below what the tiers already offer). Turning the waiting room on turns pay at the door
+    off unless it is given, and creates the room's settings in this transaction. Takes the event's
+    capacity lock (advisory, the one tier edits take)."""
     if event.tenant_id != tenant.id:
         raise NotFound()
+    fields = dict(fields)
+    if "starts_at" in fields and fields["starts_at"] != event.starts_at:
+        _start_not_past(fields["starts_at"], _now(now))
+    switched_on = bool(fields.get("waiting_room_enabled")) and not event.waiting_room_enabled
+    _pay_at_door_default(fields, waiting_room=switched_on)
+    if "capacity" in fields and not fields["capacity"]:
+        fields.pop("capacity")
     for key, value in fields.items():
         if key in EVENT_FIELDS:
             setattr(event, key, value)
@@ -262,12 +310,49 @@ def event_update(*, tenant: Tenant, actor: User | None, event: Event, **fields) 
     )
     try:
         with transaction.atomic(durable=True):
+            _capacity_lock(event.id)
+            offered = _tiers_offered(event.id)
+            if event.capacity < offered:
+                raise ValidationError(
+                    f"The tiers already offer {offered} tickets; the capacity cannot be lower.",
+                    field_errors={"capacity": [f"At least {offered} (what the tiers already offer)."]},
+                )
             event.save()
             _event_after_save(event)
+            if switched_on:
+                waiting_room_switched_on.send(sender=Event, event=event)
     except IntegrityError as error:
         raise _integrity_to_validation(error, EVENT_CONSTRAINT_MESSAGES) from None
     live_events.broadcast_availability(event.id, event.tenant_id)
     return event
+
+
+def _capacity_lock(event_id: int) -> None:
+    """Serialise edits of one event's tiers and capacity (transaction-scoped advisory lock, never the
+    event row: the purchase path writes that row after the tiers, so locking it here first could deadlock)."""
+    advisory_lock([lock_key("ticketing.event-capacity", event_id)])
+
+
+def _tiers_offered(event_id: int, *, excluding: int | None = None) -> int:
+    tiers = TicketTier.objects.filter(event_id=event_id, is_active=True)
+    if excluding is not None:
+        tiers = tiers.exclude(pk=excluding)
+    return tiers.aggregate(total=Sum("quantity"))["total"] or 0
+
+
+def _check_capacity(tier: TicketTier) -> None:
+    """Under ``_capacity_lock``: the active tiers together stay within the event's capacity."""
+    if not tier.is_active:
+        return
+    capacity = Event.objects.values_list("capacity", flat=True).get(pk=tier.event_id)
+    others = _tiers_offered(tier.event_id, excluding=tier.pk)
+    if others + tier.quantity > capacity:
+        room = max(0, capacity - others)
+        raise ValidationError(
+            f"All tiers together would offer {others + tier.quantity} tickets, more than the event's "
+            f"capacity of {capacity}. Lower the quantity or raise the event's capacity.",
+            field_errors={"quantity": [f"At most {room} (the event's capacity is {capacity})."]},
+        )
 
 
 def _event_after_save(event: Event) -> None:
@@ -310,9 +395,16 @@ def event_publish(*, tenant: Tenant, actor: User | None, event: Event) -> Event:
     return _event_transition(tenant=tenant, event=event, name="publish")
 
 
-def event_cancel(*, tenant: Tenant, actor: User | None, event: Event) -> Event:
-    """Cancel the event (no new sales). Existing orders are refunded or cancelled one by one by staff."""
-    return _event_transition(tenant=tenant, event=event, name="cancel")
+def event_cancel(*, tenant: Tenant, actor: User | None, event: Event, now: datetime | None = None) -> Event:
+    """Cancel the event: no new sales (locks the event row; a second cancel raises InvalidTransition),
+    then, after that commit, ``ticketing.lifecycle.event_settle_cancelled``: open checkouts end, paid
+    orders are refunded and pending ones cancelled (their tickets cancelled, seats released), each buyer
+    told. Whatever that leaves (a busy order) the beat task finishes."""
+    from ticketing.lifecycle import event_settle_cancelled
+
+    cancelled = _event_transition(tenant=tenant, event=event, name="cancel")
+    event_settle_cancelled(tenant=tenant, actor=actor, event=cancelled, now=now)
+    return cancelled
 
 
 def event_end(*, tenant: Tenant, actor: User | None, event: Event) -> Event:
@@ -398,6 +490,8 @@ def tier_create(
     _tier_validate(tier)
     try:
         with transaction.atomic(durable=True):
+            _capacity_lock(event.id)
+            _check_capacity(tier)
             tier.save()
             transaction.on_commit(lambda: seats_released([tier.id]))
             live_events.broadcast_availability(event.id, event.tenant_id)
@@ -419,6 +513,8 @@ def tier_update(*, tenant: Tenant, actor: User | None, tier: TicketTier, **field
     _tier_validate(tier)
     try:
         with transaction.atomic(durable=True):
+            _capacity_lock(tier.event_id)
+            _check_capacity(tier)
             tier.save(update_fields=[*[key for key in TIER_FIELDS if key in fields], "updated_at"])
             _event_sync_status(tier.event_id)
             if tier.quantity > old_quantity or fields.get("is_active"):
@@ -540,9 +636,16 @@ def checkout_open(
     actor: User | None = None,
     customer: Customer | None = None,
     admission: str | None = None,
+    holder_key: str = "",
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Open a checkout session holding ``quantities`` (``{tier_id: n}``) for ``event.checkout_minutes``.
+
+    Snapshots what the buyer is shown — each line's unit price and fee, the tax rate and currency — so a
+    later edit of the tier or event never changes what this checkout charges. ``holder_key`` (the
+    browser's session key) binds the checkout to who opened it. Unpaid pay-at-the-door orders of the event
+    past their hold are cancelled first (``ticketing.lifecycle.orders_expire_unpaid``), so their seats are
+    sold, not reported sold out.
 
     Gate: with ``event.waiting_room_enabled`` a valid signed ``admission`` token for this event is
     required (``ticketing.admission``); one admission opens one live session.
@@ -559,6 +662,10 @@ def checkout_open(
         admitted = admission_verify(event_id=event.id, token=admission, now=now)
         source, source_reference = SessionSource.WAITING_ROOM, f"entry:{admitted['entry_id']}"
     wanted = {tier_id: int(quantities.get(tier_id) or quantities.get(str(tier_id))) for tier_id in tiers}
+    from ticketing.lifecycle import has_expired_unpaid, orders_expire_unpaid
+
+    if has_expired_unpaid(event, now):
+        orders_expire_unpaid(event_id=event.id, now=now)
     try:
         with _bounded_atomic():
             slot = _claim_slot(event=event, now=now)
@@ -569,11 +676,12 @@ def checkout_open(
                 user=actor if actor and actor.is_authenticated else None,
                 source=source,
                 source_reference=source_reference,
+                holder_key=holder_key,
+                currency=event.currency,
+                tax_percent=event.tax_percent,
                 expires_at=now + timedelta(minutes=event.checkout_minutes),
             )
-            CheckoutItem.objects.bulk_create(
-                [CheckoutItem(session=session, tier_id=tier_id, quantity=n) for tier_id, n in wanted.items()]
-            )
+            CheckoutItem.objects.bulk_create(_snapshot_items(session, event, tiers, wanted))
             CheckoutSlot.objects.filter(pk=slot.pk).update(session=session, held_until=session.expires_at)
             # Inventory last: the tier row lock (what every buyer of a hot tier queues on) is then held
             # only for this statement and the commit.
@@ -587,6 +695,21 @@ def checkout_open(
     return session
 
 
+def _snapshot_items(
+    session: CheckoutSession, event: Event, tiers: dict[int, TicketTier], wanted: dict[int, int]
+) -> list[CheckoutItem]:
+    return [
+        CheckoutItem(
+            session=session,
+            tier_id=tier_id,
+            quantity=quantity,
+            unit_price_cents=tiers[tier_id].price_cents,
+            unit_fee_cents=fee_per_ticket(event=event, unit_price_cents=tiers[tier_id].price_cents),
+        )
+        for tier_id, quantity in wanted.items()
+    ]
+
+
 def checkout_open_from_hold(
     *,
     tenant: Tenant,
@@ -596,6 +719,7 @@ def checkout_open_from_hold(
     customer: Customer | None = None,
     actor: User | None = None,
     expires_at: datetime | None = None,
+    holder_key: str = "",
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Open a checkout over seats ALREADY held elsewhere (taken with ``seats_hold``, e.g. by a waitlist
@@ -609,7 +733,8 @@ def checkout_open_from_hold(
     if event.status not in SELLABLE_STATUSES:
         raise Conflict("Tickets for this event are not on sale.")
     wanted = {int(k): int(v) for k, v in tier_quantities.items() if int(v) > 0}
-    if not wanted or TicketTier.objects.filter(event=event, pk__in=wanted).count() != len(wanted):
+    tiers = {tier.id: tier for tier in TicketTier.objects.filter(event=event, pk__in=wanted)}
+    if not wanted or len(tiers) != len(wanted):
         raise NotFound("That ticket type is not available.")
     try:
         with transaction.atomic():
@@ -620,11 +745,12 @@ def checkout_open_from_hold(
                 user=actor if actor and actor.is_authenticated else None,
                 source=SessionSource.HOLD,
                 source_reference=source_reference,
+                holder_key=holder_key,
+                currency=event.currency,
+                tax_percent=event.tax_percent,
                 expires_at=expires_at or now + timedelta(minutes=event.checkout_minutes),
             )
-            CheckoutItem.objects.bulk_create(
-                [CheckoutItem(session=session, tier_id=tier_id, quantity=n) for tier_id, n in wanted.items()]
-            )
+            CheckoutItem.objects.bulk_create(_snapshot_items(session, event, tiers, wanted))
     except IntegrityError as error:
         if "checkout_session_one_live_per_source" in str(error):
             raise Conflict("This offer already has a checkout open.") from None
@@ -825,7 +951,13 @@ def checkout_set_customer(
         )
         updated = CheckoutSession.objects.filter(
             pk=session.pk, status=SessionStatus.ACTIVE, expires_at__gt=now
-        ).update(customer=customer, updated_at=now)
+        ).update(
+            customer=customer,
+            buyer_name=name,
+            buyer_email=email.strip().lower(),
+            buyer_phone=phone,
+            updated_at=now,
+        )
         if not updated:
             raise Conflict("This checkout has ended. Start again from the event page.")
     session.customer = customer
@@ -846,9 +978,20 @@ def checkout_complete(
     idempotency_key: str = "",
     customer: Customer | None = None,
     actor: User | None = None,
+    expected_total_cents: int | None = None,
+    expected_currency: str = "",
     now: datetime | None = None,
 ) -> Order:
     """Pay for a session's seats and issue the tickets.
+
+    Charges the session's price snapshot (``ticketing.pricing.checkout_quote``), never the tier's price
+    now. ``expected_total_cents`` and ``expected_currency`` are what the buyer was shown: if the charge
+    would differ (or the snapshot cannot be honoured and the buyer has not confirmed the new total)
+    ``PriceChanged`` is raised with the new total and nothing happens; the buyer confirms by paying again
+    with that total.
+    Pay at the door only where the event allows it, within its per-buyer limit of unpaid tickets; such
+    an order holds its seats until ``expires_at`` (``Event.pay_at_door_hold_hours``, at most the event's
+    end).
 
     Idempotent: a replayed ``idempotency_key`` (or a second submit of a completed session) returns the
     same order. Locks the slot and the session row (so two submits of one session serialise), then the
@@ -872,6 +1015,8 @@ def checkout_complete(
                 payment_details=payment_details or {},
                 idempotency_key=idempotency_key,
                 customer=customer,
+                expected_total_cents=expected_total_cents,
+                expected_currency=expected_currency,
                 now=now,
             )
     except _Expired as expired:
@@ -896,6 +1041,8 @@ def _complete_locked(
     idempotency_key: str,
     customer: Customer | None,
     now: datetime,
+    expected_total_cents: int | None = None,
+    expected_currency: str = "",
 ) -> Order:
     session, slot = _lock_session(session_id, with_customer=customer is None)
     if session.status == SessionStatus.COMPLETED:
@@ -909,15 +1056,27 @@ def _complete_locked(
         raise ValidationError("Tell us who the tickets are for first.")
     event = session.event
     items = list(session.items.select_related("tier"))
-    amounts = price_lines(event=event, lines=[(item.tier.price_cents, item.quantity) for item in items])
+    quote = checkout_quote(session=session, lines=items)
+    amounts = quote.amounts
+    shown_other = (expected_total_cents is not None and expected_total_cents != amounts.total_cents) or (
+        bool(expected_currency) and expected_currency != quote.currency
+    )
+    if shown_other or (not quote.honoured and expected_total_cents is None):
+        raise PriceChanged(total_cents=amounts.total_cents, currency=quote.currency)
     payment_provider = get_provider(provider)
-    if not payment_provider.is_available(total_cents=amounts.total_cents, tenant=tenant):
+    if not payment_provider.is_available(total_cents=amounts.total_cents, tenant=tenant) or (
+        payment_provider.name == "pay_at_door" and not event.pay_at_door_enabled
+    ):
         raise ValidationError(
             "That payment method cannot be used for this order.",
             field_errors={"provider": ["Choose another payment method."]},
         )
+    if payment_provider.name == "pay_at_door":
+        _check_unpaid_limit(
+            event=event, customer=customer, adding=sum(item.quantity for item in items), now=now
+        )
     result = payment_provider.charge(
-        amount_cents=amounts.total_cents, currency=event.currency, details=payment_details
+        amount_cents=amounts.total_cents, currency=quote.currency, details=payment_details
     )
     order = Order(
         tenant=tenant,
@@ -928,14 +1087,19 @@ def _complete_locked(
         fee_cents=amounts.fee_cents,
         tax_cents=amounts.tax_cents,
         total_cents=amounts.total_cents,
-        currency=event.currency,
+        currency=quote.currency,
         payment_provider=payment_provider.name,
         payment_reference=result.reference,
         idempotency_key=idempotency_key,
+        buyer_name=session.buyer_name or customer.name,
+        buyer_email=session.buyer_email or customer.email,
+        buyer_phone=session.buyer_phone or customer.phone,
     )
     if result.paid:
         order.mark_paid()
         order.paid_at = now
+    else:
+        order.expires_at = min(now + timedelta(hours=event.pay_at_door_hold_hours), event.ends_at)
     order.save()
     payment_provider.after_order(order=order, result=result, details=payment_details, now=now)
     if order.status == OrderStatus.PAID:
@@ -947,7 +1111,7 @@ def _complete_locked(
                 tier=item.tier,
                 tier_name=item.tier.name,
                 quantity=item.quantity,
-                unit_price_cents=item.tier.price_cents,
+                unit_price_cents=line_unit_price(item) if quote.honoured else item.tier.price_cents,
             )
             for item in items
         ]
@@ -975,6 +1139,41 @@ def _complete_locked(
     # Tier rows last (held → sold): their locks are then held only until the commit that follows.
     inventory.convert_to_sold({item.tier_id: item.quantity for item in items})
     return order
+
+
+class PriceChanged(ValidationError):
+    """The checkout would charge another total than the buyer was shown; they must see and confirm it."""
+
+    code = "price_changed"
+
+    def __init__(self, *, total_cents: int, currency: str) -> None:
+        from core.money import format_money
+
+        self.total_cents = total_cents
+        self.currency = currency
+        super().__init__(
+            f"The prices of this event changed since you opened the checkout. The total is now "
+            f"{format_money(total_cents, currency)}. Check it and pay again to confirm."
+        )
+
+
+def _check_unpaid_limit(*, event: Event, customer: Customer, adding: int, now: datetime) -> None:
+    """A buyer (customer) holds at most ``event.pay_at_door_max_per_buyer`` unpaid tickets of the event
+    (pending orders not yet expired, plus this one)."""
+    held = IssuedTicket.objects.filter(
+        event=event,
+        status=TicketStatus.VALID,
+        order__customer=customer,
+        order__status=OrderStatus.PENDING,
+        order__expires_at__gt=now,
+    ).count()
+    limit = event.pay_at_door_max_per_buyer
+    if held + adding > limit:
+        raise ValidationError(
+            f"You can reserve at most {limit} unpaid tickets for this event (you already hold {held}). "
+            "Pay by card, or choose fewer tickets.",
+            field_errors={"provider": [f"Pay at the door is limited to {limit} tickets per buyer."]},
+        )
 
 
 def _notify_order_confirmed(
@@ -1050,12 +1249,17 @@ def _order_lock(tenant: Tenant, order: Order) -> Order:
 def order_mark_paid(
     *, tenant: Tenant, actor: User | None, order: Order, now: datetime | None = None
 ) -> Order:
-    """Pending (pay at the door) → paid. Locks the order row. Raises InvalidTransition."""
+    """Pending (pay at the door) → paid. Locks the order row. Raises InvalidTransition (not pending, or its
+    unpaid hold ran out: reads already gave its seats back, so it cannot be paid any more)."""
     now = _now(now)
     with transaction.atomic(durable=True):
         locked = _order_lock(tenant, order)
         if not django_fsm_can(locked.mark_paid):
             raise InvalidTransition(f"A {locked.get_status_display().lower()} order cannot be marked paid.")
+        if locked.is_expired_unpaid(now):
+            raise InvalidTransition(
+                "This unpaid reservation expired and its seats went back on sale; it cannot be paid now."
+            )
         locked.mark_paid()
         locked.paid_at = now
         locked.save(update_fields=["status", "paid_at", "updated_at"])
@@ -1064,7 +1268,9 @@ def order_mark_paid(
     return locked
 
 
-def _order_close(*, tenant: Tenant, order: Order, transition: str, now: datetime) -> Order:
+def _order_close(
+    *, tenant: Tenant, order: Order, transition: str, now: datetime, notify_reason: str
+) -> Order:
     with _bounded_atomic("Someone else is changing this order or its tickets right now. Please try again."):
         locked = _order_lock(tenant, order)
         method = getattr(locked, transition)
@@ -1086,19 +1292,41 @@ def _order_close(*, tenant: Tenant, order: Order, transition: str, now: datetime
         inventory.return_sold(dict(returned))
         _after_release(list(returned))
         emit(tenant=tenant, event_type=f"order.{locked.status}", resource=locked, now=now)
+        if notify_reason:
+            from ticketing.lifecycle import notify_order_closed
+
+            notify_order_closed(order=locked, reason=notify_reason, now=now)
     return locked
 
 
-def order_cancel(*, tenant: Tenant, actor: User | None, order: Order, now: datetime | None = None) -> Order:
+def order_cancel(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    order: Order,
+    now: datetime | None = None,
+    notify_reason: str = "staff",
+) -> Order:
     """Cancel an order (pending or paid): its valid tickets are cancelled and their seats return to the
-    tiers. Locks order, then tickets, then tiers. Schedules ``seats_released``."""
-    return _order_close(tenant=tenant, order=order, transition="cancel", now=_now(now))
+    tiers; the buyer is told why (``notify_reason``: staff, event, unpaid; "" tells nobody). Locks order,
+    then tickets, then tiers. Raises InvalidTransition, Busy. Schedules ``seats_released``."""
+    return _order_close(
+        tenant=tenant, order=order, transition="cancel", now=_now(now), notify_reason=notify_reason
+    )
 
 
-def order_refund(*, tenant: Tenant, actor: User | None, order: Order, now: datetime | None = None) -> Order:
+def order_refund(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    order: Order,
+    now: datetime | None = None,
+    notify_reason: str = "staff",
+) -> Order:
     """Refund every remaining ticket of a paid order through its payment provider (see
     ``ticketing.payments.refunds.order_refund_tickets``: seats back, refund recorded, provider called
-    after commit). Returns the order, refunded."""
+    after commit; it tells the buyer). ``notify_reason`` is accepted for symmetry with ``order_cancel``
+    (an event's bulk refund passes "event"). Returns the order, refunded."""
     from ticketing.payments.refunds import order_refund_tickets
 
     order_refund_tickets(tenant=tenant, actor=actor, order=order, now=now)
@@ -1110,7 +1338,8 @@ def order_refund(*, tenant: Tenant, actor: User | None, order: Order, now: datet
 
 @dataclass(frozen=True)
 class CheckInResult:
-    outcome: str  # admitted | already_used | cancelled | wrong_event | not_found
+    # admitted | already_used | cancelled | event_cancelled | unpaid_expired | wrong_event | not_found
+    outcome: str
     ticket: IssuedTicket | None = None
     message: str = ""
 
@@ -1145,6 +1374,16 @@ def ticket_check_in(
             return CheckInResult("not_found", message="Not a ticket we know.")
         if ticket.event_id != event.id:
             return CheckInResult("wrong_event", ticket, "This ticket is for another event.")
+        if Event.objects.values_list("status", flat=True).get(pk=event.pk) == EventStatus.CANCELLED:
+            from ticketing.lifecycle import CANCELLED_EVENT_ANSWER
+
+            return CheckInResult("event_cancelled", ticket, CANCELLED_EVENT_ANSWER)
+        if ticket.status == TicketStatus.VALID and ticket.order.is_expired_unpaid(now):
+            return CheckInResult(
+                "unpaid_expired",
+                ticket,
+                "Unpaid reservation expired — its seats went back on sale. Do not admit.",
+            )
         if ticket.status == TicketStatus.CANCELLED:
             return CheckInResult("cancelled", ticket, "This ticket was cancelled.")
         if ticket.status == TicketStatus.USED:

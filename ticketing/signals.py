@@ -6,8 +6,16 @@ seats to the next people in line; the waiting room admits the next person. Recei
 transaction that freed the seats and must start their own (call their services).
 
     seats_freed.send(sender=TicketTier, tenant_id=int, event_id=int, tier_ids=list[int])
+
+
+``waiting_room_switched_on`` is sent INSIDE the transaction that creates an event with its waiting room on
+or turns it on (``event_create`` / ``event_update``), so the room's settings exist from the same commit and
+the public waiting-room link never answers 404. Receivers write in the caller's transaction.
+
+    waiting_room_switched_on.send(sender=Event, event=Event)
 """
 
 from django.dispatch import Signal
 
 seats_freed = Signal()
+waiting_room_switched_on = Signal()

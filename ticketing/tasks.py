@@ -14,6 +14,23 @@ def expire_checkout_sessions() -> int:
     return services.checkout_expire_due()
 
 
+@shared_task(name="ticketing.tasks.expire_unpaid_orders", ignore_result=True, acks_late=True)
+def expire_unpaid_orders() -> int:
+    """Cancel pay-at-the-door orders past their hold and release their seats (reads already treat them as
+    expired; the next checkout of the event does it too). Buyers and the promoter are told."""
+    from ticketing.lifecycle import orders_expire_unpaid
+
+    return orders_expire_unpaid()
+
+
+@shared_task(name="ticketing.tasks.settle_cancelled_events", ignore_result=True, acks_late=True)
+def settle_cancelled_events() -> int:
+    """Finish closing the orders and checkouts of cancelled events (what ``event_cancel`` left busy)."""
+    from ticketing.lifecycle import events_settle_cancelled_due
+
+    return events_settle_cancelled_due()
+
+
 @shared_task(name="ticketing.tasks.end_past_events", ignore_result=True, acks_late=True)
 def end_past_events() -> int:
     """On sale / sold out events whose end time has passed become ended."""

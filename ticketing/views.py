@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Busy, Conflict, DomainError, NotFound, PermissionDenied, SoldOut, ValidationError
+from core.holders import browser_key, is_holder
 from core.ratelimit import check_rate, client_address
 from core.references import new_token
 from core.signing import sign, unsign
@@ -33,7 +34,7 @@ from ticketing.forms import (
 from ticketing.models import Event, Order, OrderStatus, SessionStatus, TicketTier, Venue
 from ticketing.payments import PaymentDeclined, providers_for
 from ticketing.payments.receipts import receipt_view
-from ticketing.pricing import fee_per_ticket, price_lines
+from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
 from ticketing.qr import ticket_qr_svg
 from ticketing.views_payments import buyer_refundable
 
@@ -133,7 +134,12 @@ def checkout_start(request, tenant_slug, event_slug):
     admission = request.POST.get("admission") or request.session.get(f"admission:{event.id}")
     try:
         session = services.checkout_open(
-            tenant=tenant, event=event, quantities=quantities, actor=request.user, admission=admission
+            tenant=tenant,
+            event=event,
+            quantities=quantities,
+            actor=request.user,
+            admission=admission,
+            holder_key=browser_key(request),
         )
     except (SoldOut, ValidationError, Busy, Conflict, PermissionDenied) as error:
         messages.error(request, error.message)
@@ -141,42 +147,61 @@ def checkout_start(request, tenant_slug, event_slug):
     return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=session.token)
 
 
+def _refuse_other_browser(request, tenant, session):
+    """A checkout link opened in another browser than the one that started it: refused, and nothing of
+    the holder's checkout (seats, details, time) is touched or shown."""
+    return render(
+        request, "ticketing/checkout_elsewhere.html", {"tenant": tenant, "event": session.event}, status=403
+    )
+
+
 def checkout_page(request, tenant_slug, token):
     tenant = get_public_tenant(tenant_slug)
     session = selectors.session_for_public(tenant, token)
+    if not is_holder(request, holder_key=session.holder_key, user_id=session.user_id):
+        return _refuse_other_browser(request, tenant, session)
     if session.status == SessionStatus.COMPLETED:
         order = Order.objects.get(session=session)
         return redirect("ticketing_public:order", tenant_slug=tenant.slug, token=order.access_token)
     now = timezone.now()
     event = session.event
     lines = selectors.session_lines(session)
-    amounts = price_lines(event=event, lines=[(line.tier.price_cents, line.quantity) for line in lines])
+    for line in lines:
+        line.unit_price = line_unit_price(line)
+    quote = checkout_quote(session=session, lines=lines)
+    amounts = quote.amounts
     context = {
         "tenant": tenant,
         "event": event,
         "session": session,
         "lines": lines,
         "amounts": amounts,
+        "currency": quote.currency,
+        "price_changed": not quote.honoured,
         "live": session.is_live(now),
         "seconds_left": max(0, int((session.expires_at - now).total_seconds())),
     }
     if not context["live"]:
         return render(request, "ticketing/checkout_ended.html", context, status=410)
-    providers = providers_for(amounts.total_cents, tenant)
+    providers = providers_for(amounts.total_cents, tenant, event)
     step = request.POST.get("step") or (
         "details" if session.customer_id is None or "edit" in request.GET else "pay"
     )
     details_form = CustomerDetailsForm(
         request.POST if request.method == "POST" and step == "details" else None,
         initial={
-            "name": getattr(session.customer, "name", ""),
-            "email": getattr(session.customer, "email", ""),
+            "name": session.buyer_name or getattr(session.customer, "name", ""),
+            "email": session.buyer_email or getattr(session.customer, "email", ""),
         },
     )
     pay_form = PaymentForm(
         request.POST if request.method == "POST" and step == "pay" else None,
         providers=providers,
-        initial={"idempotency_key": new_token()},
+        initial={
+            "idempotency_key": new_token(),
+            "expected_total": amounts.total_cents,
+            "expected_currency": quote.currency,
+        },
     )
     if request.method == "POST" and step == "details" and details_form.is_valid():
         try:
@@ -207,9 +232,21 @@ def checkout_page(request, tenant_slug, token):
                 provider=pay_form.cleaned_data["provider"],
                 payment_details={"card_number": pay_form.cleaned_data.get("card_number", "")},
                 idempotency_key=pay_form.cleaned_data["idempotency_key"],
+                expected_total_cents=pay_form.cleaned_data.get("expected_total"),
+                expected_currency=pay_form.cleaned_data.get("expected_currency") or "",
                 actor=request.user,
             )
             return redirect("ticketing_public:order", tenant_slug=tenant.slug, token=order.access_token)
+        except services.PriceChanged as error:
+            # Show the new total and let the buyer confirm it: the next submit carries it.
+            data = request.POST.copy()
+            data["expected_total"] = str(error.total_cents)
+            data["expected_currency"] = error.currency
+            data["idempotency_key"] = new_token()
+            pay_form = PaymentForm(data, providers=providers)
+            pay_form.is_valid()
+            _add_form_errors(pay_form, error)
+            context["price_changed"] = True
         except (PaymentDeclined, ValidationError) as error:
             _add_form_errors(pay_form, error)
         except Conflict as error:
@@ -224,6 +261,8 @@ def checkout_page(request, tenant_slug, token):
 def checkout_abandon(request, tenant_slug, token):
     tenant = get_public_tenant(tenant_slug)
     session = selectors.session_for_public(tenant, token)
+    if not is_holder(request, holder_key=session.holder_key, user_id=session.user_id):
+        return _refuse_other_browser(request, tenant, session)
     services.checkout_abandon(tenant=tenant, session=session)
     messages.success(request, "Your checkout was cancelled and the tickets were released.")
     return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=session.event.slug)

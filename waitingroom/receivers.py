@@ -80,3 +80,19 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
         # The place is free the moment the purchase commits: let the next person in then.
         event_id = entry.event_id
         transaction.on_commit(lambda: admit_if_free(event_id))
+
+
+def on_waiting_room_switched_on(sender, *, event, **kwargs) -> None:
+    """Inside the transaction that turns an event's waiting room on: its settings row exists from that
+    commit (the defaults of ``WaitingRoom``), so the public waiting-room link works at once."""
+    from django.utils import timezone
+
+    from waitingroom import fairness
+    from waitingroom.models import WaitingRoom
+
+    fairness.log_lock(event.id)  # before the room row (the lock order of waiting_room_configure)
+    room, _created = WaitingRoom.objects.select_for_update().get_or_create(
+        event=event, defaults={"tenant_id": event.tenant_id}
+    )
+    if room.shuffled_at is None:
+        fairness.room_commit(room, timezone.now())  # the seed's commitment, before anyone can join

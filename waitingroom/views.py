@@ -137,6 +137,7 @@ def verify(request, tenant_slug, event_slug, signed):
             email=payload["email"],
             name=payload.get("name", ""),
             user=request.user if request.user.is_authenticated else None,
+            verified=True,  # the signed link was sent to this address
         )
         try:
             entry, created = services.waiting_room_join(tenant=tenant, event=event, customer=customer)

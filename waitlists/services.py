@@ -549,6 +549,7 @@ def waitlist_claim(
     entry: WaitlistEntry,
     signed: str,
     actor: User | None = None,
+    holder_key: str = "",
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Take an offer: offered → claimed, and its held seats move into a checkout session (no checkout slot,
@@ -580,6 +581,7 @@ def waitlist_claim(
                 source_reference=f"offer:{locked.pk}",
                 customer=locked.customer,
                 actor=actor,
+                holder_key=holder_key,
                 # The offer already held the seats until its expiry: the checkout keeps that time
                 # (at least the event's usual checkout minutes), so claiming early never shortens it.
                 expires_at=max(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, SoldOut, ValidationError
+from core.holders import browser_key
 from core.ratelimit import check_rate, client_address
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
@@ -120,7 +121,11 @@ def offer_page(request, tenant_slug, token, signed):
         try:
             if action == "claim":
                 session = services.waitlist_claim(
-                    tenant=tenant, entry=entry, signed=signed, actor=request.user
+                    tenant=tenant,
+                    entry=entry,
+                    signed=signed,
+                    actor=request.user,
+                    holder_key=browser_key(request),
                 )
                 return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=session.token)
             if action == "decline":

@@ -29,3 +29,14 @@ def in_zone(value, zone_name):
     # ``do_timezone`` marks the result so that ``|date`` (which expects local time) does not convert it
     # back into the active time zone; a plain ``localtime`` would be undone by the next filter.
     return do_timezone(value, zone)
+
+
+@register.filter
+def mask_email(value):
+    """``jane.doe@example.com`` → ``j•••@example.com``: pages opened by a link (which can be forwarded or
+    leak) show enough for the holder to recognise their address, not the address itself."""
+    text = str(value or "")
+    local, at, domain = text.partition("@")
+    if not at:
+        return "•••" if text else ""
+    return f"{local[:1]}•••@{domain}"

@@ -137,3 +137,16 @@ def test_parallel_mark_paid_once():
     )
     one_won_rest_conflict(results)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_parallel_event_cancel_once():
+    tenant, event, tier, order = _paid_order()
+    results = race(
+        3,
+        lambda i: type(event).objects.get(pk=event.pk),
+        lambda i, mine: ticketing_services.event_cancel(tenant=tenant, actor=None, event=mine),
+    )
+    one_won_rest_conflict(results)
+    order.refresh_from_db()
+    assert order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED)
+    assert order.tickets.filter(status=TicketStatus.VALID).count() == 0

@@ -94,7 +94,30 @@ def test_reserved_slug_refused():
 
 def test_customer_upsert_is_case_insensitive_and_records_consent(tenant):
     first = customer_upsert(tenant=tenant, email="Fan@Example.test", name="Fan")
-    again = customer_upsert(tenant=tenant, email="fan@example.TEST", email_consent=True)
+    again = customer_upsert(tenant=tenant, email="fan@example.TEST", email_consent=True, verified=True)
     assert first.pk == again.pk
     again.refresh_from_db()
     assert again.email_consent is True and again.name == "Fan"
+
+
+def test_anonymous_upsert_never_changes_an_existing_customer(tenant):
+    """Issue 15 #9: whoever knows a fan's email cannot rename them, change their phone or consent."""
+    from tests.factories import UserFactory
+
+    fan = customer_upsert(
+        tenant=tenant, email="fan@example.test", name="Fan", phone="+1 555", email_consent=True
+    )
+    customer_upsert(
+        tenant=tenant, email="FAN@example.test", name="Mallory", phone="+9 999", email_consent=False
+    )
+    fan.refresh_from_db()
+    assert (fan.name, fan.phone, fan.email_consent, fan.user_id) == ("Fan", "+1 555", True, None)
+    stranger = UserFactory(email="someone@example.test")
+    customer_upsert(tenant=tenant, email="fan@example.test", name="Mallory", user=stranger)
+    fan.refresh_from_db()
+    assert (fan.name, fan.user_id) == ("Fan", None)
+    # The fan themself, signed in with that address, can change it.
+    me = UserFactory(email="fan@example.test")
+    customer_upsert(tenant=tenant, email="fan@example.test", name="Fan Two", user=me)
+    fan.refresh_from_db()
+    assert (fan.name, fan.user_id) == ("Fan Two", me.pk)

@@ -40,6 +40,11 @@ def make_event(
     venue = venue or VenueFactory(tenant=tenant)
     starts_at = starts_at or timezone.now() + timedelta(days=30)
     fields.setdefault("ends_at", starts_at + timedelta(hours=3))
+    # Room for the tiers asked for (capacity checks have their own tests).
+    fields.setdefault("capacity", max(venue.capacity, sum(quantity for _name, _price, quantity in tiers)))
+    if starts_at <= timezone.now():
+        # A past event is one created back then (no event can be created to start in the past).
+        fields.setdefault("now", starts_at - timedelta(days=1))
     event = services.event_create(
         tenant=tenant,
         actor=None,

@@ -229,10 +229,10 @@ def test_promoter_creates_event_in_venue_time_across_dst(client, tenant, owner):
         "venue": venue.id,
         "title": "Clocks Change Party",
         "performer": "DJ Fold",
-        "starts_at": "2026-03-29T19:30",  # BST (UTC+1): clocks went forward at 01:00 that morning
-        "ends_at": "2026-03-29T23:30",
-        "doors_open_at": "2026-03-29T18:30",
-        "sale_starts_at": "2026-03-28T12:00",  # GMT (UTC+0), the day before the change
+        "starts_at": "2027-03-28T19:30",  # BST (UTC+1): clocks went forward at 01:00 that morning
+        "ends_at": "2027-03-28T23:30",
+        "doors_open_at": "2027-03-28T18:30",
+        "sale_starts_at": "2027-03-27T12:00",  # GMT (UTC+0), the day before the change
         "checkout_limit": 5,
         "checkout_minutes": 10,
         "per_order_max": 10,
@@ -243,29 +243,29 @@ def test_promoter_creates_event_in_venue_time_across_dst(client, tenant, owner):
     response = client.post(dash("event_create", tenant), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     event = Event.objects.get(title="Clocks Change Party")
-    assert event.starts_at == datetime(2026, 3, 29, 18, 30, tzinfo=UTC)
-    assert event.sale_starts_at == datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert event.starts_at == datetime(2027, 3, 28, 18, 30, tzinfo=UTC)
+    assert event.sale_starts_at == datetime(2027, 3, 27, 12, 0, tzinfo=UTC)
     assert event.fee_fixed_cents == 50
     # A wall-clock time that does not exist that night is refused with a clear message.
     bad = client.post(
-        dash("event_create", tenant), {**form, "title": "Ghost hour", "starts_at": "2026-03-29T01:30"}
+        dash("event_create", tenant), {**form, "title": "Ghost hour", "starts_at": "2027-03-28T01:30"}
     )
     assert bad.status_code == 200 and "does not exist" in bad.content.decode()
     # An ambiguous time (clocks go back) is the first occurrence (still BST).
     client.post(
         dash("event_create", tenant),
-        {**form, "title": "Fold", "starts_at": "2026-10-25T01:30", "ends_at": "2026-10-25T04:00",
+        {**form, "title": "Fold", "starts_at": "2027-10-31T01:30", "ends_at": "2027-10-31T04:00",
          "doors_open_at": "", "sale_starts_at": ""},
     )  # fmt: skip
-    assert Event.objects.get(title="Fold").starts_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert Event.objects.get(title="Fold").starts_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
     # Tier create and publish through the pages.
     response = client.post(
         dash("tier_create", tenant, event_id=event.id),
         {"name": "General", "kind": "general", "price": "25", "quantity": "100", "min_per_order": 1,
-         "max_per_order": 6, "position": 0, "is_active": "on", "sale_ends_at": "2026-03-29T17:00"},
+         "max_per_order": 6, "position": 0, "is_active": "on", "sale_ends_at": "2027-03-28T17:00"},
     )  # fmt: skip
     assert response.status_code == 302
-    assert TicketTier.objects.get(event=event).sale_ends_at == datetime(2026, 3, 29, 16, 0, tzinfo=UTC)
+    assert TicketTier.objects.get(event=event).sale_ends_at == datetime(2027, 3, 28, 16, 0, tzinfo=UTC)
     client.post(dash("event_action", tenant, event_id=event.id, action="publish"))
     assert Event.objects.get(pk=event.pk).status == "on_sale"
 

@@ -129,9 +129,11 @@ def register_provider(provider: PaymentProvider) -> None:
     PROVIDERS[provider.name] = provider
 
 
-def providers_for(total_cents: int, tenant=None) -> list[PaymentProvider]:
+def providers_for(total_cents: int, tenant=None, event=None) -> list[PaymentProvider]:
+    """The providers a checkout of ``total_cents`` may use; pay at the door only where ``event`` allows it."""
     return [
         provider
         for provider in PROVIDERS.values()
         if provider.is_available(total_cents=total_cents, tenant=tenant)
+        and not (provider.name == "pay_at_door" and event is not None and not event.pay_at_door_enabled)
     ]
