@@ -26,7 +26,7 @@ from ticketing.models import (
     TicketStatus,
 )
 from ticketing.payments.refunds import order_refund_tickets
-from ticketing.pricing import price_lines
+from ticketing.pricing import checkout_quote, line_unit_price
 
 events_router = Router(tags=["events"])
 checkout_router = Router(tags=["checkout"])
@@ -281,9 +281,9 @@ def _customer(customer) -> dict | None:
 
 def checkout_out(session: CheckoutSession) -> dict:
     lines = selectors.session_lines(session)
-    amounts = price_lines(
-        event=session.event, lines=[(line.tier.price_cents, line.quantity) for line in lines]
-    )
+    # What this checkout charges: its opening snapshot (a later price edit does not change it).
+    quote = checkout_quote(session=session, lines=lines)
+    amounts = quote.amounts
     order = Order.objects.filter(session=session).values_list("reference", flat=True).first()
     return {
         "token": session.token,
@@ -296,7 +296,7 @@ def checkout_out(session: CheckoutSession) -> dict:
                 "tier_id": line.tier_id,
                 "tier_name": line.tier.name,
                 "quantity": line.quantity,
-                "unit_price_cents": line.tier.price_cents,
+                "unit_price_cents": line_unit_price(line),
             }
             for line in lines
         ],
@@ -304,7 +304,7 @@ def checkout_out(session: CheckoutSession) -> dict:
         "fee_cents": amounts.fee_cents,
         "tax_cents": amounts.tax_cents,
         "total_cents": amounts.total_cents,
-        "currency": session.event.currency,
+        "currency": quote.currency,
         "customer": _customer(session.customer),
         "order_reference": order,
     }
