@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0005_order_refunded_notification"),
+        ("notifications", "0006_webhook_endpoint_creation_token"),
     ]
 
     operations = [
