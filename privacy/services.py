@@ -37,7 +37,7 @@ from team.audit import audit_record
 from team.models import AuditAction
 from tenants.models import Customer, Membership, Role, Tenant, User
 
-PRIVACY_APPS = ["queues", "ticketing", "waitlists", "notifications"]
+PRIVACY_APPS = ["queues", "ticketing", "payments", "waitlists", "notifications"]
 ASK_SALT = "privacy.ask"
 ASK_MAX_AGE = timedelta(days=2)
 EXPORT_SALT = "privacy.export"

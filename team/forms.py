@@ -4,7 +4,8 @@ from team.models import InvitationRole
 
 
 class _RoleFields(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=InvitationRole.choices)
+    # Staff first: inviting an owner is a deliberate choice, never what a hurried owner gets by default.
+    role = forms.ChoiceField(label="Role", choices=InvitationRole.choices, initial=InvitationRole.STAFF)
     desks = forms.MultipleChoiceField(
         label="Help desks (for a help-desk agent)",
         required=False,

@@ -201,3 +201,36 @@ def test_only_managers_process_and_only_once(world, staff):
     services.data_request_process(tenant=world.tenant, actor=world.manager, data_request=data_request)
     with pytest.raises(Conflict):
         services.data_request_process(tenant=world.tenant, actor=world.manager, data_request=data_request)
+
+
+def test_card_details_are_exported_and_erased_but_the_payment_stays(world):
+    from payments.models import Payment, PaymentPurpose, PaymentStatus
+
+    def card_payment(order, last4):
+        return Payment.objects.create(
+            tenant=world.tenant,
+            purpose=PaymentPurpose.ORDER,
+            provider="stripe",
+            reference=f"pi_{last4}",
+            status=PaymentStatus.SUCCEEDED,
+            amount_cents=order.total_cents,
+            captured_cents=order.total_cents,
+            currency=order.currency,
+            order=order,
+            card_brand="visa",
+            card_last4=last4,
+        )
+
+    ann, bob = card_payment(world.order, "4242"), card_payment(world.bob_order, "1881")
+    export = services.data_request_process(
+        tenant=world.tenant, actor=world.owner, data_request=world.ask(RequestKind.EXPORT)
+    )
+    exported = json.dumps(DataRequest.objects.get(pk=export.pk).export_data)
+    assert "4242" in exported and "1881" not in exported
+    services.data_request_process(
+        tenant=world.tenant, actor=world.owner, data_request=world.ask(RequestKind.DELETE)
+    )
+    ann.refresh_from_db()
+    bob.refresh_from_db()
+    assert (ann.card_brand, ann.card_last4, ann.amount_cents) == ("", "", world.order.total_cents)
+    assert (bob.card_brand, bob.card_last4) == ("visa", "1881")
