@@ -6,6 +6,7 @@ With DATABASE_URL / REDIS_URL unset, embedded PostgreSQL and Redis are started u
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "ninja",
+    "axes",
     "core",
     "tenants",
     "onboarding",
@@ -111,6 +113,7 @@ MIDDLEWARE = [
     # Right after security so every response carries the policy, static files and error pages included.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,6 +123,8 @@ MIDDLEWARE = [
     "api.middleware.ApiMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.DomainErrorMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -229,6 +234,8 @@ CELERY_TIMEZONE = "UTC"
 # of email with re-verification, TOTP two-factor with recovery codes). Users log in with their email.
 AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [
+    # First: django-axes refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -264,6 +271,24 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[VirtualQ] "
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUPS_OPEN = env_bool("ACCOUNT_SIGNUPS_OPEN", True)
+# Password resets: limited per client address and per account (allauth's limiter, keyed on our client
+# address through onboarding.adapter). Format: allauth's "<count>/<period><unit>/<ip|key>", comma-joined.
+ACCOUNT_RATE_LIMITS = {"reset_password": env_str("RATE_LIMIT_PASSWORD_RESET", "10/h/ip,3/h/key")}
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one account (from anywhere)
+# or from one client address (to any account), logins are refused for LOGIN_LOCKOUT_MINUTES with a page
+# that says so. Operators unlock in the admin (Axes → Access attempts: delete the rows) or with
+# `manage.py axes_reset_username EMAIL` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "login"  # allauth's login form
+AXES_USERNAME_CALLABLE = "core.abuse.axes_username"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.axes_client_address"
+AXES_LOCKOUT_CALLABLE = "core.abuse.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "VirtualQ"
 
@@ -319,6 +344,13 @@ STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Key material for encrypting tenants' payment secrets at rest (falls back to SECRET_KEY).
 PAYMENTS_ENCRYPTION_KEY = env_str("PAYMENTS_ENCRYPTION_KEY")
 PAYMENTS_ENCRYPTION_OLD_KEYS = env_list("PAYMENTS_ENCRYPTION_OLD_KEYS", [])
+# Public submissions (requests, help-desk tickets, customers' comments, waitlist joins): per client address
+# and per email address.
+RATE_LIMIT_SUBMISSIONS = env_str("RATE_LIMIT_SUBMISSIONS", "10/600")
+RATE_LIMIT_SUBMISSIONS_PER_EMAIL = env_str("RATE_LIMIT_SUBMISSIONS_PER_EMAIL", "5/600")
+# Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated), e.g. the load
+# balancer's. Empty: the header is ignored and the connection's address is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 # Test-only switch for the concurrency tests that prove the inventory locks matter. Never set it.
 VQ_DISABLE_INVENTORY_PROTECTION = False

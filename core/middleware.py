@@ -63,3 +63,46 @@ def database_unavailable_response(request, exception: OperationalError):
         response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(error.retry_after)
         return response
+
+
+NUL = "\x00"
+NUL_MESSAGE = "The request contains a NUL character (%00), which no field accepts. Remove it and try again."
+
+
+class RejectNulBytesMiddleware:
+    """A NUL character anywhere a person can type (the path, a query parameter, a form field, a JSON
+    body) is refused with a clear 400 before any view runs: PostgreSQL cannot store it in text, so it
+    used to surface as a 500 wherever a view queried with the raw value (the event search, staff
+    filters, a reference in the path). Cookies carrying one are dropped instead (a browser never sends
+    them; the request goes on without that cookie). Sits before the session middleware for that reason.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bad_cookies = [name for name, value in request.COOKIES.items() if NUL in name or NUL in value]
+        for name in bad_cookies:
+            del request.COOKIES[name]
+        if self._has_nul(request):
+            from core.errors import DomainError
+
+            return domain_error_response(request, DomainError(NUL_MESSAGE))
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if NUL in request.path_info:
+            return True
+        if any(NUL in key or any(NUL in value for value in values) for key, values in request.GET.lists()):
+            return True
+        if request.method != "POST":
+            return False
+        content_type = request.content_type or ""
+        if content_type == "application/json":
+            return b"\\u0000" in request.body or b"\x00" in request.body
+        try:
+            fields = request.POST.lists()
+        except Exception:  # noqa: BLE001 - a malformed body is Django's to answer (400), not ours
+            return False
+        return any(NUL in key or any(NUL in value for value in values) for key, values in fields)

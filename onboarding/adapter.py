@@ -11,6 +11,13 @@ from django.conf import settings
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request) -> str:
+        # allauth's rate limits (password reset, sign-up, login) key on the same real client address as
+        # every other limit: X-Forwarded-For only from TRUSTED_PROXIES (core.ratelimit).
+        from core.ratelimit import client_address
+
+        return client_address(request)
+
     def is_open_for_signup(self, request) -> bool:
         # ACCOUNT_SIGNUPS_OPEN=0 closes public sign-up (invitations and the admin still create users):
         # someone who opened a valid team invitation (team.views.accept stashed its token) may sign up.

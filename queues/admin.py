@@ -12,6 +12,7 @@ from django.contrib.admin.helpers import ActionForm
 from jsonschemaform.admin.widgets.jsonschema_widget import JSONSchemaWidget
 
 from core.errors import DomainError
+from core.numbers import set_range
 from queues import services
 from queues.forms import BoundedJSONField
 from queues.models import (
@@ -127,6 +128,10 @@ class TicketTypeAdminForm(forms.ModelForm):
             "custom_fields_schema": BoundedJSONField,
             "item_states": BoundedJSONField,
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_range(self.fields["ttl_minutes"], 1, 43200)
 
 
 @admin.register(TicketType)

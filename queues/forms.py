@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 
 from core.money import format_money, parse_money
+from core.numbers import set_range
 from core.references import new_token
 from queues import schema_forms
 from queues.models import Lane, Queue, QueueKind, TicketType
@@ -112,8 +113,8 @@ class SubmitForm(forms.Form):
             return 0
         try:
             return parse_money(text, self.queue.tenant.currency)
-        except (ValueError, ArithmeticError):
-            raise forms.ValidationError("Enter an amount like 5 or 5.50.") from None
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -175,6 +176,11 @@ class QueueSettingsForm(forms.ModelForm):
             "ttl_minutes": "Time limit (minutes)",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_range(self.fields["default_service_minutes"], 1, 1440)
+        set_range(self.fields["ttl_minutes"], 1, 43200)
+
 
 class QueueCreateForm(forms.Form):
     name = forms.CharField(max_length=120)
@@ -185,7 +191,7 @@ class QueueCreateForm(forms.Form):
         required=False,
         help_text="Leave empty to use the system type for the kind.",
     )
-    default_service_minutes = forms.IntegerField(min_value=1, required=False)
+    default_service_minutes = forms.IntegerField(min_value=1, max_value=1440, required=False)
 
     RESERVED = {"new", "types", "tickets", "attachments"}
 
@@ -210,8 +216,7 @@ class LaneSettingsForm(forms.ModelForm):
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["weight"].min_value = 1
-        self.fields["weight"].widget.attrs["min"] = 1
+        set_range(self.fields["weight"], 1, 100)
         if self.instance.pk and not self.is_bound:
             self.initial["minimum_tip"] = f"{self.instance.minimum_tip_cents / 100:.2f}"
 
@@ -219,8 +224,8 @@ class LaneSettingsForm(forms.ModelForm):
         text = (self.cleaned_data.get("minimum_tip") or "0").strip()
         try:
             return parse_money(text, self.currency)
-        except (ValueError, ArithmeticError):
-            raise forms.ValidationError("Enter an amount like 5 or 5.50.") from None
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_weight(self):
         weight = self.cleaned_data["weight"]
@@ -278,4 +283,6 @@ class TicketTypeForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     workflow = JSONTextField(help_text="init, states, transitions (name/from/to), phases per state.")
     custom_fields_schema = JSONTextField(required=False, label="Custom fields (JSON Schema)")
-    ttl_minutes = forms.IntegerField(min_value=1, required=False, label="Time limit (minutes)")
+    ttl_minutes = forms.IntegerField(
+        min_value=1, max_value=43200, required=False, label="Time limit (minutes)"
+    )

@@ -62,6 +62,18 @@ def check_schema(schema: dict) -> None:
             raise ValueError(f"Required custom field '{name}' is not among the properties.")
 
 
+# Numbers a schema leaves unbounded still get a range: JSON (and the JavaScript that reads it back) holds
+# integers exactly up to 2^53 - 1, and a bound keeps a hostile 10^400 a field error instead of a crash.
+JSON_SAFE_INTEGER = 2**53 - 1
+
+
+def _bounds(spec: dict) -> tuple[float, float]:
+    low, high = spec.get("minimum"), spec.get("maximum")
+    low = -JSON_SAFE_INTEGER if not isinstance(low, int | float) else max(low, -JSON_SAFE_INTEGER)
+    high = JSON_SAFE_INTEGER if not isinstance(high, int | float) else min(high, JSON_SAFE_INTEGER)
+    return low, high
+
+
 def _label(name: str, spec: dict) -> str:
     return spec.get("title") or name.replace("_", " ").capitalize()
 
@@ -97,9 +109,11 @@ def form_fields(schema: dict) -> dict[str, forms.Field]:
             if "pattern" in spec:
                 field.widget.attrs["pattern"] = spec["pattern"]
         elif kind == "integer":
-            field = forms.IntegerField(min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common)
+            low, high = _bounds(spec)
+            field = forms.IntegerField(min_value=low, max_value=high, **common)
         elif kind == "number":
-            field = forms.FloatField(min_value=spec.get("minimum"), max_value=spec.get("maximum"), **common)
+            low, high = _bounds(spec)
+            field = forms.FloatField(min_value=low, max_value=high, **common)
         elif kind == "boolean":
             common["required"] = False  # an unticked box is "false", not missing
             field = forms.BooleanField(**common)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.csp import allow_stripe_on
 from core.errors import NotFound, ValidationError
-from core.ratelimit import check_rate, client_address
+from core.ratelimit import check_rate, client_address, limit_submission
 from core.references import normalize_reference
 from payments.gateway import stripe_credentials
 from payments.tips import ticket_submit_with_tip, tip_provider_for
@@ -50,6 +50,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
         request.POST or None, request.FILES or None, queue=queue, lanes=lanes, tip_provider=tip_provider
     )
     if request.method == "POST" and queue.enabled and form.is_valid():
+        limit_submission(request, "queue-submit", email=form.cleaned_data["email"])
         try:
             # The tip (if any) is authorised on the card first, then the request is submitted.
             ticket = ticket_submit_with_tip(

@@ -105,20 +105,37 @@ def _parse_time(text: str, *, closing: bool = False) -> time:
     return time(int(hours), int(minutes or 0))
 
 
+# Turnarounds and windows are business minutes; 30 days of them is past any real help desk's promise, and
+# bounding them keeps due-time arithmetic and the integer columns in range.
+MAX_MINUTES = 30 * 24 * 60
+
+
 class SupportSettingsForm(forms.Form):
     """A support queue's rules. Hours: one line per interval, e.g. ``Mon-Fri 09:00-17:00`` or
     ``Sat 10:00-14:00``; holidays: ``2026-12-25 Christmas``; agents: chosen per member below."""
 
     assignment_mode = forms.ChoiceField(choices=AssignmentMode.choices, label="New tickets go to")
-    default_turnaround_minutes = forms.IntegerField(min_value=1, label="Turnaround (business minutes)")
-    turnaround_low = forms.IntegerField(min_value=1, required=False, label="Low priority")
-    turnaround_normal = forms.IntegerField(min_value=1, required=False, label="Normal priority")
-    turnaround_high = forms.IntegerField(min_value=1, required=False, label="High priority")
-    turnaround_urgent = forms.IntegerField(min_value=1, required=False, label="Urgent priority")
-    second_escalation_minutes = forms.IntegerField(
-        min_value=1, label="Level 2 (owner) after, business minutes past due"
+    default_turnaround_minutes = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, label="Turnaround (business minutes)"
     )
-    due_soon_minutes = forms.IntegerField(min_value=0, label="'Due soon' window (minutes)")
+    turnaround_low = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, required=False, label="Low priority"
+    )
+    turnaround_normal = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, required=False, label="Normal priority"
+    )
+    turnaround_high = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, required=False, label="High priority"
+    )
+    turnaround_urgent = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, required=False, label="Urgent priority"
+    )
+    second_escalation_minutes = forms.IntegerField(
+        min_value=1, max_value=MAX_MINUTES, label="Level 2 (owner) after, business minutes past due"
+    )
+    due_soon_minutes = forms.IntegerField(
+        min_value=0, max_value=MAX_MINUTES, label="'Due soon' window (minutes)"
+    )
     hours = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.numbers import whole_number
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
 from support import selectors, services
 from support.forms import EditCommentForm, StaffCommentForm, SupportSettingsForm
@@ -131,7 +132,7 @@ def bulk(request):
     if action.startswith("assign:"):
         user_id = action.split(":", 1)[1]
         if user_id != "nobody":
-            assignee = User.objects.filter(pk=int(user_id) if user_id.isdigit() else 0).first()
+            assignee = User.objects.filter(pk=whole_number(user_id, default=0)).first()
             if assignee is None:
                 messages.error(request, "Choose someone to assign to.")
                 return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
@@ -278,7 +279,7 @@ def assign(request, reference: str):
     value = request.POST.get("assignee", "")
     assignee = None
     if value:
-        assignee = User.objects.filter(pk=int(value) if value.isdigit() else 0).first()
+        assignee = User.objects.filter(pk=whole_number(value, default=0)).first()
         if assignee is None:
             messages.error(request, "Choose someone from the list.")
             return _ticket_redirect(request, found.reference)
@@ -339,7 +340,7 @@ def settings_edit(request, queue_slug: str):
                     AgentSpec(
                         user_id=member.user_id,
                         is_primary=primary == key,
-                        priority=int(priority) if priority.isdigit() else 10,
+                        priority=whole_number(priority, low=0, high=1000, default=10),
                         receives_assignments=bool(request.POST.get(f"receives_{key}")),
                     )
                 )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.errors import NotFound, ValidationError
-from core.ratelimit import check_rate, client_address
+from core.ratelimit import check_rate, client_address, limit_submission
 from queues.models import Queue, QueueKind, TicketAttachment
 from support import selectors, services
 from support.forms import CustomerReplyForm, SupportTicketForm
@@ -61,6 +61,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
     if request.method == "POST" and not queue.enabled:
         messages.error(request, f"{queue.name} is not taking new tickets right now. Nothing was sent.")
     elif request.method == "POST" and form.is_valid():
+        limit_submission(request, "support-submit", email=form.cleaned_data["email"])
         try:
             ticket = services.support_ticket_submit(
                 tenant=tenant,
@@ -103,6 +104,9 @@ def customer_ticket(request, reference: str):
         return redirect("support:customer_ticket", reference=ticket.reference)
     form = CustomerReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        # A reply speaks as the ticket's customer: their email is the per-person key.
+        author_email = ticket.customer.email if ticket.customer_id else None
+        limit_submission(request, "support-reply", email=author_email)
         try:
             services.support_customer_reply(
                 ticket=ticket,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from django import forms
 
 from core.money import parse_money
+from core.numbers import set_range
 from ticketing.models import TierKind, Venue
 from ticketing.payments import PROVIDERS
 
@@ -67,8 +68,8 @@ class MoneyField(forms.CharField):
             return 0
         try:
             return parse_money(value, self.currency)
-        except (ValueError, ArithmeticError):
-            raise forms.ValidationError("Enter an amount like 25 or 25.50.") from None
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class VenueForm(forms.ModelForm):
@@ -76,6 +77,12 @@ class VenueForm(forms.ModelForm):
         model = Venue
         fields = ["name", "address", "city", "time_zone", "latitude", "longitude", "capacity"]
         help_texts = {"time_zone": "IANA name, for example Europe/London. Event times are shown in it."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        set_range(self.fields["capacity"], 1, 1_000_000)
+        set_range(self.fields["latitude"], -90, 90)
+        set_range(self.fields["longitude"], -180, 180)
 
 
 class EventForm(forms.Form):
@@ -214,9 +221,9 @@ class TierForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=1_000_000)
     sale_starts_at = LocalDateTimeField(label="Sale starts", required=False)
     sale_ends_at = LocalDateTimeField(label="Sale ends", required=False)
-    min_per_order = forms.IntegerField(min_value=1, initial=1, label="Fewest per order")
-    max_per_order = forms.IntegerField(min_value=1, initial=10, label="Most per order")
-    position = forms.IntegerField(min_value=0, initial=0, help_text="Lower comes first.")
+    min_per_order = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Fewest per order")
+    max_per_order = forms.IntegerField(min_value=1, max_value=100, initial=10, label="Most per order")
+    position = forms.IntegerField(min_value=0, max_value=10_000, initial=0, help_text="Lower comes first.")
     is_active = forms.BooleanField(required=False, initial=True, label="On sale (shown on the event page)")
 
     def __init__(self, *args, event, tier=None, **kwargs):

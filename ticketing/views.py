@@ -311,6 +311,11 @@ def my_tickets_request(request, tenant_slug):
     form = MyTicketsForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         check_rate("ticketing-my-tickets", client_address(request), "5/300")
+        check_rate(
+            "ticketing-my-tickets:email",
+            form.cleaned_data["email"].lower(),
+            settings.RATE_LIMIT_SUBMISSIONS_PER_EMAIL,
+        )
         email = form.cleaned_data["email"].lower()
         if selectors.tickets_for_email(tenant, email):
             token = sign({"t": tenant.id, "e": email}, salt=MY_TICKETS_SALT)

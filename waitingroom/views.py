@@ -5,6 +5,7 @@ State changes only on POST; services do all writes. Page loads and polls count a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.mail import send_mail
 from django.http import JsonResponse
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.ratelimit import check_rate, client_address
+from core.ratelimit import check_rate, client_address, normalized_email
 from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
 from queues.accuracy import accuracy_context, note_shown
@@ -84,6 +85,12 @@ def room_page(request, tenant_slug, event_slug):
                 messages.info(request, "You were already in line: here is your place.")
             return _entry_redirect(tenant, entry)
         if form.is_valid():
+            # Each join link is an email we send: limited per address (above) and per email address.
+            check_rate(
+                "waitingroom-join:email",
+                normalized_email(form.cleaned_data["email"]),
+                settings.RATE_LIMIT_SUBMISSIONS_PER_EMAIL,
+            )
             signed = sign(
                 {"ev": event.id, "email": form.cleaned_data["email"], "name": form.cleaned_data["name"]},
                 salt=JOIN_SALT,

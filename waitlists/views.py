@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, SoldOut, ValidationError
 from core.holders import browser_key
-from core.ratelimit import check_rate, client_address
+from core.ratelimit import check_rate, client_address, limit_submission
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
@@ -31,7 +31,7 @@ def join(request, tenant_slug, event_slug):
     tiers = list(TicketTier.objects.filter(event=event, is_active=True).order_by("position", "id"))
     form = JoinForm(request.POST or None, tiers=tiers, max_quantity=services.max_quantity(event, options))
     if request.method == "POST" and form.is_valid():
-        check_rate("waitlist-join", client_address(request), "10/60")
+        limit_submission(request, "waitlist-join", email=form.cleaned_data["email"])
         choice = form.cleaned_data["tier"]
         tier = None if choice == ANY_TIER else next(t for t in tiers if str(t.id) == choice)
         try:

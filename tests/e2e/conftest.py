@@ -121,6 +121,12 @@ def live_app(django_db_blocker):
         "MEDIA_ROOT": str(run_dir / "media"),
         "PYTHONUNBUFFERED": "1",
         "VQ_FAST_PASSWORD_HASHER": "1",
+        # Every journey comes from 127.0.0.1 and the limiter's counters live in Redis between runs; the
+        # limits have their own tests (tests/reliability/test_abuse_limits.py).
+        "RATE_LIMIT_SUBMISSIONS": "10000/600",
+        "RATE_LIMIT_SUBMISSIONS_PER_EMAIL": "10000/600",
+        "RATE_LIMIT_PASSWORD_RESET": "10000/h/ip,10000/h/key",
+        "LOGIN_FAILURE_LIMIT": "1000",
     }
     app = App(f"http://127.0.0.1:{port}", env, run_dir / "emails")
     # collectstatic needs no database: it runs while the database is migrated and seeded.
