@@ -235,7 +235,7 @@ CELERY_TIMEZONE = "UTC"
 AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [
     # First: django-axes refuses a locked-out account or address before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    "core.abuse.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

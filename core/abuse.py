@@ -29,3 +29,16 @@ def lockout_response(request, original_response=None, credentials=None):
     ).render()
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+from axes.backends import AxesStandaloneBackend  # noqa: E402
+
+
+class AxesBackend(AxesStandaloneBackend):
+    """django-axes' backend, skipped for an ``authenticate()`` without a request (a management command, a
+    script, a test): only requests come from outside, and axes would refuse such calls outright."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)

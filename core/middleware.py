@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -103,6 +104,8 @@ class RejectNulBytesMiddleware:
             return b"\\u0000" in request.body or b"\x00" in request.body
         try:
             fields = request.POST.lists()
-        except Exception:  # noqa: BLE001 - a malformed body is Django's to answer (400), not ours
+        except (SuspiciousOperation, BadRequest):
+            raise  # too big or too many fields: Django answers 400 (and the view must not see an empty form)
+        except Exception:  # noqa: BLE001 - another malformed body is Django's to answer, not ours
             return False
         return any(NUL in key or any(NUL in value for value in values) for key, values in fields)
