@@ -122,7 +122,7 @@ def test_submissions_are_limited_per_email_from_any_address(client, tenant):
     assert Ticket.objects.count() == 2
 
 
-def test_help_desk_filing_and_customer_comments_are_limited(client, tenant):
+def test_help_desk_filing_is_limited(client, tenant):
     queue = support_queue(tenant)
     url = reverse("support_public:submit", args=[tenant.slug, queue.slug])
     data = {"name": "Kai", "title": "Printer", "description": "It jams.", "priority": "normal"}
@@ -134,14 +134,6 @@ def test_help_desk_filing_and_customer_comments_are_limited(client, tenant):
         response = client.post(url, {**data, "submission_token": token}, REMOTE_ADDR=f"198.51.100.{n}")
         codes.append(response.status_code)
     assert codes == [302, 302, 429], codes
-    ticket = Ticket.objects.filter(queue=queue).first()
-    reply = reverse("support:customer_ticket", args=[ticket.reference])
-    statuses = [
-        client.post(reply, {"body": f"Any news {n}?"}, REMOTE_ADDR="198.51.100.50").status_code
-        for n in range(4)
-    ]
-    assert 429 in statuses
-    assert ticket.comments.count() == statuses.count(302)
 
 
 def test_waitlist_joins_are_limited_per_email(client, tenant):
