@@ -142,12 +142,10 @@ def test_cancelled_event_refunds_in_bulk(stripe_tenant, django_capture_on_commit
     door_order = buy(
         tenant=tenant, event=event, quantities={tier.id: 1}, email="d@example.test", provider="pay_at_door"
     )
-    services.event_cancel(tenant=tenant, actor=None, event=event)
-
+    # Cancelling the event refunds in bulk (ticketing.lifecycle runs event_refund_all).
     with django_capture_on_commit_callbacks(execute=True):
-        summary = event_refund_all(tenant=tenant, actor=None, event=event)
+        services.event_cancel(tenant=tenant, actor=None, event=event)
 
-    assert (summary.refunded, summary.cancelled, summary.failed) == (3, 1, [])
     for order in (*card_orders, test_card_order):
         order.refresh_from_db()
         assert order.status == OrderStatus.REFUNDED

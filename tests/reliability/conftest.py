@@ -207,12 +207,13 @@ class Processes:
         """The app under daphne (HTTP + websockets) on a free 127.0.0.1 port; returns once /healthz
         answers. ``server.port`` is where it listens."""
         port = free_port()
-        # --proxy-headers as the Procfile runs it: tests present many buyers to the per-address limits.
-        command = [str(BIN / "python"), "-m", "daphne", "-b", HOST, "-p", str(port), "--proxy-headers"]
+        # The tests stand in for a trusted proxy on 127.0.0.1 that passes each buyer's address in
+        # X-Forwarded-For, so many buyers meet the per-address limits (the app reads the header itself,
+        # only from TRUSTED_PROXIES; daphne's --proxy-headers would believe it from anyone).
+        command = [str(BIN / "python"), "-m", "daphne", "-b", HOST, "-p", str(port)]
         command += ["tests.reliability.fault_web:application"]
-        server = self._add(
-            Process(name, command, {**self.base_env(name, fault), **(env or {})}, self.tmp_path)
-        )
+        server_env = {**self.base_env(name, fault), "TRUSTED_PROXIES": "127.0.0.1", **(env or {})}
+        server = self._add(Process(name, command, server_env, self.tmp_path))
         server.port = port
 
         def healthy() -> bool:
@@ -275,7 +276,7 @@ class Http:
     def __init__(self, port: int, timeout: float = 60, client_address: str = ""):
         self.port = port
         self.timeout = timeout
-        self.client_address = client_address  # sent as X-Forwarded-For (daphne --proxy-headers)
+        self.client_address = client_address  # sent as X-Forwarded-For (from the trusted 127.0.0.1)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, fields: dict | None = None) -> Response:

@@ -22,6 +22,7 @@ rate limits per client address).
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -325,7 +326,10 @@ def test_20_identical_pay_requests_with_one_key_make_one_order():
     request = {"step": "pay", "provider": "test_card", "card_number": CARD, "idempotency_key": "same-click"}
 
     def pay(index):
-        response = person(REMOTE_ADDR=address(7)).post(checkout, request)
+        # The same click replayed from the buyer's own browser (a checkout answers only its holder).
+        same_browser = person(REMOTE_ADDR=address(7))
+        same_browser.cookies = copy.deepcopy(client.cookies)
+        response = same_browser.post(checkout, request)
         return response.status_code, response.get("Location", "")
 
     results = run_gated(20, pay)
