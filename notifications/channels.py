@@ -137,9 +137,25 @@ def private_address_reason(url: str) -> str:
         raise WebhookError(f"Could not resolve {host}: {error}") from None
     for address in sorted(addresses):
         ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return f"Webhook address {host} resolves to a non-public address ({ip})."
+        for candidate in (ip, *_embedded_ipv4(ip)):
+            if not candidate.is_global or candidate.is_multicast:
+                return f"Webhook address {host} resolves to a non-public address ({ip})."
     return ""
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64, IPv4-compatible): each
+    must be public too, or ``[64:ff9b::7f00:1]`` would reach 127.0.0.1 through a NAT64 gateway."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
 
 
 def check_webhook_address(url: str) -> None:

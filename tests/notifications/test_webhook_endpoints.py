@@ -34,6 +34,12 @@ def test_create_validates_and_makes_a_standard_webhooks_secret(tenant, owner, se
         "http://10.1.2.3/hook",
         "http://[::1]/",
         "http://169.254.169.254/",
+        # Found by outside testing: multicast, and IPv6 forms that carry a loopback IPv4 address.
+        "http://224.0.0.1/a",
+        "http://[64:ff9b::7f00:1]/a",
+        "http://[2002:7f00:1::]/a",
+        "http://[::127.0.0.1]/a",
+        "http://[::ffff:127.0.0.1]/a",
     ):
         with pytest.raises(ValidationError) as error:
             services.endpoint_create(tenant=tenant, actor=owner, url=internal, event_types=["order.paid"])
