@@ -14,6 +14,7 @@ transaction has committed (services own theirs), so a replay never shows somethi
 from __future__ import annotations
 
 import hashlib
+import json
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
@@ -41,8 +42,18 @@ def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\n" + request.get_full_path().encode() + b"\n")
-    digest.update(request.body)
+    digest.update(_canonical_body(request.body))
     return digest.hexdigest()
+
+
+def _canonical_body(body: bytes) -> bytes:
+    """The same JSON document however it is spelled (key order, spacing) is the same request; anything
+    that does not parse is compared byte for byte (the handler refuses it anyway)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _is_json(request) -> bool:

@@ -34,6 +34,28 @@ def test_same_key_and_body_replays_the_first_response(api, tenant):
     assert fresh.status_code == 201 and fresh.json()["token"] != first.json()["token"]
 
 
+def test_the_same_json_spelled_differently_replays(api, tenant):
+    event = make_event(tenant=tenant)
+    tier_id = event.tiers.get().id
+    first = api.client.post(
+        "/api/v1/checkouts",
+        f'{{"event_id": {event.id}, "items": [{{"tier_id": {tier_id}, "quantity": 1}}]}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="spelled",
+        **api.headers,
+    )
+    again = api.client.post(
+        "/api/v1/checkouts",
+        f'{{"items":[{{"quantity":1,"tier_id":{tier_id}}}],"event_id":{event.id}}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="spelled",
+        **api.headers,
+    )
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and first.content == again.content
+    assert CheckoutSession.objects.count() == 1
+
+
 def test_same_key_with_another_body_is_422(api, tenant):
     event = make_event(tenant=tenant)
     assert api.post("/api/v1/checkouts", open_body(event), key="k").status_code == 201
