@@ -17,6 +17,8 @@ import time
 
 from playwright.sync_api import sync_playwright
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout, wherever it is
+
 DATA = os.environ.get("VQ_DATA_DIR", "/tmp/vq-waitingroom")  # noqa: S108 - the dev server's data folder
 BASE = os.environ.get("WR_BASE", "http://127.0.0.1:8107")
 ROOM = f"{BASE}/nightowl-live/e/the-velvet-owls-farewell-night/waiting-room/"
@@ -57,8 +59,8 @@ def field(page, name):
 def shell(code):
     env = dict(os.environ, VQ_DATA_DIR=DATA)
     out = subprocess.run(
-        ["/work/main/.venv/bin/python", "manage.py", "shell", "-c", code],
-        cwd="/work/main",
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
