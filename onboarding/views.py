@@ -6,19 +6,16 @@ Every state change is a POST calling a service; the address check is a GET that 
 
 from __future__ import annotations
 
-import io
-
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound, ValidationError
+from core.qr import qr_svg
 from core.ratelimit import check_rate, client_address
 from onboarding import forms, services, setup
 from onboarding.selectors import members_two_factor, slug_check
@@ -179,14 +176,6 @@ def public_path(tenant, kind: str, slug: str) -> tuple[str, str]:
     return reverse(name, args=[tenant.slug, queue.slug]), queue.name
 
 
-def qr_svg(text: str, *, title: str) -> str:
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(
-        buffer, kind="svg", scale=6, xmldecl=False, svgns=True, title=title, border=2
-    )
-    return mark_safe(buffer.getvalue().decode())  # noqa: S308 - segno's SVG of our own URL
-
-
 @member_required(Role.MANAGER)
 def share(request, kind: str, slug: str):
     path, name = public_path(request.tenant, kind, slug)
@@ -201,7 +190,7 @@ def share(request, kind: str, slug: str):
             "name": name,
             "path": path,
             "url": url,
-            "qr": qr_svg(url, title=f"QR code of {url}"),
+            "qr": qr_svg(url, title=f"QR code of {url}", scale=6),
         },
     )
 
