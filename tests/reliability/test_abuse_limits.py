@@ -240,3 +240,34 @@ def test_password_resets_are_limited_per_account_and_per_address(settings):
         for n in range(5)
     ]
     assert per_address[-1] == 429
+
+
+def reply(client, ticket, body, remote):
+    return client.post(
+        reverse("support:customer_ticket", args=[ticket.reference]), {"body": body}, REMOTE_ADDR=remote
+    )
+
+
+def test_help_desk_customer_replies_are_limited_per_customer_from_any_address(client, tenant):
+    from queues.models import TicketComment
+    from tests.support.factories import file_ticket
+
+    ticket = file_ticket(support_queue(tenant), email="rea@x.test")
+    codes = [reply(client, ticket, f"Still broken {n}", f"198.51.100.{n}").status_code for n in range(4)]
+    assert codes == [302, 302, 429, 429], codes  # per email: 2 / 600 s, whatever the address
+    refused = reply(client, ticket, "Once more", "198.51.100.50")
+    assert refused.status_code == 429 and "Too many requests" in refused.content.decode()
+    assert TicketComment.objects.filter(ticket=ticket, author_customer=ticket.customer).count() == 2
+
+
+def test_help_desk_customer_replies_are_limited_per_address_across_tickets(client, tenant):
+    from queues.models import TicketComment
+    from tests.support.factories import file_ticket
+
+    queue = support_queue(tenant)
+    tickets = [file_ticket(queue, email=f"r{n}@x.test") for n in range(4)]
+    codes = [reply(client, ticket, "Any news?", "198.51.100.7").status_code for ticket in tickets]
+    assert codes == [302, 302, 302, 429], codes  # per address: 3 / 600 s, whoever's ticket
+    assert TicketComment.objects.filter(ticket__in=tickets, author_customer__isnull=False).count() == 3
+    # Another address is not in that bucket.
+    assert reply(client, tickets[3], "Any news?", "198.51.100.8").status_code == 302
