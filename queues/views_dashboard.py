@@ -9,6 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, ValidationError
@@ -273,6 +274,25 @@ def attachment_download(request, pk: int):
     return response
 
 
+def _settings_page(request, queue: Queue, *, form=None, invalid_lane_form=None, status: int = 200):
+    """The settings page: the queue form and one form per lane. A refused lane form is shown bound, with
+    its errors next to its fields (the others fresh from the database)."""
+    if form is None:
+        form = QueueSettingsForm(instance=Queue.objects.get(pk=queue.pk), prefix="queue")
+    lane_forms = [
+        invalid_lane_form
+        if invalid_lane_form is not None and invalid_lane_form.instance.pk == lane.pk
+        else LaneSettingsForm(instance=lane, currency=request.tenant.currency, prefix=f"lane-{lane.pk}")
+        for lane in queue.lanes.all()
+    ]
+    return render(
+        request,
+        "queues/dashboard/settings.html",
+        {"tenant": request.tenant, "queue": queue, "form": form, "lane_forms": lane_forms},
+        status=status,
+    )
+
+
 @member_required(Role.MANAGER)
 def queue_settings(request, queue_slug: str):
     queue = _queue(request, queue_slug)
@@ -284,17 +304,9 @@ def queue_settings(request, queue_slug: str):
             queue=queue,
             changes={name: form.cleaned_data[name] for name in form.changed_data},
         )
-        messages.success(request, "Queue settings saved.")
+        messages.success(request, _("Queue settings saved."))
         return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
-    lane_forms = [
-        LaneSettingsForm(instance=lane, currency=request.tenant.currency, prefix=f"lane-{lane.pk}")
-        for lane in queue.lanes.all()
-    ]
-    return render(
-        request,
-        "queues/dashboard/settings.html",
-        {"tenant": request.tenant, "queue": queue, "form": form, "lane_forms": lane_forms},
-    )
+    return _settings_page(request, queue, form=form, status=400 if request.method == "POST" else 200)
 
 
 @member_required(Role.MANAGER)
@@ -311,12 +323,20 @@ def lane_settings(request, queue_slug: str, lane_id: int):
     if form.is_valid():
         changes = {name: form.cleaned_data[name] for name in ("name", "enabled", "weight")}
         changes["minimum_tip_cents"] = form.cleaned_data["minimum_tip"]
-        services.lane_update(tenant=request.tenant, actor=request.user, lane=lane, changes=changes)
-        messages.success(request, f"{lane.name} saved.")
-    else:
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        messages.error(request, f"{lane.name} not saved — {errors}")
-    return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
+        try:
+            services.lane_update(tenant=request.tenant, actor=request.user, lane=lane, changes=changes)
+        except ValidationError as error:
+            for key, problems in error.field_errors.items():
+                for problem in problems:
+                    form.add_error(key if key in form.fields else None, problem)
+            if not error.field_errors:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, _("%(lane)s saved.") % {"lane": lane.name})
+            return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
+    # Refused: the page again, the lane's form keeping what was typed, each error next to its field.
+    messages.error(request, _("%(lane)s was not saved: check the marked fields.") % {"lane": lane.name})
+    return _settings_page(request, queue, invalid_lane_form=form, status=400)
 
 
 @member_required()

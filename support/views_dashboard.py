@@ -8,6 +8,7 @@ State changes are POST-only (CSRF) and go through ``support.services``.
 from __future__ import annotations
 
 import zoneinfo
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db.models import Q
@@ -15,6 +16,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, DomainError, NotFound, ValidationError
@@ -314,6 +316,64 @@ def settings_list(request):
     return render(request, "support/settings_list.html", {"tenant": request.tenant, "rows": rows})
 
 
+@dataclass(frozen=True)
+class AgentRow:
+    """One member's line of the agents table, as stored or as just typed (when the form is shown again)."""
+
+    member: Membership
+    is_agent: bool
+    is_primary: bool
+    priority: str
+    receives: bool
+    error: str = ""
+
+
+def _agent_rows(request, members, agents) -> tuple[list[AgentRow], list[AgentSpec], bool]:
+    """The agents table: rows to show, the specs to save (POST) and whether an order was refused. An order
+    that is not a whole number 0–1000 is an error next to that member's input, never a silent default."""
+    rows, specs, refused = [], [], False
+    for member in members:
+        key = str(member.user_id)
+        if request.method != "POST":
+            agent = agents.get(member.user_id)
+            rows.append(
+                AgentRow(
+                    member=member,
+                    is_agent=agent is not None,
+                    is_primary=bool(agent and agent.is_primary),
+                    priority=str(agent.priority if agent else 10),
+                    receives=agent is None or agent.receives_assignments,
+                )
+            )
+            continue
+        typed = request.POST.get(f"priority_{key}", "10").strip()
+        priority = whole_number(typed, low=0, high=1000)
+        is_agent = bool(request.POST.get(f"agent_{key}"))
+        error = ""
+        if priority is None and (is_agent or typed):
+            error = _("Enter a whole number from 0 to 1000.")
+            refused = True
+        row = AgentRow(
+            member=member,
+            is_agent=is_agent,
+            is_primary=request.POST.get("primary", "") == key,
+            priority=typed[:20],
+            receives=bool(request.POST.get(f"receives_{key}")),
+            error=error,
+        )
+        rows.append(row)
+        if is_agent and not error:
+            specs.append(
+                AgentSpec(
+                    user_id=member.user_id,
+                    is_primary=row.is_primary,
+                    priority=priority,
+                    receives_assignments=row.receives,
+                )
+            )
+    return rows, specs, refused
+
+
 @member_required(Role.MANAGER)
 def settings_edit(request, queue_slug: str):
     queue = Queue.objects.for_tenant(request.tenant).filter(slug=queue_slug, kind=QueueKind.SUPPORT).first()
@@ -329,21 +389,11 @@ def settings_edit(request, queue_slug: str):
     form = SupportSettingsForm(
         request.POST or None, members=members, initial=SupportSettingsForm.initial_for(support_queue)
     )
-    if request.method == "POST" and form.is_valid():
-        primary = request.POST.get("primary", "")
-        specs = []
-        for member in members:
-            key = str(member.user_id)
-            if request.POST.get(f"agent_{key}"):
-                priority = request.POST.get(f"priority_{key}", "10")
-                specs.append(
-                    AgentSpec(
-                        user_id=member.user_id,
-                        is_primary=primary == key,
-                        priority=whole_number(priority, low=0, high=1000, default=10),
-                        receives_assignments=bool(request.POST.get(f"receives_{key}")),
-                    )
-                )
+    rows, specs, agent_errors = _agent_rows(request, members, agents)
+    if request.method == "POST" and agent_errors:
+        form.is_valid()  # its own errors are shown too, in the same answer
+        form.add_error(None, _("An agent's order was refused; see the agents table."))
+    elif request.method == "POST" and form.is_valid():
         people = {str(member.user_id): member.user for member in members}
         try:
             services.support_queue_configure(
@@ -373,6 +423,6 @@ def settings_edit(request, queue_slug: str):
     return render(
         request,
         "support/settings_edit.html",
-        {"tenant": request.tenant, "queue": queue, "form": form, "members": members, "agents": agents},
+        {"tenant": request.tenant, "queue": queue, "form": form, "rows": rows},
         status=400 if request.method == "POST" else 200,
     )

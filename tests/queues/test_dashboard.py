@@ -65,7 +65,7 @@ def dashboard_urls(tenant, setup):
         (reverse("queues:call_next", args=[slug, queue]), {}),
         (
             reverse("queues:lane_settings", args=[slug, queue, setup["lane"].pk]),
-            {f"lane-{setup['lane'].pk}-weight": "1"},
+            {f"lane-{setup['lane'].pk}-name": "Personal", f"lane-{setup['lane'].pk}-weight": "1"},
         ),
     ]
     return get, post
