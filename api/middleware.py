@@ -31,6 +31,8 @@ UNMETERED = ("/api/v1/openapi.json", "/api/v1/docs")
 # Responses worth replaying. 5xx, 429 and "busy" (503) are transient: the claim is released so a retry
 # with the same key runs again.
 NOT_STORED = {409, 429}
+# The schema and the docs page are read-only documents (ninja would answer them on any method).
+READ_ONLY_METHODS = ("GET", "HEAD")
 REPLAYED_HEADERS = ("Location", "ETag")
 
 
@@ -65,6 +67,34 @@ def _valid_idempotency_key(key: str) -> bool:
     return 0 < len(key) <= 255 and all(33 <= ord(char) <= 126 for char in key)
 
 
+def _method_not_allowed(request, allow: str) -> HttpResponse:
+    return problem_response(
+        status=405,
+        code="method_not_allowed",
+        detail=f"{request.method} is not allowed here. Allowed: {allow}.",
+        headers={"Allow": allow},
+    )
+
+
+def as_problem(request, response):
+    """Django's and ninja's own 404 (no such route: the HTML not-found page) and 405 (a route without
+    that method: a bare text body) become problem+json like every other API error; the Allow header of
+    a 405 is kept."""
+    if response.status_code not in (404, 405):
+        return response
+    content_type = response.get("Content-Type", "")
+    if "json" in content_type:
+        return response
+    if response.status_code == 404:
+        problem = problem_response(status=404, code="not_found", detail="There is no such API resource.")
+    else:
+        problem = _method_not_allowed(request, response.get("Allow", ""))
+    for name in ("Vary", "RateLimit", "RateLimit-Policy"):
+        if name in response:
+            problem[name] = response[name]
+    return problem
+
+
 class ApiMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -79,6 +109,8 @@ class ApiMiddleware:
         except DomainError as error:
             return problem_response(status=error.status_code, code=error.code, detail=error.message)
         request.api_principal = principal
+        if request.path.startswith(UNMETERED) and request.method not in READ_ONLY_METHODS:
+            return _method_not_allowed(request, ", ".join(READ_ONLY_METHODS))
         if request.method in ("POST", "PUT", "PATCH") and request.body and not _is_json(request):
             # Only JSON bodies: a cross-site HTML form cannot send application/json without a CORS
             # preflight, so no page elsewhere can make a visitor's browser call the public endpoints.
@@ -110,7 +142,7 @@ class ApiMiddleware:
         for name, value in rate_headers.items():
             response[name] = value
         response.setdefault("Vary", "Authorization, Cookie, X-Tenant")
-        return response
+        return as_problem(request, response)
 
     def _idempotent(self, request, principal, key: str):
         if not _valid_idempotency_key(key):

@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after security so every response carries the policy, static files and error pages included.
     "csp.middleware.CSPMiddleware",
+    "core.middleware.KnownMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -348,6 +349,8 @@ PAYMENTS_ENCRYPTION_OLD_KEYS = env_list("PAYMENTS_ENCRYPTION_OLD_KEYS", [])
 # and per email address.
 RATE_LIMIT_SUBMISSIONS = env_str("RATE_LIMIT_SUBMISSIONS", "10/600")
 RATE_LIMIT_SUBMISSIONS_PER_EMAIL = env_str("RATE_LIMIT_SUBMISSIONS_PER_EMAIL", "5/600")
+# How many spaces (tenants) one person may own; creating one more is refused with a clear message.
+MAX_SPACES_PER_USER = env_int("MAX_SPACES_PER_USER", 10)
 # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated), e.g. the load
 # balancer's. Empty: the header is ignored and the connection's address is the client.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])

@@ -111,3 +111,31 @@ class RejectNulBytesMiddleware:
         except Exception:  # noqa: BLE001 - another malformed body is Django's to answer, not ours
             return False
         return any(NUL in key or any(NUL in value for value in values) for key, values in fields)
+
+
+# Methods any page or API route answers; anything else (TRACE, CONNECT, WebDAV verbs, made-up words)
+# is refused before any view runs: function views do not check the method and would answer a TRACE
+# with the page itself (200), which scanners rightly flag.
+KNOWN_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class KnownMethodsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in KNOWN_METHODS:
+            return self.get_response(request)
+        allow = ", ".join(KNOWN_METHODS)
+        if request.path_info.startswith("/api/"):
+            from api.problems import problem_response
+
+            return problem_response(
+                status=405,
+                code="method_not_allowed",
+                detail=f"{request.method} is not allowed here. Allowed: {allow}.",
+                headers={"Allow": allow},
+            )
+        response = HttpResponse("Method not allowed.", status=405, content_type="text/plain; charset=utf-8")
+        response["Allow"] = allow
+        return response

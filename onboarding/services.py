@@ -10,14 +10,31 @@ the space runs) call the owning apps' services (queues, ticketing, support); see
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import PermissionDenied, ValidationError
 from onboarding.selectors import normalise_slug, slug_problem
 from tenants.models import Account, Membership, Role, Tenant, User
 
-SLUG_TAKEN = "Someone took “{slug}” a moment ago; choose another address."
+SLUG_TAKEN = _("Someone took “{slug}” a moment ago; choose another address.")
+SPACE_LIMIT_REACHED = _(
+    "You already own {count} spaces, the most one person can create. Delete one you no longer use, or "
+    "ask the operators to raise the limit."
+)
+
+
+def owned_space_count(user: User) -> int:
+    return Membership.objects.filter(user=user, role=Role.OWNER).count()
+
+
+def _check_space_limit(actor: User) -> None:
+    limit = settings.MAX_SPACES_PER_USER
+    count = owned_space_count(actor)
+    if count >= limit:
+        raise ValidationError(SPACE_LIMIT_REACHED.format(count=count))
 
 
 def email_address_mark_verified(*, user: User) -> EmailAddress:
@@ -46,11 +63,13 @@ def space_create(
     Validates every field first (ValidationError with field errors: reserved or malformed slug, unknown
     time zone, currency not three letters, unknown language). Atomic (durable): account, tenant and the
     owner's membership together. No lock: the unique index on the slug arbitrates a race, and the loser
-    gets ValidationError on ``slug`` saying the address was just taken. Requires a verified email."""
+    gets ValidationError on ``slug`` saying the address was just taken. Requires a verified email. One
+    person owns at most ``MAX_SPACES_PER_USER`` spaces (ValidationError past it)."""
     if not (actor and actor.is_authenticated):
         raise PermissionDenied("Log in first.")
     if not EmailAddress.objects.filter(user=actor, verified=True).exists():
         raise PermissionDenied("Verify your email address first.")
+    _check_space_limit(actor)
     slug = normalise_slug(slug)
     errors: dict[str, list[str]] = {}
     problem = slug_problem(slug)
@@ -79,6 +98,10 @@ def space_create(
         raise ValidationError(field_errors=errors)
     try:
         with transaction.atomic(durable=True):
+            # One creator at a time per person (two tabs racing past the limit): lock the user row and
+            # count again under the lock.
+            User.objects.select_for_update().filter(pk=actor.pk).first()
+            _check_space_limit(actor)
             account.save()
             tenant.account = account
             tenant.save()

@@ -13,6 +13,7 @@ from api.routers.queues import EtaOut, TicketSubmitIn
 from api.routers.ticketing import AvailabilityOut, availability_out
 from api.schemas import responses
 from core.errors import NotFound
+from core.ratelimit import limit_submission
 from queues import selectors as queue_selectors
 from queues import services as queue_services
 from queues.models import Phase, QueueKind
@@ -77,6 +78,9 @@ def public_submit(
 ):
     """No key. Submit into a lane of a tenant's public queue, as the public form does (tip ≥ the lane's
     minimum, custom data valid against the type's schema). Keep the `reference` to check the status."""
+    # The same per-address and per-email budget as the public form (the API's own 60 a minute is a
+    # reading limit: a script could file thousands of requests an hour under it).
+    limit_submission(request, "queue-submit", email=payload.email)
     tenant = get_public_tenant(tenant_slug)
     queue = queue_selectors.public_queues(tenant).filter(slug=queue_slug).first()
     if queue is None:
