@@ -351,9 +351,21 @@ class TicketEventAdmin(admin.ModelAdmin):
 
 @admin.register(TicketItem)
 class TicketItemAdmin(admin.ModelAdmin):
+    """Read-only: items change on the ticket's dashboard page (queues.item_services), which records every
+    change in the ticket's history."""
+
     list_display = ["name", "quantity", "state", "ticket", "tenant"]
     list_filter = ["state", "tenant"]
     search_fields = ["name", "ticket__reference"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TicketComment)

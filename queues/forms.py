@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money, parse_money
 from core.numbers import set_range
@@ -144,6 +146,45 @@ class TransitionForm(forms.Form):
     event = forms.CharField(max_length=50)
     note = forms.CharField(max_length=2000, required=False, label="Reason or note")
     state = forms.CharField(max_length=50, required=False)
+
+
+class TicketItemForm(forms.Form):
+    """One ticket item, to add or change. ``seen`` is the item's ``updated_at`` as shown (the service
+    refuses the change when the item moved since)."""
+
+    name = forms.CharField(max_length=200, label=_("Item"))
+    quantity = forms.IntegerField(min_value=1, max_value=10_000, initial=1, label=_("Quantity"))
+    notes = forms.CharField(max_length=500, required=False, label=_("Notes"))
+    state = forms.ChoiceField(required=False, label=_("Item state"))
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args, item_states: list[str], **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if item_states:
+            self.fields["state"].choices = [(state, state.replace("_", " ")) for state in item_states]
+        else:
+            del self.fields["state"]
+
+    def clean_seen(self):
+        text = self.cleaned_data.get("seen") or ""
+        if not text:
+            return None
+        try:
+            return datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise forms.ValidationError(_("Reload the page and try again.")) from None
+
+    @classmethod
+    def for_item(cls, item, *, item_states: list[str], data=None):
+        initial = {
+            "name": item.name,
+            "quantity": item.quantity,
+            "notes": item.notes,
+            "state": item.state,
+            "seen": item.updated_at.isoformat(),
+        }
+        return cls(data, item_states=item_states, initial=initial, prefix=f"item-{item.pk}")
 
 
 class NoteForm(forms.Form):

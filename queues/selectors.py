@@ -298,7 +298,12 @@ def ticket_for_status(reference: str) -> Ticket:
 
 
 def ticket_history(ticket: Ticket, *, public: bool = True) -> list[TicketEvent]:
-    return list(TicketEvent.objects.filter(ticket=ticket).order_by("occurred_at", "id"))
+    """The ticket's history, oldest first. The public one (status page) leaves out the staff's item
+    edits (``item_*`` rows), which are the team's bookkeeping."""
+    events = TicketEvent.objects.filter(ticket=ticket)
+    if public:
+        events = events.exclude(event__startswith="item_")
+    return list(events.order_by("occurred_at", "id"))
 
 
 def queues_for_tenant(tenant) -> QuerySet[Queue]:

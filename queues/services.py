@@ -28,6 +28,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
@@ -47,7 +48,6 @@ from queues.models import (
     TicketAttachment,
     TicketComment,
     TicketEvent,
-    TicketItem,
     TicketType,
 )
 from queues.schema_forms import check_schema, validate_custom_data
@@ -210,10 +210,27 @@ def _notify_customer(ticket: Ticket, event_type: str, headline: str, body: str, 
     )
 
 
+def new_ticket_subject(ticket: Ticket) -> tuple[str, str]:
+    """The subject and headline that tell the team about a new ticket: the queue (the help desk) by name,
+    the lane only when the queue has a choice of lanes (a single-lane queue's lane is "Main", which
+    means nothing to the reader), and the ticket by its title or reference."""
+    what = ticket.title or ticket.reference
+    if ticket.lane.code == "main":
+        headline = _("New ticket in %(queue)s: %(what)s") % {"queue": ticket.queue.name, "what": what}
+    else:
+        headline = _("New ticket in %(queue)s (%(lane)s lane): %(what)s") % {
+            "queue": ticket.queue.name,
+            "lane": ticket.lane.name,
+            "what": what,
+        }
+    return f"[{ticket.reference}] {headline}", headline
+
+
 def _notify_team(ticket: Ticket, now) -> None:
     from notifications.services import notify
 
     managers = Membership.objects.filter(tenant_id=ticket.tenant_id, role__in=[Role.OWNER, Role.MANAGER])
+    subject, headline = new_ticket_subject(ticket)
     for membership in managers.select_related("user"):
         notify(
             tenant=ticket.tenant,
@@ -222,8 +239,8 @@ def _notify_team(ticket: Ticket, now) -> None:
             related=ticket,
             now=now,
             context={
-                "subject": f"New in {ticket.queue.name}: {ticket.reference}",
-                "headline": f"New {ticket.lane.name.lower()} ticket {ticket.reference}",
+                "subject": subject,
+                "headline": headline,
                 "body": (ticket.need_text or ticket.title)[:500],
                 "action_url": reverse("queues:queue_board", args=[ticket.tenant.slug, ticket.queue.slug]),
                 "action_label": "Open the queue",
@@ -1037,35 +1054,6 @@ def ticket_comment_edit(
         locked.edited_at = now
         locked.save(update_fields=["body", "edit_history", "edited_at", "updated_at"])
     return locked
-
-
-def ticket_item_add(*, tenant: Tenant, actor, ticket: Ticket, name: str, quantity: int = 1, notes: str = ""):
-    """Add a component to a ticket; it starts in the type's first item state, if the type has them."""
-    _check_tenant(tenant, ticket)
-    if quantity < 1:
-        raise ValidationError(field_errors={"quantity": ["At least 1."]})
-    states = ticket.ticket_type.item_states or []
-    with transaction.atomic(durable=True):
-        return TicketItem.objects.create(
-            tenant=tenant,
-            ticket=ticket,
-            name=name,
-            quantity=quantity,
-            notes=notes,
-            state=states[0] if states else "",
-        )
-
-
-def ticket_item_set_state(*, tenant: Tenant, actor, item: TicketItem, state: str) -> TicketItem:
-    """Set an item's own state; it must be one of the ticket type's item states."""
-    _check_tenant(tenant, item)
-    states = item.ticket.ticket_type.item_states or []
-    if state not in states:
-        raise ValidationError(field_errors={"state": [f"Use one of: {', '.join(states) or 'no states'}."]})
-    with transaction.atomic(durable=True):
-        TicketItem.objects.filter(pk=item.pk).update(state=state)
-        item.state = state
-    return item
 
 
 def tickets_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -21,6 +21,17 @@ urlpatterns = [
     path(DASH + "tickets/<str:reference>/assign/", dashboard.ticket_assign, name="ticket_assign"),
     path(DASH + "tickets/<str:reference>/lane/", dashboard.ticket_lane, name="ticket_lane"),
     path(DASH + "tickets/<str:reference>/comment/", dashboard.ticket_comment, name="ticket_comment"),
+    path(DASH + "tickets/<str:reference>/items/", dashboard.ticket_item_add, name="ticket_item_add"),
+    path(
+        DASH + "tickets/<str:reference>/items/<int:pk>/",
+        dashboard.ticket_item_change,
+        name="ticket_item_change",
+    ),
+    path(
+        DASH + "tickets/<str:reference>/items/<int:pk>/remove/",
+        dashboard.ticket_item_remove,
+        name="ticket_item_remove",
+    ),
     path(DASH + "attachments/<int:pk>/", dashboard.attachment_download, name="attachment"),
     path(DASH + "<slug:queue_slug>/", dashboard.queue_board, name="queue_board"),
     path(DASH + "<slug:queue_slug>/call-next/", dashboard.call_next, name="call_next"),

@@ -15,16 +15,17 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError, NotFound, ValidationError
 from core.tenancy import get_for_tenant
 from payments.tips import tip_states
-from queues import selectors, services
+from queues import item_services, selectors, services
 from queues.forms import (
     FilterForm,
     LaneSettingsForm,
     QueueCreateForm,
     QueueSettingsForm,
+    TicketItemForm,
     TicketTypeForm,
     TransitionForm,
 )
-from queues.models import Lane, Queue, Ticket, TicketAttachment, TicketType
+from queues.models import Lane, Queue, Ticket, TicketAttachment, TicketItem, TicketType
 from tenants.access import member_required
 from tenants.models import Membership, Role
 
@@ -154,11 +155,22 @@ def ticket_list(request, queue_slug: str):
     )
 
 
-@member_required()
-def ticket_detail(request, reference: str):
-    ticket = _ticket(request, reference)
+def _detail_page(request, ticket: Ticket, *, item_form=None, refused_item=None, status: int = 200):
+    """The ticket page. ``item_form`` is the add-item form shown again with its errors; ``refused_item``
+    (pk, form) an item's change form shown again with its errors — the other item forms come fresh."""
     snapshot = selectors.queue_snapshot(ticket.queue, rank_for=ticket)
     place, _rank = selectors.ticket_position(ticket, snapshot)
+    item_states = ticket.ticket_type.item_states or []
+    items = list(ticket.items.all())
+    item_forms = [
+        (
+            item,
+            refused_item[1]
+            if refused_item and refused_item[0] == item.pk
+            else TicketItemForm.for_item(item, item_states=item_states),
+        )
+        for item in items
+    ]
     return render(
         request,
         "queues/dashboard/ticket_detail.html",
@@ -171,14 +183,114 @@ def ticket_detail(request, reference: str):
             "eta": snapshot.eta(place),
             "expired": ticket.is_expired(timezone.now()),
             "transitions": ticket.machine.allowed(ticket.state),
-            "history": selectors.ticket_history(ticket),
+            "history": selectors.ticket_history(ticket, public=False),
             "comments": list(ticket.comments.select_related("author_user", "author_customer")),
             "attachments": list(ticket.attachments.all()),
-            "items": list(ticket.items.all()),
+            "items": items,
+            "item_forms": item_forms,
+            "item_form": item_form or TicketItemForm(item_states=item_states, prefix="new-item"),
+            "items_open": ticket.phase not in item_services.FINISHED_PHASES,
             "members": _members(request.tenant),
             "lanes": list(ticket.queue.lanes.all()),
         },
+        status=status,
     )
+
+
+@member_required()
+def ticket_detail(request, reference: str):
+    return _detail_page(request, _ticket(request, reference))
+
+
+def _form_errors_from(form, error: DomainError) -> None:
+    for key, problems in error.field_errors.items():
+        for problem in problems:
+            form.add_error(key if key in form.fields else None, problem)
+    if not error.field_errors:
+        form.add_error(None, error.message)
+
+
+@member_required()
+@require_POST
+def ticket_item_add(request, reference: str):
+    ticket = _ticket(request, reference)
+    form = TicketItemForm(request.POST, item_states=ticket.ticket_type.item_states or [], prefix="new-item")
+    if form.is_valid():
+        try:
+            item = item_services.ticket_item_add(
+                tenant=request.tenant,
+                actor=request.user,
+                ticket=ticket,
+                name=form.cleaned_data["name"],
+                quantity=form.cleaned_data["quantity"],
+                notes=form.cleaned_data["notes"],
+                state=form.cleaned_data.get("state", ""),
+            )
+        except DomainError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Added %(item)s.") % {"item": item})
+            return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
+    return _detail_page(request, ticket, item_form=form, status=400)
+
+
+def _item(ticket: Ticket, pk: int) -> TicketItem:
+    """An item of ``ticket`` (itself already fetched within the member's tenant and queue scope)."""
+    item = TicketItem.objects.filter(ticket=ticket, pk=pk).select_related("ticket__ticket_type").first()
+    if item is None:
+        raise NotFound(_("This item is not on the ticket (it may have been removed)."))
+    return item
+
+
+@member_required()
+@require_POST
+def ticket_item_change(request, reference: str, pk: int):
+    ticket = _ticket(request, reference)
+    item = _item(ticket, pk)
+    form = TicketItemForm(
+        request.POST, item_states=ticket.ticket_type.item_states or [], prefix=f"item-{item.pk}"
+    )
+    if form.is_valid():
+        try:
+            item_services.ticket_item_update(
+                tenant=request.tenant,
+                actor=request.user,
+                item=item,
+                name=form.cleaned_data["name"],
+                quantity=form.cleaned_data["quantity"],
+                notes=form.cleaned_data["notes"],
+                state=form.cleaned_data.get("state", ""),
+                seen=form.cleaned_data["seen"],
+            )
+        except DomainError as error:
+            _form_errors_from(form, error)
+        else:
+            messages.success(request, _("Saved %(item)s.") % {"item": item.name})
+            return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
+    return _detail_page(request, ticket, refused_item=(item.pk, form), status=400)
+
+
+@member_required()
+@require_POST
+def ticket_item_remove(request, reference: str, pk: int):
+    ticket = _ticket(request, reference)
+    item = TicketItem.objects.filter(ticket=ticket, pk=pk).select_related("ticket__ticket_type").first()
+    if item is None:
+        messages.info(request, _("That item was removed already."))
+        return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
+    seen = TicketItemForm(request.POST, item_states=[], prefix=f"item-{item.pk}")
+    seen.is_valid()  # only its "seen" matters here
+    try:
+        if "seen" in seen.errors:
+            raise ValidationError(seen.errors["seen"][0])
+        item_services.ticket_item_remove(
+            tenant=request.tenant, actor=request.user, item=item, seen=seen.cleaned_data.get("seen")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Removed %(item)s.") % {"item": item})
+    return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
 
 
 @member_required()

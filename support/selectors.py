@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.references import normalize_reference
@@ -206,6 +207,7 @@ class ActivityEntry:
     actor: str = ""
     internal: bool = False
     comment: TicketComment | None = None
+    details: tuple[str, ...] = ()  # what came with the change (the notifications an escalation sent)
 
 
 def _event_title(event: TicketEvent) -> str:
@@ -232,8 +234,16 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
     from notifications.models import OutboxMessage
 
     entries: list[tuple[tuple, ActivityEntry]] = []
+    # One escalation is one entry: the reassignment it made (a history row at the same instant) and the
+    # notifications it sent are part of it, not entries of their own repeating "Escalated to level 1".
+    escalations = list(
+        Escalation.objects.filter(ticket=ticket).select_related("to_assignee").order_by("created_at", "id")
+    )
+    escalation_times = {escalation.escalated_at for escalation in escalations}
     for event in TicketEvent.objects.filter(ticket=ticket).select_related("actor"):
         kind = "submit" if event.event == "submit" else "assign" if event.event == "assign" else "transition"
+        if kind == "assign" and event.actor_id is None and event.occurred_at in escalation_times:
+            continue
         entries.append(
             (
                 (event.occurred_at, 0 if kind == "submit" else 1, event.pk),
@@ -273,7 +283,40 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                 ),
             )
         )
-    for escalation in Escalation.objects.filter(ticket=ticket).select_related("to_assignee"):
+    messages = OutboxMessage.objects.filter(
+        tenant_id=ticket.tenant_id, related_type="queues.ticket", related_id=str(ticket.pk)
+    ).exclude(channel="webhook")
+    told: dict[int, list[str]] = {escalation.pk: [] for escalation in escalations}
+    for message in messages.order_by("created_at", "id"):
+        delivery = _("%(channel)s to %(recipient)s — %(status)s") % {
+            "channel": message.get_channel_display(),
+            "recipient": message.recipient,
+            "status": message.get_status_display().lower(),
+        }
+        if message.event_type == "support.escalated" and escalations:
+            # Written in the escalation's transaction, after its row: the last escalation made before it.
+            owner = escalations[0]
+            for escalation in escalations:
+                if escalation.created_at <= message.created_at:
+                    owner = escalation
+            told[owner.pk].append(delivery)
+            continue
+        entries.append(
+            (
+                (message.created_at, 3, message.pk),
+                ActivityEntry(
+                    at=message.created_at,
+                    kind="notification",
+                    title=(
+                        f"Notification by {message.channel}: "
+                        f"{message.payload.get('headline') or message.event_type}"
+                    ),
+                    body=f"To {message.recipient} — {message.get_status_display().lower()}",
+                    actor="system",
+                ),
+            )
+        )
+    for escalation in escalations:
         target = escalation.to_assignee.get_full_name() if escalation.to_assignee else "nobody available"
         entries.append(
             (
@@ -287,25 +330,7 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                         f"now with {target}."
                     ),
                     actor="system",
-                ),
-            )
-        )
-    messages = OutboxMessage.objects.filter(
-        tenant_id=ticket.tenant_id, related_type="queues.ticket", related_id=str(ticket.pk)
-    ).exclude(channel="webhook")
-    for message in messages:
-        entries.append(
-            (
-                (message.created_at, 3, message.pk),
-                ActivityEntry(
-                    at=message.created_at,
-                    kind="notification",
-                    title=(
-                        f"Notification by {message.channel}: "
-                        f"{message.payload.get('headline') or message.event_type}"
-                    ),
-                    body=f"To {message.recipient} — {message.get_status_display().lower()}",
-                    actor="system",
+                    details=tuple(told[escalation.pk]),
                 ),
             )
         )

@@ -182,6 +182,12 @@ def ticket(request, reference: str):
             "badge": badge,
             "clock": selectors.clock_of(found),
             "activity": selectors.staff_activity(found),
+            # What the form asked (custom data) is shown once; metadata adds only what it does not repeat.
+            "metadata_extra": {
+                key: value
+                for key, value in (found.metadata or {}).items()
+                if (found.custom_data or {}).get(key) != value
+            },
             "transitions": found.machine.allowed(found.state),
             "people": selectors.assignable_people(found),
             "comment_form": StaffCommentForm(),

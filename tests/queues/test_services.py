@@ -322,6 +322,8 @@ def test_comments_and_items(tenant, owner):
     )
     edited = services.ticket_comment_edit(tenant=tenant, actor=owner, comment=comment, body="Fixed")
     assert edited.body == "Fixed" and edited.edit_history[0]["body"] == "Looking"
-    item = services.ticket_item_add(tenant=tenant, actor=owner, ticket=ticket, name="Cable", quantity=2)
+    from queues.item_services import ticket_item_add
+
+    item = ticket_item_add(tenant=tenant, actor=owner, ticket=ticket, name="Cable", quantity=2)
     assert item.state == ""
     assert factories.TenantFactory  # base factories importable
