@@ -12,11 +12,12 @@ import zoneinfo
 from decimal import Decimal
 
 import django_fsm
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from core.models import TenantOwned
 from core.references import new_reference, new_token
@@ -120,6 +121,9 @@ class Event(TenantOwned):
     )
     dedupe_key = models.CharField(max_length=500, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
+    # Lower-cased title, performer, venue and city for typo-tolerant search (pg_trgm word similarity);
+    # written with ``search_vector`` by ``ticketing.services``.
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["starts_at"]
@@ -153,6 +157,7 @@ class Event(TenantOwned):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="event_search_gin"),
+            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="event_search_text_trgm"),
             models.Index(fields=["tenant", "status", "starts_at"], name="event_tenant_status_start"),
         ]
 
@@ -166,6 +171,23 @@ class Event(TenantOwned):
     @property
     def is_public(self) -> bool:
         return self.status != EventStatus.DRAFT
+
+    def sale_state(self, now) -> str:
+        """What a buyer sees of the sale at ``now``: ``upcoming`` (published, the sale opens later),
+        ``on_sale``, ``sale_ended`` (the event is still ahead but its sale closed), ``sold_out``,
+        ``cancelled``, ``ended`` or ``draft``."""
+        if self.status in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
+            if now >= self.ends_at:
+                return "ended"
+            if self.sale_starts_at and now < self.sale_starts_at:
+                return "upcoming"
+            if self.sale_ends_at and now >= self.sale_ends_at:
+                return "sale_ended"
+        return str(self.status)
+
+    @property
+    def current_sale_state(self) -> str:
+        return self.sale_state(timezone.now())
 
     # Transitions only change state; ticketing.services decides when and does the rest.
     @django_fsm.transition(field=status, source=EventStatus.DRAFT, target=EventStatus.ON_SALE)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from ticketing.models import (
@@ -26,8 +26,8 @@ from ticketing.models import (
     TicketTier,
 )
 
-SEARCH_LIMIT = 100
-PUBLIC_STATUSES = (EventStatus.ON_SALE, EventStatus.SOLD_OUT, EventStatus.CANCELLED)
+# Public event search lives in ticketing.search (re-exported: pages and sections call it from here).
+from ticketing.search import PUBLIC_STATUSES, SEARCH_LIMIT, public_events  # noqa: E402, F401
 
 
 def expired_holds(event: Event, now: datetime) -> dict[int, int]:
@@ -69,28 +69,24 @@ def event_availability(event_id: int, *, now: datetime | None = None) -> tuple[d
         {"id": tier.id, "name": tier.name, "available": max(tier.live_available, 0)}
         for tier in tiers_with_availability(event, now=now)
     ]
-    status_label = event.get_status_display()
-    if event.status in (EventStatus.ON_SALE, EventStatus.SOLD_OUT):
-        status_label = "On sale" if any(tier["available"] > 0 for tier in tiers) else "Sold out"
+    status_label = sale_status_label(
+        event, now=now or timezone.now(), any_left=any(tier["available"] > 0 for tier in tiers)
+    )
     return {"id": event.id, "status": event.status, "status_label": status_label}, tiers
 
 
-def public_events(tenant, *, query: str = "", now: datetime | None = None):
-    """Upcoming public events of ``tenant``; with ``query``, full-text search over title, performer,
-    venue and city (GIN index on ``search_vector``), best matches first. Capped at 100."""
-    now = now or timezone.now()
-    events = Event.objects.for_tenant(tenant).filter(status__in=PUBLIC_STATUSES, ends_at__gt=now)
-    query = (query or "").strip()[:200]
-    if query:
-        search = SearchQuery(query, search_type="websearch", config="english")
-        events = (
-            events.filter(search_vector=search)
-            .annotate(rank=SearchRank("search_vector", search))
-            .order_by("-rank", "starts_at")
-        )
-    else:
-        events = events.order_by("starts_at")
-    return list(events[:SEARCH_LIMIT])
+def sale_status_label(event: Event, *, now: datetime, any_left: bool) -> str:
+    """The event page's status badge (also sent live): "Sale opens …" before the sale, in the venue's
+    zone with the zone named, then on sale / sold out by what is left."""
+    state = event.sale_state(now)
+    if state == "upcoming":
+        opens = dateformat.format(timezone.localtime(event.sale_starts_at, event.zone), "D j M Y, H:i T")
+        return _("Sale opens %(when)s (%(zone)s)") % {"when": opens, "zone": event.time_zone}
+    if state == "sale_ended":
+        return str(_("Sale ended"))
+    if event.status in (EventStatus.ON_SALE, EventStatus.SOLD_OUT) and state != "ended":
+        return str(_("On sale") if any_left else _("Sold out"))
+    return str(event.get_status_display())
 
 
 def event_for_public(tenant, slug: str) -> Event:

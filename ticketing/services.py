@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Value as V
+from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -360,7 +362,8 @@ def _event_after_save(event: Event) -> None:
         search_vector=SearchVector("title", weight="A", config="english")
         + SearchVector("performer", weight="A", config="english")
         + SearchVector("venue_name", weight="B", config="english")
-        + SearchVector("venue_city", weight="B", config="english")
+        + SearchVector("venue_city", weight="B", config="english"),
+        search_text=Lower(Concat("title", V(" "), "performer", V(" "), "venue_name", V(" "), "venue_city")),
     )
     CheckoutSlot.objects.bulk_create(
         [CheckoutSlot(event=event, number=number) for number in range(1, event.checkout_limit + 1)],

@@ -19,7 +19,7 @@ from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
-from ticketing import selectors, services
+from ticketing import search, selectors, services
 from ticketing.charts import sales_chart
 from ticketing.events import availability_group, availability_text
 from ticketing.forms import (
@@ -59,12 +59,30 @@ def _add_form_errors(form, error: DomainError) -> None:
 
 def event_list(request, tenant_slug):
     tenant = get_public_tenant(tenant_slug)
-    query = request.GET.get("q", "").strip()
-    events = selectors.public_events(tenant, query=query)
+    now = timezone.now()
+    query = search.clean_text(request.GET.get("q", ""))
+    sale = request.GET.get("status", "")
+    sale = sale if sale in search.SALE_FILTERS else ""
+    cities = search.public_cities(tenant, now=now)
+    city = search.clean_text(request.GET.get("city", ""), limit=120)
+    city = next((name for name in cities if name.lower() == city.lower()), "")
+    events = search.public_events(tenant, query=query, sale=sale, city=city, now=now)
+    for event in events:
+        event.state = event.sale_state(now)
     return render(
         request,
         "ticketing/event_list.html",
-        {"tenant": tenant, "events": events, "query": query, "limit": selectors.SEARCH_LIMIT},
+        {
+            "tenant": tenant,
+            "events": events,
+            "query": query,
+            "sale": sale,
+            "sale_filters": search.SALE_FILTERS.items(),
+            "city": city,
+            "cities": cities,
+            "filtered": bool(query or sale or city),
+            "limit": search.SEARCH_LIMIT,
+        },
     )
 
 
@@ -97,9 +115,8 @@ def event_detail(request, tenant_slug, event_slug):
             # A sale behind a waiting room is bought from the entry page with an admission token.
             "through_waiting_room": event.waiting_room_enabled,
             "waitlist_open": waitlist.enabled and event.status in services.SELLABLE_STATUSES,
-            "status_label": ("On sale" if any_left else "Sold out")
-            if event.status in services.SELLABLE_STATUSES
-            else event.get_status_display(),
+            "sale_state": event.sale_state(now),
+            "status_label": selectors.sale_status_label(event, now=now, any_left=any_left),
             "socket_path": f"/ws/ticketing/{tenant.id}/events/{event.id}/",
             "group": availability_group(tenant.id, event.id),
         },

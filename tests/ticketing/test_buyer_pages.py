@@ -1,0 +1,74 @@
+"""Buyer-side pages of issue 16: the upcoming sale, the checkout's steps and live hold countdown."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.ticketing.factories import VenueFactory, make_event
+from ticketing.events import availability_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def public(name, tenant, **kwargs):
+    return reverse(f"ticketing_public:{name}", kwargs={"tenant_slug": tenant.slug, **kwargs})
+
+
+def test_event_before_its_sale_shows_when_it_opens_in_the_venue_zone(client, tenant):
+    venue = VenueFactory(tenant=tenant, city="New York", time_zone="America/New_York")
+    opens = datetime(2030, 7, 1, 14, 0, tzinfo=UTC)  # 10:00 in New York (EDT)
+    event = make_event(
+        tenant=tenant,
+        venue=venue,
+        title="Summer Opening",
+        starts_at=datetime(2030, 8, 1, 23, 0, tzinfo=UTC),
+        sale_starts_at=opens,
+        sale_ends_at=opens + timedelta(days=20),
+    )
+    body = client.get(public("event", tenant, event_slug=event.slug)).content.decode()
+    assert "Sale opens Mon 1 Jul 2030, 10:00 EDT (America/New_York)" in body
+    assert "Tickets go on sale on <strong>Monday 1 July 2030, 10:00 EDT</strong>" in body
+    assert "On sale</span>" not in body and 'name="tier_' not in body
+    assert "Continue to checkout" not in body
+    # The live badge says the same thing as the page.
+    assert availability_payload(event.id)["fields"]["event-status"].startswith("Sale opens Mon 1 Jul 2030")
+    listing = client.get(public("events", tenant)).content.decode()
+    assert "Sale opens Mon 1 Jul, 10:00 EDT" in listing
+
+
+def test_open_sale_is_on_sale_and_a_closed_one_says_so(client, tenant):
+    now = timezone.now()
+    event = make_event(tenant=tenant, title="Open")
+    body = client.get(public("event", tenant, event_slug=event.slug)).content.decode()
+    assert re.search(r'badge badge-ok"[^>]*>On sale<', body)
+    closed = make_event(
+        tenant=tenant,
+        title="Closed",
+        sale_starts_at=now + timedelta(days=1),
+        sale_ends_at=now + timedelta(days=2),
+    )
+    assert closed.sale_state(now + timedelta(days=3)) == "sale_ended"
+    assert closed.sale_state(now) == "upcoming"
+    assert closed.sale_state(now + timedelta(days=1, seconds=1)) == "on_sale"
+    assert closed.sale_state(closed.ends_at) == "ended"
+
+
+def test_checkout_steps_are_named_once_each_and_the_hold_counts_down(client, tenant):
+    event = make_event(tenant=tenant)
+    tier = event.tiers.get()
+    start = client.post(public("checkout_start", tenant, event_slug=event.slug), {f"tier_{tier.id}": "1"})
+    body = client.get(start["Location"]).content.decode()
+    steps = re.findall(r"<li[^>]*>([^<]+)</li>", body[body.index('class="steps"') :].split("</ol>")[0])
+    names = [step.replace("✓", "").strip() for step in steps]
+    assert names == ["Choose tickets", "Your details", "Pay", "Get your tickets"]
+    assert len(set(names)) == len(names)
+    # The live countdown: seconds left from the server (no trust in the device clock), a static script,
+    # and the server-rendered end time for readers without JavaScript.
+    seconds = int(re.search(r'data-hold-seconds="(\d+)"', body).group(1))
+    assert event.checkout_minutes * 60 - 5 <= seconds <= event.checkout_minutes * 60
+    assert 'role="timer"' in body and "ticketing/hold-countdown.js" in body
+    assert "held until <strong>" in body
+    assert "<script>" not in body and " onclick=" not in body
