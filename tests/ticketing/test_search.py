@@ -145,3 +145,14 @@ def test_page_keeps_filters_together_and_handles_garbage(client, tenant):
         response = client.get(events_url(tenant), params)
         assert response.status_code == 200, params
         assert "<b>velvet</b>" not in response.content.decode()
+
+
+def test_typo_matching_can_use_the_trigram_index(tenant):
+    from ticketing.models import Event
+
+    make_event(tenant=tenant, title="Indexed Velvet")
+    queryset = Event.objects.filter(search_text__trigram_word_similar="velvit")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "event_search_text_trgm" in plan

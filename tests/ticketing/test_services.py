@@ -521,11 +521,12 @@ def test_past_events_end_by_task(tenant):
 
 
 def test_search_can_use_the_gin_index(tenant):
+    from django.contrib.postgres.search import SearchQuery
     from django.db import connection
 
     make_event(tenant=tenant, title="Indexed Gig", performer="Search Band")
     queryset = selectors.Event.objects.filter(
-        search_vector=selectors.SearchQuery("indexed", search_type="websearch", config="english")
+        search_vector=SearchQuery("indexed", search_type="websearch", config="english")
     )
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
