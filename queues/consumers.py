@@ -2,10 +2,11 @@
 connect; per message they only compute from the broadcast (no ORM). One group per queue
 (``queues.events.queue_group``) carries one message per change to every kind of watcher.
 
-The public card (the one thousands watch) connects without a query: which tenant owns the queue and
-whether it is public is a cached fact (``core.live.fact``, a few seconds), its first message is the
-queue's newest broadcast (``core.live.last_payload``), and a broadcast or remembered payload saying the
-queue is no longer public closes the socket / refuses it at once."""
+The public card (the one thousands watch) connects without a query: which tenant owns the queue is a
+cached fact (``core.live.fact``, a few seconds) and its first message is the queue's newest broadcast
+(``core.live.last_payload``). Every creator and service queue has a card, listed or not: an unlisted
+queue is left off the tenant's public page but its own form page works by direct link and shows the
+same card (``queues.selectors.linkable_queues``); help-desk queues have none."""
 
 from __future__ import annotations
 
@@ -65,9 +66,10 @@ class StatusConsumer(LiveConsumer):
 
 
 def _public_queue_tenant(queue_id: int) -> int | None:
-    from queues.models import Queue
+    from queues.models import Queue, QueueKind
 
-    return Queue.objects.filter(pk=queue_id, is_public=True).values_list("tenant_id", flat=True).first()
+    cards = Queue.objects.filter(pk=queue_id).exclude(kind=QueueKind.SUPPORT)
+    return cards.values_list("tenant_id", flat=True).first()
 
 
 class QueueCardConsumer(LiveConsumer):
@@ -88,18 +90,12 @@ class QueueCardConsumer(LiveConsumer):
         group = queue_group(tenant_id, queue_id)
         await self.join(group)
         newest = await last_payload(group)  # read after joining: nothing newer can slip between
-        if newest is not None and newest.get("public") is False:  # made private after the fact was read
-            await self.close(code=NOT_FOUND)
-            return
         await self.accept()
         if newest is not None:
             await self.send_json({"type": "card", "fields": newest["fields"]})
 
     async def queue_changed(self, event):
         payload = event["payload"]
-        if payload.get("public") is False:
-            await self.close(code=NOT_FOUND)
-            return
         await self.send_shared(event, "card", lambda: {"type": "card", "fields": payload["fields"]})
 
 

@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 from core.errors import NotFound
 from core.references import normalize_reference
 from queues import positions
-from queues.models import BLOCK_SIZE, Lane, Phase, Queue, QueueKind, Ticket, TicketEvent
+from queues.models import BLOCK_SIZE, Lane, Phase, Queue, QueueKind, Ticket, TicketComment, TicketEvent
 from queues.workflow import WAITING
 from tenants.models import Role
 
@@ -306,6 +306,16 @@ def ticket_history(ticket: Ticket, *, public: bool = True) -> list[TicketEvent]:
     return list(events.order_by("occurred_at", "id"))
 
 
+def public_comments(ticket: Ticket) -> list[TicketComment]:
+    """The comments the customer's status page shows: public ones (the team's and the customer's own),
+    oldest first; internal ones never leave the dashboard."""
+    return list(
+        TicketComment.objects.filter(ticket=ticket, is_internal=False)
+        .select_related("author_customer")
+        .order_by("created_at", "id")
+    )
+
+
 def queues_for_tenant(tenant) -> QuerySet[Queue]:
     return Queue.objects.for_tenant(tenant).select_related("ticket_type").order_by("name")
 
@@ -325,6 +335,12 @@ def public_queues(tenant) -> QuerySet[Queue]:
     """The live cards of the tenant's public page: creator and service queues. Help-desk (support)
     queues are listed by the help desk's own section, with their own form."""
     return queues_for_tenant(tenant).filter(is_public=True).exclude(kind=QueueKind.SUPPORT)
+
+
+def linkable_queues(tenant) -> QuerySet[Queue]:
+    """The queues whose own public pages (form, live card, API submission) work by direct address: every
+    creator and service queue, listed on the tenant's page (``is_public``) or not."""
+    return queues_for_tenant(tenant).exclude(kind=QueueKind.SUPPORT)
 
 
 def pending_tickets(queue: Queue, *, limit: int = 50) -> list[Ticket]:

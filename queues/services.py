@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
 from core.references import new_reference
+from core.times import format_zoned
 from notifications.webhooks import emit_ticket_event
 from queues import positions
 from queues import workflow as wf
@@ -778,7 +779,7 @@ def _apply(
 
 def _history_line(queue: Queue, now: datetime, event: str, from_state: str, to_state: str, note: str) -> str:
     """The status page's history line for a transition (same words as the server-rendered list)."""
-    when = timezone.localtime(now, queue.zone).strftime("%b %-d, %H:%M")
+    when = format_zoned(now, queue.time_zone)
     line = f"{when} — {event.replace('_', ' ')}"
     if to_state != from_state:
         line += f" → {to_state.replace('_', ' ')}"

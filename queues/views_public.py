@@ -121,7 +121,7 @@ def status_lookup(request):
 
 def status(request, reference: str):
     """State in words, lane, position, ETA range, the queue's rule and history. Rate limited per client;
-    constant query count: the ticket, the lanes, one lane-rank count, the history."""
+    constant query count: the ticket, the lanes, one lane-rank count, the history, the public comments."""
     check_rate("ticket-status", client_address(request))
     try:
         ticket = selectors.ticket_for_status(reference)
@@ -172,6 +172,7 @@ def status(request, reference: str):
             "eta_basis": eta_basis_text(eta.basis if eta else None, in_line=bool(place)),
             "phase_text": phase_text(ticket.phase, expired=expired, tenant_name=ticket.tenant.name),
             "history": history,
+            "comments": selectors.public_comments(ticket),
             "socket_path": reverse("queues:status", args=[ticket.reference]).replace(
                 "/status/", "/ws/queues/status/", 1
             ),

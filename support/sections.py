@@ -4,7 +4,6 @@ dashboard home (only the queues in their scope)."""
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from queues.models import Queue, QueueKind
 from support import selectors
 from tenants.models import Membership
 
@@ -12,9 +11,7 @@ DASHBOARD_NAV = [("Help desk", "support:inbox")]
 
 
 def public_section(request, tenant) -> str:
-    queues = list(
-        Queue.objects.for_tenant(tenant).filter(kind=QueueKind.SUPPORT, enabled=True).order_by("name")
-    )
+    queues = list(selectors.listed_help_desks(tenant))
     if not queues:
         return ""
     return render_to_string(

@@ -39,6 +39,17 @@ INBOX_VIEWS = {
 INBOX_LIMIT = 100
 
 
+def listed_help_desks(tenant) -> QuerySet[Queue]:
+    """The help desks shown on the tenant's public pages (its home and the help home): enabled and
+    listed. An unlisted one (``is_public`` off) is on no public list, and its form and tickets still
+    work by direct link."""
+    return (
+        Queue.objects.for_tenant(tenant)
+        .filter(kind=QueueKind.SUPPORT, enabled=True, is_public=True)
+        .order_by("name")
+    )
+
+
 def is_lead(membership: Membership) -> bool:
     return membership.has_role(Role.MANAGER)
 

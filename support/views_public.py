@@ -38,7 +38,7 @@ def _support_queue(tenant, queue_slug: str) -> Queue:
 def help_home(request, tenant_slug: str):
     """The tenant's help desks, and "follow my ticket" by reference (rate limited like the status page)."""
     tenant = get_public_tenant(tenant_slug)
-    queues = Queue.objects.for_tenant(tenant).filter(kind=QueueKind.SUPPORT, enabled=True).order_by("name")
+    queues = selectors.listed_help_desks(tenant)
     context = {"tenant": tenant, "queues": queues, "value": request.GET.get("reference", "")[:40]}
     if context["value"]:
         check_rate("ticket-status", client_address(request))

@@ -82,7 +82,8 @@ def public_submit(
     # reading limit: a script could file thousands of requests an hour under it).
     limit_submission(request, "queue-submit", email=payload.email)
     tenant = get_public_tenant(tenant_slug)
-    queue = queue_selectors.public_queues(tenant).filter(slug=queue_slug).first()
+    # Like the form page: an unlisted queue takes submissions by its direct address.
+    queue = queue_selectors.linkable_queues(tenant).filter(slug=queue_slug).first()
     if queue is None:
         raise NotFound("There is no queue at this address.")
     lane = queue.lanes.filter(code=payload.lane).first()

@@ -16,7 +16,7 @@ from core import live
 from queues import consumers as queue_consumers
 from queues import services
 from queues.events import queue_group
-from tests.queues.factories import service_queue, submit
+from tests.queues.factories import service_queue, submit, support_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HEADERS = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1")]
@@ -70,7 +70,9 @@ def test_watchers_in_one_process_share_one_subscription_and_one_encoding(tenant)
 
 
 @pytest.mark.usefixtures("in_memory_channels")
-def test_a_new_card_gets_the_newest_state_at_once_and_a_private_queue_closes_it(tenant):
+def test_a_new_card_gets_the_newest_state_at_once_and_an_unlisted_queue_keeps_it_live(tenant):
+    """Unlisting a queue takes it off the tenant's page; its own form page (by direct link) still shows
+    the card, which stays live (issue 15 #10: the card of an unlisted queue used to be refused)."""
     queue = service_queue(tenant)
     submit(queue)  # broadcast after commit: remembered as the queue's newest payload
     submit(queue)
@@ -82,16 +84,31 @@ def test_a_new_card_gets_the_newest_state_at_once_and_a_private_queue_closes_it(
         await database_sync_to_async(services.queue_update)(
             tenant=tenant, actor=None, queue=queue, changes={"is_public": False}
         )
-        closed = await socket.receive_output(timeout=5)
+        still_open = await socket.receive_json_from(timeout=5)
         late = card(queue)
-        refused = not (await late.connect())[0]
-        return first, closed, refused
+        accepted = (await late.connect())[0]
+        late_first = await late.receive_json_from(timeout=5)
+        await database_sync_to_async(submit)(queue)
+        updated = await late.receive_json_from(timeout=5)
+        await socket.disconnect()
+        await late.disconnect()
+        return first, still_open, accepted, late_first, updated
 
-    first, closed, refused = async_to_sync(scenario)()
+    first, still_open, accepted, late_first, updated = async_to_sync(scenario)()
     assert first["type"] == "card"
     assert any(key.endswith("-waiting") and value == "2" for key, value in first["fields"].items())
-    assert (closed["type"], closed["code"]) == ("websocket.close", 4404)
-    assert refused  # the fact still says public for a few seconds; the remembered payload says not
+    assert still_open["type"] == "card" and accepted and late_first["type"] == "card"
+    assert any(key.endswith("-waiting") and value == "3" for key, value in updated["fields"].items())
+
+
+@pytest.mark.usefixtures("in_memory_channels")
+def test_a_help_desk_queue_has_no_public_card(tenant):
+    queue = support_queue(tenant)
+
+    async def scenario():
+        return (await card(queue).connect())[0]
+
+    assert not async_to_sync(scenario)()
 
 
 @pytest.mark.usefixtures("in_memory_channels")

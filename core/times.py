@@ -1,0 +1,47 @@
+"""Times as people read them: in the thing's own time zone, always with that zone's abbreviation.
+
+Every time shown to a user goes through here (the ``{% when %}`` tag and ``|zoned`` filter of
+``core.templatetags.vq``, emails and live payloads): an event's times in its venue's zone, a queue's
+and a help desk's in the queue's zone (the tenant's when it has none). One ticket's history is in one
+zone, its queue's, whoever looks at it.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+from django.utils import dateformat, timezone
+
+DEFAULT_FORMAT = "M j, H:i"
+
+
+def zone_of(name) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(str(name or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def zone_abbreviation(value: datetime) -> str:
+    """``CET``, ``EDT``, ``UTC``; zones without a letter abbreviation give their offset (``+03``), which
+    is spelled ``UTC+03`` so it still reads as a zone."""
+    abbreviation = value.tzname() or "UTC"
+    if abbreviation[:1] in "+-":
+        return f"UTC{abbreviation}"
+    return abbreviation
+
+
+def in_zone(value: datetime, zone_name) -> datetime:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value.astimezone(zone_of(zone_name))
+
+
+def format_zoned(value: datetime | None, zone_name, fmt: str = DEFAULT_FORMAT) -> str:
+    """``Dec 7, 14:05 CET``: ``value`` in ``zone_name`` (an IANA name), Django date format ``fmt``,
+    then the zone's abbreviation. Empty for None."""
+    if value is None:
+        return ""
+    local = in_zone(value, zone_name)
+    return f"{dateformat.format(local, fmt)} {zone_abbreviation(local)}"
