@@ -3,6 +3,7 @@ from django.urls import path
 from queues import views_dashboard as dashboard
 from queues import views_insight as insight
 from queues import views_public as public
+from queues import views_types as types
 
 app_name = "queues"
 
@@ -16,6 +17,10 @@ urlpatterns = [
     path(DASH + "types/", dashboard.type_list, name="type_list"),
     path(DASH + "types/new/", dashboard.type_edit, name="type_create"),
     path(DASH + "types/<int:pk>/", dashboard.type_edit, name="type_edit"),
+    # The form (states, transitions, custom fields as rows) with the diagram; the two above are the
+    # advanced JSON view of the same types.
+    path(DASH + "types/new/form/", types.type_build, name="type_build_create"),
+    path(DASH + "types/<int:pk>/form/", types.type_build, name="type_build"),
     path(DASH + "tickets/<str:reference>/", dashboard.ticket_detail, name="ticket_detail"),
     path(DASH + "tickets/<str:reference>/transition/", dashboard.ticket_transition, name="ticket_transition"),
     path(DASH + "tickets/<str:reference>/assign/", dashboard.ticket_assign, name="ticket_assign"),

@@ -490,8 +490,18 @@ def type_edit(request, pk: int | None = None):
         else:
             messages.success(request, f"Saved {saved.name} (version {saved.version}).")
             return redirect("queues:type_list", request.tenant.slug)
+    from queues.views_types import _preview
+
+    typed = form.cleaned_data.get("workflow") if form.is_bound and hasattr(form, "cleaned_data") else None
+    diagram, diagram_is_saved = _preview(typed if isinstance(typed, dict) else None, ticket_type)
     return render(
         request,
         "queues/dashboard/type_form.html",
-        {"tenant": request.tenant, "form": form, "ticket_type": ticket_type},
+        {
+            "tenant": request.tenant,
+            "form": form,
+            "ticket_type": ticket_type,
+            "diagram": diagram,
+            "diagram_is_saved": diagram_is_saved,
+        },
     )
