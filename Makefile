@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet ".[dev]"
 	touch $(STAMP)
 
+# Translation catalogs (.po → .mo) are compiled on every install/run/test, with babel (core/catalogs.py).
 install: $(STAMP)
+	$(BIN)/python -m core.catalogs -q
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

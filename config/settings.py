@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language (core.i18n: cookie > saved language > tenant default > Accept-Language).
+    "core.i18n.VisitorLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -140,6 +142,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.memberships",
@@ -294,7 +297,15 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "VirtualQ"
 
 # --- i18n / time ----------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English is the source language; each app keeps its catalogs in <app>/locale/, the project templates
+# and config/ in locale/ at the root. Catalogs (.po) are compiled to .mo by `manage.py compile_catalogs`
+# (babel, pure Python) during `make install/run/test`; the .mo files are not committed.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SECURE
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The language switcher's target (POST); no URL carries a language prefix.
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     # django-allauth: login, logout, sign-up, email verification and change, password reset, 2FA.
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("tenants.urls")),

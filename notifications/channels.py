@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
+from django.utils import translation
 from standardwebhooks import Webhook
 
 from notifications import conf
@@ -224,4 +225,6 @@ SENDERS = {Channel.EMAIL: send_email, Channel.WEBHOOK: send_webhook, Channel.SMS
 
 
 def deliver(message) -> DeliveryResult:
-    return SENDERS[Channel(message.channel)](message)
+    """Send one message; emails and texts are rendered in the language it was written for."""
+    with translation.override(message.language or settings.LANGUAGE_CODE):
+        return SENDERS[Channel(message.channel)](message)

@@ -123,6 +123,9 @@ class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):
     related_type = models.CharField(max_length=100, blank=True)
     related_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The recipient's language when the message was written (core.i18n.recipient_language); the email or
+    # text is rendered in it ("" = the site's default). Webhooks are for machines and carry none.
+    language = models.CharField(max_length=8, blank=True, default="")
     status = FSMField(default=OutboxStatus.PENDING, choices=OutboxStatus.choices, protected=True)
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=6)

@@ -20,14 +20,17 @@ message rows commit or roll back with the change they announce; delivery is sche
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from core.errors import NotFound
+from core.i18n import recipient_language
 from notifications import conf
 from notifications.models import NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.types import (
@@ -60,8 +63,12 @@ def related_key(related: Model | None) -> tuple[str, str]:
     return related._meta.label_lower, str(related.pk)
 
 
-def _payload(event_type: str, context: dict) -> dict:
-    payload = dict(context)
+def _payload(event_type: str, context) -> dict:
+    # Lazy translations are resolved now, in the language being written (not when the row is saved).
+    payload = {
+        key: str(value) if isinstance(value, Promise) else value
+        for key, value in (context() if callable(context) else context).items()
+    }
     for key in STANDARD_CONTEXT_KEYS:
         payload.setdefault(key, "")
     payload["subject"] = str(payload["subject"] or EventType(event_type).label)
@@ -77,7 +84,7 @@ def notify(
     *,
     tenant,
     event_type: str,
-    context: dict,
+    context: dict | Callable[[], dict],
     customer=None,
     user=None,
     related: Model | None = None,
@@ -91,6 +98,12 @@ def notify(
     NotificationPreference and the consent policy in this module's docstring. Takes no locks. Raises
     ValueError for an unknown event type or a customer of another tenant. Schedules delivery of the
     written messages on commit. Returns the messages (possibly none).
+
+    Language: each message is written for its recipient's language (``core.i18n.recipient_language``:
+    the customer's remembered language, the user's saved one, else the tenant's default) and rendered in
+    it at delivery. Pass ``context`` as a callable (``lambda: {"subject": _("…"), …}``) so the subject,
+    headline and body are built under ``translation.override`` of that language; a plain dict is taken
+    as it is (already in the caller's active language).
     """
     if event_type not in EventType.values:
         raise ValueError(f"Unknown notification event type {event_type!r}")
@@ -100,11 +113,19 @@ def notify(
         raise ValueError("The customer belongs to another tenant")
     # Delivery runs on the real clock: a caller's simulated future ``now`` must not hold messages back.
     due_at = min(now, timezone.now()) if now else timezone.now()
-    payload = _payload(event_type, context)
+    payloads: dict[str, dict] = {}
+
+    def payload_in(language: str) -> dict:
+        if language not in payloads:
+            with translation.override(language):
+                payloads[language] = _payload(event_type, context)
+        return payloads[language]
+
     related_type, related_id = related_key(related)
     cap = conf.max_attempts()
 
     def message(channel: str, recipient: str, **people) -> OutboxMessage:
+        language = recipient_language(tenant=tenant, **people)
         return OutboxMessage(
             tenant=tenant,
             event_type=event_type,
@@ -112,7 +133,8 @@ def notify(
             recipient=recipient,
             related_type=related_type,
             related_id=related_id,
-            payload=payload,
+            payload=payload_in(language),
+            language=language,
             max_attempts=cap,
             next_attempt_at=due_at,
             **people,

@@ -21,6 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 python manage.py migrate --noinput
+python -m core.catalogs -q
 python manage.py collectstatic --noinput --verbosity 0
 python manage.py seed_demo
 honcho start -f Procfile

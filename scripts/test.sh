@@ -16,6 +16,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+python -m core.catalogs -q
 python manage.py collectstatic --noinput --verbosity 0
 ruff check .
 # Unit, integration and concurrency tests in parallel; browser tests (if any) after, on their own.

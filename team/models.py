@@ -90,6 +90,7 @@ class AuditAction(models.TextChoices):
     MEMBER_REMOVED = "member.removed", "Member removed"
     MEMBER_LEFT = "member.left", "Member left"
     BRANDING_UPDATED = "branding.updated", "Branding changed"
+    LANGUAGE_CHANGED = "tenant.language_changed", "Default language changed"
     DATA_REQUEST_PROCESSED = "privacy.processed", "Data request processed"
     DATA_REQUEST_REJECTED = "privacy.rejected", "Data request rejected"
 

@@ -15,14 +15,19 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import NotFound, PermissionDenied
+from core.i18n import speak_tenant_language
 from tenants.models import Membership, Role, Tenant
 
 
 class TwoFactorRequired(PermissionDenied):
     code = "two_factor_required"
-    default_message = "This team requires two-factor authentication: set it up under Your account."
+    default_message = gettext_lazy(
+        "This team requires two-factor authentication: set it up under Your account."
+    )
 
 
 def resolve_membership(user, tenant_slug: str, *, minimum_role: str = Role.STAFF) -> Membership:
@@ -36,13 +41,16 @@ def resolve_membership(user, tenant_slug: str, *, minimum_role: str = Role.STAFF
     if membership is None:
         raise NotFound()
     if not membership.has_role(minimum_role):
-        raise PermissionDenied(f"This needs the {Role(minimum_role).label.lower()} role or higher.")
+        raise PermissionDenied(
+            _("This needs the %(role)s role or higher.") % {"role": Role(minimum_role).label.lower()}
+        )
     if membership.tenant.require_two_factor:
         from allauth.mfa.utils import is_mfa_enabled
 
         if not is_mfa_enabled(user):
             raise TwoFactorRequired(
-                f"{membership.tenant.name} requires two-factor authentication: set it up under Your account."
+                _("%(tenant)s requires two-factor authentication: set it up under Your account.")
+                % {"tenant": membership.tenant.name}
             )
     return membership
 
@@ -50,7 +58,8 @@ def resolve_membership(user, tenant_slug: str, *, minimum_role: str = Role.STAFF
 def get_public_tenant(slug: str) -> Tenant:
     tenant = Tenant.objects.filter(slug=slug).first()
     if tenant is None:
-        raise NotFound("There is no page at this address.")
+        raise NotFound(_("There is no page at this address."))
+    speak_tenant_language(tenant)
     return tenant
 
 
@@ -72,6 +81,7 @@ def member_required(minimum_role: str = Role.STAFF):
                 )
             request.tenant = membership.tenant
             request.membership = membership
+            speak_tenant_language(membership.tenant)
             request.session["current_tenant"] = membership.tenant.slug
             return view(request, *args, **kwargs)
 

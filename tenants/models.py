@@ -83,6 +83,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The language chosen with the switcher while signed in ("" = not chosen: the tenant's or browser's).
+    language = models.CharField(max_length=8, choices=LANGUAGES, blank=True, default="")
     is_staff = models.BooleanField(default=False, help_text="Can log into the Django admin (operators).")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -200,6 +202,9 @@ class Customer(TimeStamped):
     social_handle = models.CharField(max_length=100, blank=True)
     location = models.CharField(max_length=200, blank=True)
     email_consent = models.BooleanField(default=False)
+    # The language the customer last used with this tenant (submitting, ordering, switching); their emails
+    # and texts are written in it ("" = unknown: the tenant's default).
+    language = models.CharField(max_length=8, choices=LANGUAGES, blank=True, default="")
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
 
     objects = TenantManager()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from tenants.models import Account, Customer, Membership, Role, Tenant, User
+from tenants.models import LANGUAGES, Account, Customer, Membership, Role, Tenant, User
 
 
 def tenant_create(
@@ -35,6 +35,7 @@ def customer_upsert(
     email_consent: bool | None = None,
     user: User | None = None,
     verified: bool = False,
+    language: str | None = None,
 ) -> Customer:
     """Find the tenant's customer by email (case-insensitive) or create one. Safe under concurrent calls
     for the same email (unique index + retry). Runs inside the caller's transaction when there is one (it
@@ -44,7 +45,13 @@ def customer_upsert(
     consent, linked user) changes only when the caller proves the address — ``verified=True`` (a signed
     email link was opened) or ``user`` is signed in with that email or is the customer's linked user.
     Otherwise the existing record is returned untouched; what this submission typed is kept on the thing
-    it created (its own contact snapshot)."""
+    it created (its own contact snapshot).
+
+    Language: ``language`` (default: the active language, i.e. the one the page spoke while they
+    submitted or ordered) is remembered on the customer, under the same identity rule; their emails and
+    texts are written in it."""
+    from core.i18n import active_language, supported
+
     email = (email or "").strip().lower()
     updates = {
         key: value
@@ -56,6 +63,7 @@ def customer_upsert(
         }.items()
         if value
     }
+    updates["language"] = supported(language) or active_language()
     if email_consent is not None:
         updates["email_consent"] = email_consent
     if user is not None:
@@ -79,6 +87,51 @@ def customer_upsert(
         except IntegrityError:
             continue  # another request created them first; read theirs
     raise IntegrityError("could not upsert customer")
+
+
+def tenant_language_set(*, tenant: Tenant, actor: User, language: str) -> Tenant:
+    """Set the tenant's default language (its public pages for visitors who chose none, and emails to
+    people whose own language is unknown). Owners and managers; audited. Raises ValidationError for a
+    language VirtualQ does not speak, PermissionDenied for staff, NotFound for a non-member."""
+    from django.utils.translation import gettext as _
+
+    from core.errors import NotFound, PermissionDenied, ValidationError
+    from team.audit import audit_record
+    from team.models import AuditAction
+
+    if language not in dict(LANGUAGES):
+        raise ValidationError(
+            _("Choose one of the languages offered."), field_errors={"language": [_("Unknown language.")]}
+        )
+    with transaction.atomic(durable=True):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        membership = Membership.objects.filter(tenant=tenant, user=actor).first()
+        if membership is None:
+            raise NotFound()
+        if not membership.has_role(Role.MANAGER):
+            raise PermissionDenied(_("Only an owner or a manager can change the default language."))
+        if tenant.language != language:
+            previous, tenant.language = tenant.language, language
+            tenant.save(update_fields=["language", "updated_at"])
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                action=AuditAction.LANGUAGE_CHANGED,
+                target=tenant.name,
+                details={"from": previous, "to": language},
+            )
+    return tenant
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language a signed-in person chose with the switcher, for their pages and their
+    emails (as staff, and as the customer records linked to their account)."""
+    if language not in dict(LANGUAGES) or not getattr(user, "is_authenticated", False):
+        return
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).exclude(language=language).update(language=language)
+        Customer.objects.filter(user=user).exclude(language=language).update(language=language)
+    user.language = language
 
 
 def _may_change(customer: Customer, *, user: User | None, verified: bool) -> bool:

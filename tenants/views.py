@@ -1,13 +1,18 @@
 from importlib import import_module
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from tenants.access import get_public_tenant, member_required, resolve_membership
+from tenants.forms import TenantLanguageForm
+from tenants.models import Role
 from tenants.selectors import memberships_for
+from tenants.services import tenant_language_set
 
 # Apps that contribute sections to the tenant's public home and dashboard home. Each may define
 # ``<app>/sections.py`` with ``public_section(request, tenant) -> str`` and
@@ -84,7 +89,7 @@ def dashboard_switch(request):
     try:
         membership = resolve_membership(request.user, slug)
     except NotFound:
-        raise NotFound("You are not a member of that tenant.") from None
+        raise NotFound(_("You are not a member of that tenant.")) from None
     request.session["current_tenant"] = membership.tenant.slug
     return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
 
@@ -100,4 +105,28 @@ def tenant_dashboard(request):
             "membership": request.membership,
             "sections": _render_sections("dashboard_section", request, tenant),
         },
+    )
+
+
+@member_required(Role.MANAGER)
+def tenant_language(request):
+    """The tenant's default language (owners and managers)."""
+    tenant = request.tenant
+    form = TenantLanguageForm(request.POST or None, initial={"language": tenant.language})
+    if request.method == "POST" and form.is_valid():
+        try:
+            tenant_language_set(tenant=tenant, actor=request.user, language=form.cleaned_data["language"])
+        except DomainError as error:
+            if error.field_errors:
+                form.apply_errors(error.field_errors)
+            else:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Default language saved."))
+            return redirect("dashboard:language", tenant.slug)
+    return render(
+        request,
+        "tenants/language.html",
+        {"tenant": tenant, "form": form},
+        status=422 if request.method == "POST" else 200,
     )

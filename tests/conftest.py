@@ -4,6 +4,14 @@ from tenants.models import Role
 from tests import factories
 
 
+def pytest_configure(config):
+    # Translation catalogs (.po → .mo, babel) for targeted runs too; make test compiled them already.
+    if not hasattr(config, "workerinput"):
+        from core.catalogs import compile_all
+
+        compile_all()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     # Plain static storage: tests must not depend on collectstatic having run.
