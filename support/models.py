@@ -270,6 +270,15 @@ class Escalation(TenantOwned):
     to_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    escalated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agent who escalated by hand; empty for an automatic escalation.",
+    )
+    reason = models.TextField(blank=True, help_text="Why an agent escalated by hand.")
 
     class Meta:
         ordering = ["ticket_id", "escalated_at", "id"]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.references import normalize_reference
+from core.times import format_zoned
 from queues import workflow as wf
 from queues.models import Queue, QueueKind, Ticket, TicketComment, TicketEvent
 from support.models import Escalation, SupportAgent, SupportQueue, SupportTicket
@@ -37,6 +38,7 @@ INBOX_VIEWS = {
     "closed": "Resolved & closed",
 }
 INBOX_LIMIT = 100
+INBOX_PAGE_SIZE = 50  # seed 004: lists page by 50
 
 
 def listed_help_desks(tenant) -> QuerySet[Queue]:
@@ -159,13 +161,79 @@ def inbox_tickets(
     metadata_key: str = "",
     metadata_value: str = "",
     limit: int | None = INBOX_LIMIT,
+    offset: int = 0,
     scope: list[int] | None = None,
 ) -> QuerySet[Ticket]:
     """The inbox list. ``view``: mine, unassigned, overdue (past due and not paused), due_soon (due within
     the queue's "due soon" window), escalated, waiting (on the customer), all (open) or closed. Filters:
     one visible queue, and a metadata key (optionally with a value) — the JSONB key-exists (``?``) and
     containment (``@>``) lookups are served by the ``ticket_metadata_gin`` index. ``scope``: the visible
-    queue ids when the caller has them already."""
+    queue ids when the caller has them already. ``offset``/``limit``: one page of the sorted list."""
+    tickets, order = _inbox_filtered(
+        membership,
+        view=view,
+        now=now,
+        queue_id=queue_id,
+        metadata_key=metadata_key,
+        metadata_value=metadata_value,
+        scope=scope,
+    )
+    if limit is None:
+        return tickets.select_related("queue", "assignee", "customer").order_by(*order)
+    # Sort and cut the narrow rows first, then join the wide ones for just the page (with tens of
+    # thousands of open tickets, sorting joined rows costs ~40x more).
+    page = tickets.order_by(*order).values("id")[offset : offset + limit]
+    return Ticket.objects.filter(pk__in=page).select_related("queue", "assignee", "customer").order_by(*order)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tickets: list[Ticket]
+    number: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+
+def inbox_page(
+    membership: Membership, *, page: int = 1, per_page: int = INBOX_PAGE_SIZE, **filters
+) -> InboxPage:
+    """One page (``per_page``, 50) of the inbox list with the same ``filters`` as ``inbox_tickets``, and
+    the filtered total (one count query). A page past the end shows the last page."""
+    filtered, _ = _inbox_filtered(membership, **filters)
+    total = filtered.count()
+    pages = max(1, -(-total // per_page))
+    number = min(max(1, page), pages)
+    tickets = list(inbox_tickets(membership, limit=per_page, offset=(number - 1) * per_page, **filters))
+    return InboxPage(tickets=tickets, number=number, pages=pages, total=total, per_page=per_page)
+
+
+def _inbox_filtered(
+    membership: Membership,
+    *,
+    view: str = "mine",
+    now: datetime,
+    queue_id: int | None = None,
+    metadata_key: str = "",
+    metadata_value: str = "",
+    scope: list[int] | None = None,
+) -> tuple[QuerySet[Ticket], list[str]]:
     queue_ids = visible_queue_ids(membership) if scope is None else scope
     if queue_id is not None:
         queue_ids = [queue_id] if queue_id in queue_ids else []
@@ -180,12 +248,7 @@ def inbox_tickets(
         else:
             tickets = tickets.filter(metadata__has_key=key)
     order = ["-updated_at", "-id"] if view == "closed" else ["due_at", "submitted_at", "id"]
-    if limit is None:
-        return tickets.select_related("queue", "assignee", "customer").order_by(*order)
-    # Sort and cut the narrow rows first, then join the wide ones for just the page (with tens of
-    # thousands of open tickets, sorting joined rows costs ~40x more).
-    page = tickets.order_by(*order).values("id")[:limit]
-    return Ticket.objects.filter(pk__in=page).select_related("queue", "assignee", "customer").order_by(*order)
+    return tickets, order
 
 
 def inbox_counts(membership: Membership, *, now: datetime, scope: list[int] | None = None) -> dict[str, int]:
@@ -248,13 +311,17 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
     # One escalation is one entry: the reassignment it made (a history row at the same instant) and the
     # notifications it sent are part of it, not entries of their own repeating "Escalated to level 1".
     escalations = list(
-        Escalation.objects.filter(ticket=ticket).select_related("to_assignee").order_by("created_at", "id")
+        Escalation.objects.filter(ticket=ticket)
+        .select_related("to_assignee", "escalated_by")
+        .order_by("created_at", "id")
     )
     escalation_times = {escalation.escalated_at for escalation in escalations}
     for event in TicketEvent.objects.filter(ticket=ticket).select_related("actor"):
         kind = "submit" if event.event == "submit" else "assign" if event.event == "assign" else "transition"
         if kind == "assign" and event.actor_id is None and event.occurred_at in escalation_times:
             continue
+        if event.event == "escalate":
+            continue  # the escalation's own entry says who and why
         entries.append(
             (
                 (event.occurred_at, 0 if kind == "submit" else 1, event.pk),
@@ -329,6 +396,16 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
         )
     for escalation in escalations:
         target = escalation.to_assignee.get_full_name() if escalation.to_assignee else "nobody available"
+        if escalation.escalated_by_id:
+            body = _("Escalated by hand: %(reason)s; now with %(target)s.") % {
+                "reason": escalation.reason,
+                "target": target,
+            }
+        else:
+            body = _("Missed the deadline of %(deadline)s; now with %(target)s.") % {
+                "deadline": format_zoned(escalation.breached_deadline, ticket.queue.time_zone),
+                "target": target,
+            }
         entries.append(
             (
                 (escalation.escalated_at, 1, escalation.pk),
@@ -336,11 +413,8 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                     at=escalation.escalated_at,
                     kind="escalation",
                     title=f"Escalated to level {escalation.level}",
-                    body=(
-                        f"Missed the deadline of {escalation.breached_deadline:%Y-%m-%d %H:%M} UTC; "
-                        f"now with {target}."
-                    ),
-                    actor="system",
+                    body=body,
+                    actor=_actor_name(escalation.escalated_by) if escalation.escalated_by_id else "system",
                     details=tuple(told[escalation.pk]),
                 ),
             )

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.locking import advisory_lock, lock_key
@@ -528,59 +529,158 @@ def support_ticket_escalate(
             clock.next_escalation_at = None
             clock.save(update_fields=["next_escalation_at", "updated_at"])
             return None
-        target = _chain_target(support_queue, level)
-        previous = ticket.assignee
-        try:
-            with transaction.atomic():
-                escalation = Escalation.objects.create(
-                    tenant_id=ticket.tenant_id,
-                    ticket=ticket,
-                    cycle=clock.cycle,
-                    level=level,
-                    breached_deadline=clock.next_escalation_at,
-                    escalated_at=now,
-                    from_assignee=previous,
-                    to_assignee=target,
-                )
-        except IntegrityError:
-            return None  # this breach was escalated already
-        Ticket.objects.filter(pk=ticket.pk).update(escalation_level=level, last_escalated_at=now)
-        ticket.escalation_level, ticket.last_escalated_at = level, now
-        clock.breached_at = clock.breached_at or now
-        clock.next_escalation_at = _next_escalation(support_queue, due_at=ticket.due_at, level=level)
-        clock.save(update_fields=["breached_at", "next_escalation_at", "updated_at"])
-        who = "manager" if level == 1 else "owner"
-        emit(
-            tenant=ticket.tenant,
-            event_type="support.ticket.escalated",
-            resource=ticket,
-            payload={"escalation": {"level": level, "to": target.email if target else None}},
+        return _escalate_locked(
+            ticket, clock, support_queue, level=level, breached=clock.next_escalation_at, now=now
+        )
+
+
+ESCALATE_REASON_MAX = 1000
+
+
+def support_ticket_escalate_by_hand(
+    *, membership: Membership, ticket: Ticket, reason: str, now: datetime | None = None
+) -> Escalation:
+    """An agent escalates a ticket now, with a reason: the same effects as an automatic escalation (the
+    next level, reassigned per the chain, an Escalation row, ``support.escalated`` notifications, the
+    queue broadcast), plus the agent and the reason on the Escalation and an "escalate" history row.
+
+    Any member who may see the ticket (an agent of its queue, a manager) may escalate. Refused with a
+    field error without a reason, and with Conflict when the ticket is closed or already at the highest
+    level (or someone escalated it to that level a moment ago). Locks the ticket row then its clock."""
+    now = _now(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(field_errors={"reason": [_("Say why you escalate this ticket.")]})
+    if len(reason) > ESCALATE_REASON_MAX:
+        raise ValidationError(
+            field_errors={"reason": [_("At most %(count)d characters.") % {"count": ESCALATE_REASON_MAX}]}
+        )
+    from support.selectors import can_see_queue
+
+    if not can_see_queue(membership, ticket.queue_id):
+        raise NotFound()
+    with transaction.atomic(durable=True):
+        locked = Ticket.objects.select_for_update(of=("self",)).filter(
+            pk=ticket.pk, tenant_id=membership.tenant_id
+        )
+        current = locked.select_related("tenant", "queue", "ticket_type", "lane", "assignee").first()
+        if current is None:
+            raise NotFound()
+        clock = SupportTicket.objects.select_for_update().filter(ticket_id=current.pk).first()
+        if current.phase not in ACTIVE_PHASES:
+            raise Conflict(_("This ticket is resolved or closed; reopen it before escalating."))
+        level = current.escalation_level + 1
+        if level > MAX_ESCALATION_LEVEL:
+            raise Conflict(_("This ticket is already at the highest escalation level."))
+        support_queue = support_queue_for(current.queue)
+        queue_services._event(
+            current,
+            event="escalate",
+            from_state=current.state,
+            to_state=current.state,
+            actor=membership.user,
+            note=reason,
             now=now,
         )
-        if target is not None and target.pk != ticket.assignee_id:
-            _set_assignee(
-                ticket,
-                target,
-                actor=None,
-                note=f"Escalated to level {level} ({who}): {target.get_full_name()}",
-                now=now,
+        escalation = _escalate_locked(
+            current,
+            clock,
+            support_queue,
+            level=level,
+            breached=(clock.next_escalation_at if clock else None) or current.due_at or now,
+            now=now,
+            actor=membership.user,
+            reason=reason,
+        )
+        if escalation is None:
+            raise Conflict(_("Someone escalated this ticket to that level a moment ago."))
+    ticket.refresh_from_db()
+    return escalation
+
+
+def _escalate_locked(
+    ticket: Ticket,
+    clock: SupportTicket | None,
+    support_queue: SupportQueue,
+    *,
+    level: int,
+    breached: datetime,
+    now: datetime,
+    actor=None,
+    reason: str = "",
+) -> Escalation | None:
+    """Inside the caller's transaction, with the ticket and its clock locked: escalate to ``level`` (by
+    the deadline or by ``actor`` with ``reason``). None when that level was reached already."""
+    target = _chain_target(support_queue, level)
+    previous = ticket.assignee
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                tenant_id=ticket.tenant_id,
+                ticket=ticket,
+                cycle=clock.cycle if clock else 1,
+                level=level,
+                breached_deadline=breached,
+                escalated_at=now,
+                from_assignee=previous,
+                to_assignee=target,
+                escalated_by=actor,
+                reason=reason,
             )
-        recipients = [target] if target is not None else []
-        if previous is not None and previous not in recipients:
-            recipients.append(previous)
-        for person in recipients:
-            _notify_staff(
-                ticket,
-                person,
-                event_type="support.escalated",
-                headline=f"Escalated to level {level}: {ticket.title or ticket.reference}",
-                body=(
-                    f"{ticket.reference} in {ticket.queue.name} passed its due time and was escalated to the "
-                    f"{who}" + (f" ({target.get_full_name()})." if target else ".")
-                ),
-                now=now,
-            )
-        ChangeSet(tenant_id=ticket.tenant_id, queue_id=ticket.queue_id).broadcast_on_commit()
+    except IntegrityError:
+        return None  # this breach (or this level, by hand) was escalated already
+    Ticket.objects.filter(pk=ticket.pk).update(escalation_level=level, last_escalated_at=now)
+    ticket.escalation_level, ticket.last_escalated_at = level, now
+    if clock is not None:
+        if actor is None:
+            clock.breached_at = clock.breached_at or now
+        clock.next_escalation_at = _next_escalation(support_queue, due_at=ticket.due_at, level=level)
+        clock.save(update_fields=["breached_at", "next_escalation_at", "updated_at"])
+    who = "manager" if level == 1 else "owner"
+    emit(
+        tenant=ticket.tenant,
+        event_type="support.ticket.escalated",
+        resource=ticket,
+        payload={
+            "escalation": {
+                "level": level,
+                "to": target.email if target else None,
+                "by_hand": actor is not None,
+                "reason": reason,
+            }
+        },
+        now=now,
+    )
+    if target is not None and target.pk != ticket.assignee_id:
+        _set_assignee(
+            ticket,
+            target,
+            actor=None,
+            note=f"Escalated to level {level} ({who}): {target.get_full_name()}",
+            now=now,
+        )
+    recipients = [target] if target is not None else []
+    if previous is not None and previous not in recipients:
+        recipients.append(previous)
+    if actor is None:
+        why = f"passed its due time and was escalated to the {who}"
+    else:
+        why = f"was escalated to the {who} by {actor.get_full_name()}: {reason}"
+    for person in recipients:
+        if actor is not None and person.pk == actor.pk:
+            continue  # nobody is told about their own choice
+        _notify_staff(
+            ticket,
+            person,
+            event_type="support.escalated",
+            headline=f"Escalated to level {level}: {ticket.title or ticket.reference}",
+            body=(
+                f"{ticket.reference} in {ticket.queue.name} {why}"
+                + (f" (now with {target.get_full_name()})." if target else ".")
+            ),
+            now=now,
+        )
+    ChangeSet(tenant_id=ticket.tenant_id, queue_id=ticket.queue_id).broadcast_on_commit()
     return escalation
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path(TICKET + "comments/<int:pk>/edit/", dashboard.comment_edit, name="comment_edit"),
     path(TICKET + "transition/", dashboard.transition, name="transition"),
     path(TICKET + "assign/", dashboard.assign, name="assign"),
+    path(TICKET + "escalate/", dashboard.escalate, name="escalate"),
     path(TICKET + "files/<int:pk>/", dashboard.attachment, name="attachment"),
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Q
@@ -24,6 +25,8 @@ from core.numbers import whole_number
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
 from support import selectors, services
 from support.forms import EditCommentForm, StaffCommentForm, SupportSettingsForm
+from support.models import MAX_ESCALATION_LEVEL
+from support.selectors import ACTIVE_PHASES
 from support.services import AgentSpec
 from tenants.access import member_required
 from tenants.models import Membership, Role, User
@@ -58,17 +61,21 @@ def inbox(request):
     chosen = next((queue for queue in queues if queue.slug == queue_slug), None)
     metadata_key = request.GET.get("meta_key", "")[:100]
     metadata_value = request.GET.get("meta_value", "")[:200]
-    tickets = list(
-        selectors.inbox_tickets(
-            membership,
-            view=view,
-            now=now,
-            queue_id=chosen.pk if chosen else None,
-            metadata_key=metadata_key,
-            metadata_value=metadata_value,
-            scope=scope,
-        )
+    page = selectors.inbox_page(
+        membership,
+        page=whole_number(request.GET.get("page", "1")[:10], low=1, high=1_000_000) or 1,
+        view=view,
+        now=now,
+        queue_id=chosen.pk if chosen else None,
+        metadata_key=metadata_key,
+        metadata_value=metadata_value,
+        scope=scope,
     )
+    tickets = page.tickets
+    # The filters every page link keeps (view, queue, metadata), without the page number.
+    kept = {"view": view, "queue": chosen.slug if chosen else "", "meta_key": metadata_key}
+    kept["meta_value"] = metadata_value
+    page_query = urlencode({key: value for key, value in kept.items() if value})
     zone = _viewer_zone(request)
     soon = selectors.due_soon_minutes_by_queue(scope)
     rows = [
@@ -94,6 +101,8 @@ def inbox(request):
             "views": selectors.INBOX_VIEWS,
             "counts": selectors.inbox_counts(membership, now=now, scope=scope),
             "rows": rows,
+            "page": page,
+            "page_query": page_query,
             "queues": queues,
             "chosen": chosen,
             "meta_key": metadata_key,
@@ -196,6 +205,7 @@ def ticket(request, reference: str):
             "ticket_attachments": [a for a in attachments if a.comment_id is None],
             "zone_name": zone.key,
             "escalations": found.escalations.order_by("escalated_at"),
+            "can_escalate": found.phase in ACTIVE_PHASES and found.escalation_level < MAX_ESCALATION_LEVEL,
         },
     )
 
@@ -277,6 +287,22 @@ def transition(request, reference: str):
         messages.error(request, _error_text(error))
     else:
         messages.success(request, f"Ticket is now {found.state_label}.")
+    return _ticket_redirect(request, found.reference)
+
+
+@member_required()
+@require_POST
+def escalate(request, reference: str):
+    """Escalate by hand, with a reason (any member who may see the ticket)."""
+    found = selectors.staff_ticket(request.membership, reference)
+    try:
+        escalation = services.support_ticket_escalate_by_hand(
+            membership=request.membership, ticket=found, reason=request.POST.get("reason", "")[:2000]
+        )
+    except (ValidationError, Conflict) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Escalated to level %(level)d.") % {"level": escalation.level})
     return _ticket_redirect(request, found.reference)
 
 

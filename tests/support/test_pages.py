@@ -53,6 +53,7 @@ def dashboard_urls(tenant, desk):
         ("post", reverse("support:comment_edit", args=[slug, ref, desk["comment"].pk])),
         ("post", reverse("support:transition", args=[slug, ref])),
         ("post", reverse("support:assign", args=[slug, ref])),
+        ("post", reverse("support:escalate", args=[slug, ref])),
         ("get", reverse("support:attachment", args=[slug, ref, 1])),
     ]
 
