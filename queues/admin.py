@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from jsonschemaform.admin.widgets.jsonschema_widget import JSONSchemaWidget
 
+from core.adminkit import ServiceModelAdmin, changed_fields
 from core.errors import DomainError
 from core.numbers import set_range
 from queues import services
@@ -145,6 +146,8 @@ class TicketTypeAdmin(admin.ModelAdmin):
 
 
 class LaneInline(admin.TabularInline):
+    """Read-only: a lane is edited on its own page, through the lane service (version bump, broadcast)."""
+
     model = Lane
     extra = 0
     fields = [
@@ -158,7 +161,12 @@ class LaneInline(admin.TabularInline):
         "now_serving",
         "next_turn",
     ]
-    readonly_fields = ["waiting_count", "now_serving", "next_turn"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Queue)
@@ -186,7 +194,7 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lane)
-class LaneAdmin(admin.ModelAdmin):
+class LaneAdmin(ServiceModelAdmin):
     list_display = [
         "name",
         "code",
@@ -201,6 +209,26 @@ class LaneAdmin(admin.ModelAdmin):
     list_filter = ["enabled", "queue__kind", "tenant"]
     search_fields = ["name", "code", "queue__name", "queue__slug"]
     readonly_fields = ["waiting_count", "now_serving", "next_turn", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only the lane settings are editable (through ``lane_update``); lanes come with their queue.
+        editable = services.LANE_SETTINGS
+        names = [field.name for field in Lane._meta.concrete_fields if field.name not in editable]
+        return [name for name in names if name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def service_save(self, request, obj, form, change):
+        services.lane_update(
+            tenant=obj.tenant,
+            actor=request.user,
+            lane=obj,
+            changes=changed_fields(form, services.LANE_SETTINGS),
+        )
 
 
 @admin.register(LaneBlock)

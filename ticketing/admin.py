@@ -1,7 +1,11 @@
-"""Operator admin. Lifecycle fields are read-only here; state changes go through services (actions)."""
+"""Operator admin. Lifecycle fields are read-only here; state changes go through services (actions), and
+edits of events and tiers go through ``ticketing.services`` (``core.adminkit.ServiceModelAdmin``): a tier's
+quantity raised here offers the new seats to its waitlist, as on the dashboard. Nothing that has a cancel
+or a refund (events, tiers, orders, issued tickets, checkouts) can be deleted here."""
 
 from django.contrib import admin, messages
 
+from core.adminkit import ServiceModelAdmin, changed_fields
 from core.errors import DomainError
 from ticketing import services
 from ticketing.models import (
@@ -25,16 +29,30 @@ class VenueAdmin(admin.ModelAdmin):
     search_fields = ["name", "city", "address"]
 
 
+class NoDeleteMixin:
+    """The domain has cancel and refund for these; deleting would take tickets with it and leave the tier
+    counters wrong."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TicketTierInline(admin.TabularInline):
+    """Read-only: a tier is edited on its own page, through the tier service."""
+
     model = TicketTier
     extra = 0
     fields = ["name", "kind", "price_cents", "quantity", "sold", "reserved", "is_active"]
-    readonly_fields = ["sold", "reserved"]
+    readonly_fields = fields
     can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(NoDeleteMixin, ServiceModelAdmin):
     list_display = ["title", "performer", "starts_at", "venue_name", "status", "tenant"]
     list_filter = ["status", "tenant", "waiting_room_enabled"]
     search_fields = ["title", "performer", "venue_name", "venue_city", "slug"]
@@ -42,13 +60,60 @@ class EventAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     inlines = [TicketTierInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The venue is snapshotted when the event is created; the tenant follows the venue.
+        fixed = ["tenant", "venue", "slug"] if obj else ["tenant", "slug"]
+        return [*self.readonly_fields, *fixed]
+
+    def service_save(self, request, obj, form, change):
+        fields = changed_fields(form, services.EVENT_FIELDS)
+        if change:
+            services.event_update(tenant=obj.tenant, actor=request.user, event=obj, **fields)
+            return
+        venue = form.cleaned_data["venue"]
+        for name in ("title", "starts_at", "ends_at"):
+            fields.pop(name, None)
+        created = services.event_create(
+            tenant=venue.tenant,
+            actor=request.user,
+            venue=venue,
+            title=form.cleaned_data["title"],
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data.get("ends_at"),
+            **fields,
+        )
+        obj.pk = created.pk
+
 
 @admin.register(TicketTier)
-class TicketTierAdmin(admin.ModelAdmin):
+class TicketTierAdmin(NoDeleteMixin, ServiceModelAdmin):
     list_display = ["name", "event", "kind", "price_cents", "quantity", "sold", "reserved", "is_active"]
     list_filter = ["kind", "is_active", "tenant"]
     search_fields = ["name", "event__title"]
     readonly_fields = ["sold", "reserved"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The tenant follows the event; a tier does not move between events.
+        return [*self.readonly_fields, "tenant", *(["event"] if obj else [])]
+
+    def service_save(self, request, obj, form, change):
+        fields = changed_fields(form, services.TIER_FIELDS)
+        if change:
+            services.tier_update(tenant=obj.tenant, actor=request.user, tier=obj, **fields)
+            return
+        event = form.cleaned_data["event"]
+        for name in ("name", "price_cents", "quantity"):
+            fields.pop(name, None)
+        created = services.tier_create(
+            tenant=event.tenant,
+            actor=request.user,
+            event=event,
+            name=form.cleaned_data["name"],
+            price_cents=form.cleaned_data["price_cents"],
+            quantity=form.cleaned_data["quantity"],
+            **fields,
+        )
+        obj.pk = created.pk
 
 
 class CheckoutItemInline(admin.TabularInline):
@@ -59,7 +124,7 @@ class CheckoutItemInline(admin.TabularInline):
 
 
 @admin.register(CheckoutSession)
-class CheckoutSessionAdmin(admin.ModelAdmin):
+class CheckoutSessionAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["token", "event", "status", "source", "expires_at", "customer", "created_at"]
     list_filter = ["status", "source", "tenant"]
     search_fields = ["token", "customer__email", "event__title", "source_reference"]
@@ -74,7 +139,7 @@ class CheckoutSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckoutItem)
-class CheckoutItemAdmin(admin.ModelAdmin):
+class CheckoutItemAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["session", "tier", "quantity"]
     list_filter = ["session__status"]
     search_fields = ["session__token", "tier__name"]
@@ -82,7 +147,7 @@ class CheckoutItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckoutSlot)
-class CheckoutSlotAdmin(admin.ModelAdmin):
+class CheckoutSlotAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["event", "number", "session", "held_until"]
     list_filter = ["event__tenant"]
     search_fields = ["event__title"]
@@ -97,7 +162,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "event",
@@ -141,7 +206,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["order", "tier_name", "quantity", "unit_price_cents"]
     search_fields = ["order__reference", "tier_name"]
     list_filter = ["order__status"]
@@ -149,7 +214,7 @@ class OrderItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedTicket)
-class IssuedTicketAdmin(admin.ModelAdmin):
+class IssuedTicketAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["code", "event", "tier", "status", "used_at", "used_by"]
     list_filter = ["status", "tenant"]
     search_fields = ["code", "order__reference", "order__customer__email"]
