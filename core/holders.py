@@ -4,9 +4,22 @@ A checkout (and the admission that opens one) belongs to the browser that starte
 key is recorded as the holder, and a page opened with the same link from another browser (a forwarded or
 leaked URL) is refused without touching the holder's checkout. A signed-in user is the same holder in any
 of their browsers. No JavaScript or cookie beyond Django's own session cookie.
+
+A browser session costs nothing to multiply (drop the cookie), so limits that must hold against one
+person with a script (open checkouts, unpaid seats) also count by the network address: ``address_key``,
+a keyed hash of the real client address (``core.ratelimit.client_address``; an IPv6 address by its /64,
+what one subscriber usually gets), so the address itself is never stored.
 """
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+
+from django.conf import settings
+
+from core.ratelimit import client_address
 
 
 def browser_key(request) -> str:
@@ -25,3 +38,16 @@ def is_holder(request, *, holder_key: str, user_id: int | None) -> bool:
     if not holder_key:
         return user_id is None
     return request.session.session_key == holder_key
+
+
+def address_key(request) -> str:
+    """A keyed hash naming the client's network (the address; an IPv6 address by its /64 prefix)."""
+    text = client_address(request)
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        network = text
+    else:
+        network = str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else text
+    secret = f"vq-address:{settings.SECRET_KEY}".encode()
+    return hmac.new(secret, network.encode(), hashlib.sha256).hexdigest()[:32]

@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import UTC, datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.money import parse_money
 from core.numbers import set_range
@@ -138,6 +139,29 @@ class EventForm(forms.Form):
         required=False,
         label="Hours an unpaid reservation is held",
     )
+    pay_at_door_max_outstanding = forms.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        label=_("Most unpaid tickets for the whole event"),
+        help_text=_("All pay-at-the-door reservations together. Empty: no cap."),
+    )
+    open_checkouts_per_buyer = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        initial=1,
+        required=False,
+        label=_("Open checkouts per buyer"),
+        help_text=_("Checkouts one browser or signed-in buyer may have open at once."),
+    )
+    open_checkouts_per_address = forms.IntegerField(
+        min_value=1,
+        max_value=10000,
+        initial=3,
+        required=False,
+        label=_("Open checkouts per network address"),
+        help_text=_("Checkouts one network address (a household, an office) may have open at once."),
+    )
 
     def __init__(self, *args, tenant, event=None, **kwargs):
         self.tenant = tenant
@@ -161,6 +185,9 @@ class EventForm(forms.Form):
                             "capacity",
                             "pay_at_door_max_per_buyer",
                             "pay_at_door_hold_hours",
+                            "pay_at_door_max_outstanding",
+                            "open_checkouts_per_buyer",
+                            "open_checkouts_per_address",
                         )
                     },  # noqa: E501
                     **{
@@ -208,7 +235,14 @@ class EventForm(forms.Form):
         pay_at_door = data.pop("pay_at_door", "")
         if pay_at_door:
             data["pay_at_door_enabled"] = pay_at_door == "on"
-        for optional in ("capacity", "pay_at_door_max_per_buyer", "pay_at_door_hold_hours"):
+        optional_fields = (
+            "capacity",
+            "pay_at_door_max_per_buyer",
+            "pay_at_door_hold_hours",
+            "open_checkouts_per_buyer",
+            "open_checkouts_per_address",
+        )
+        for optional in optional_fields:
             if not data.get(optional):
                 data.pop(optional, None)  # empty: keep the default / the current value
         return data
@@ -328,6 +362,8 @@ class CheckInForm(forms.Form):
         help_text="Scan the QR code or type the code printed under it.",
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "autocapitalize": "off"}),
     )
+    # Sent by the "payment collected — admit" button of an unpaid (pay-at-the-door) ticket's answer.
+    payment_collected = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class MyTicketsForm(forms.Form):

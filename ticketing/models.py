@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 from core.references import new_reference, new_token
@@ -114,10 +115,27 @@ class Event(TenantOwned):
         default=True, help_text="Buyers may reserve and pay at the door."
     )
     pay_at_door_max_per_buyer = models.PositiveIntegerField(
-        default=4, help_text="Most unpaid pay-at-the-door tickets one buyer (email) may hold for this event."
+        default=4,
+        help_text=_(
+            "Most unpaid pay-at-the-door tickets one buyer may hold for this event (counted per email, "
+            "browser, network address and signed-in account)."
+        ),
+    )
+    pay_at_door_max_outstanding = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Most unpaid pay-at-the-door tickets all buyers together may hold. Empty: no cap."),
     )
     pay_at_door_hold_hours = models.PositiveIntegerField(
         default=48, help_text="Hours an unpaid pay-at-the-door order holds its seats before it is cancelled."
+    )
+    # Parallel tabs must not hold the whole sale: open checkouts per browser (or signed-in account) and per
+    # network address.
+    open_checkouts_per_buyer = models.PositiveIntegerField(
+        default=1, help_text=_("Checkouts one browser or signed-in buyer may have open at once.")
+    )
+    open_checkouts_per_address = models.PositiveIntegerField(
+        default=3, help_text=_("Checkouts one network address may have open at once.")
     )
     dedupe_key = models.CharField(max_length=500, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -148,6 +166,10 @@ class Event(TenantOwned):
             models.CheckConstraint(
                 condition=Q(pay_at_door_max_per_buyer__gte=1, pay_at_door_hold_hours__gte=1),
                 name="event_pay_at_door_limits_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(open_checkouts_per_buyer__gte=1, open_checkouts_per_address__gte=1),
+                name="event_open_checkout_limits_positive",
             ),
             models.CheckConstraint(
                 condition=Q(fee_percent__gte=0, tax_percent__gte=0), name="event_rates_not_negative"
@@ -294,6 +316,9 @@ class CheckoutSession(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     # Who opened it: the Django session key of the browser (or the signed-in user). Links to a checkout
     # work only there (``ticketing.selectors.session_for_holder``).
     holder_key = models.CharField(max_length=64, blank=True, editable=False)
+    # A keyed hash of the network address it was opened from (``core.holders.address_key``; never the
+    # address itself): the per-address limits on open checkouts and unpaid seats count by it.
+    address_key = models.CharField(max_length=64, blank=True, editable=False)
     # The contact typed at this checkout (copied to the order): what the buyer said, whatever the shared
     # customer record says.
     buyer_name = models.CharField(max_length=200, blank=True)

@@ -11,6 +11,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
+from ticketing.lifecycle import expired_unpaid_seats
 from ticketing.models import (
     CheckoutItem,
     CheckoutSession,
@@ -46,17 +47,24 @@ def expired_holds(event: Event, now: datetime) -> dict[int, int]:
 
 
 def tiers_with_availability(event: Event, *, now: datetime | None = None, active_only: bool = True):
-    """The event's tiers with ``expired_held``, ``live_available`` and ``live_held`` (two queries)."""
+    """The event's tiers with ``expired_held``, ``expired_unpaid``, ``live_available``, ``live_held`` and
+    ``live_sold`` (three queries). Seats of checkouts past their expiry and of unpaid (pay-at-the-door)
+    orders past theirs count as available before anyone has released them."""
     now = now or timezone.now()
     tiers = TicketTier.objects.filter(event=event).order_by("position", "id")
     if active_only:
         tiers = tiers.filter(is_active=True)
     rows = list(tiers)
     expired = expired_holds(event, now) if rows else {}
+    unpaid = expired_unpaid_seats(event, now) if rows else {}
     for tier in rows:
         tier.expired_held = expired.get(tier.id, 0)
-        tier.live_available = tier.quantity - tier.sold - tier.reserved + tier.expired_held
+        tier.expired_unpaid = unpaid.get(tier.id, 0)
+        tier.live_available = (
+            tier.quantity - tier.sold - tier.reserved + tier.expired_held + tier.expired_unpaid
+        )
         tier.live_held = tier.reserved - tier.expired_held
+        tier.live_sold = tier.sold - tier.expired_unpaid
         tier.on_sale_now = (tier.sale_starts_at is None or tier.sale_starts_at <= now) and (
             tier.sale_ends_at is None or now < tier.sale_ends_at
         )
@@ -193,7 +201,11 @@ def sales_summary(event: Event, *, now: datetime | None = None) -> dict:
     """Per tier: sold, held, available, revenue; totals of paid-or-pending orders; sales per day."""
     now = now or timezone.now()
     tiers = tiers_with_availability(event, now=now, active_only=False)
-    live_orders = Order.objects.filter(event=event, status__in=(OrderStatus.PAID, OrderStatus.PENDING))
+    # Unpaid orders past their hold are as good as cancelled (the sweep only makes it durable).
+    live_orders = Order.objects.filter(event=event).filter(
+        Q(status=OrderStatus.PAID)
+        | Q(status=OrderStatus.PENDING) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    )
     revenue_by_tier = dict(
         OrderItem.objects.filter(order__in=live_orders)
         .values("tier_id")
@@ -224,7 +236,7 @@ def sales_summary(event: Event, *, now: datetime | None = None) -> dict:
     rows = [
         {
             "tier": tier,
-            "sold": tier.sold,
+            "sold": max(tier.live_sold, 0),
             "held": max(tier.live_held, 0),
             "available": max(tier.live_available, 0),
             "revenue_cents": money_by_tier.get(tier.id, 0),

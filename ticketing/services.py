@@ -40,6 +40,7 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _t
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, advisory_lock, is_lock_timeout, lock_key
@@ -178,7 +179,10 @@ EVENT_FIELDS = (
     "capacity",
     "pay_at_door_enabled",
     "pay_at_door_max_per_buyer",
+    "pay_at_door_max_outstanding",
     "pay_at_door_hold_hours",
+    "open_checkouts_per_buyer",
+    "open_checkouts_per_address",
 )
 
 EVENT_CONSTRAINT_MESSAGES = {
@@ -640,19 +644,24 @@ def checkout_open(
     customer: Customer | None = None,
     admission: str | None = None,
     holder_key: str = "",
+    address_key: str = "",
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Open a checkout session holding ``quantities`` (``{tier_id: n}``) for ``event.checkout_minutes``.
 
     Snapshots what the buyer is shown — each line's unit price and fee, the tax rate and currency — so a
     later edit of the tier or event never changes what this checkout charges. ``holder_key`` (the
-    browser's session key) binds the checkout to who opened it. Unpaid pay-at-the-door orders of the event
+    browser's session key) binds the checkout to who opened it; with ``address_key`` (``core.holders``)
+    one browser or signed-in buyer has at most ``event.open_checkouts_per_buyer`` checkouts of the event
+    open at once and one network address ``event.open_checkouts_per_address`` (parallel tabs cannot hold
+    the sale: ``CheckoutAlreadyOpen``). Unpaid pay-at-the-door orders of the event
     past their hold are cancelled first (``ticketing.lifecycle.orders_expire_unpaid``), so their seats are
     sold, not reported sold out.
 
     Gate: with ``event.waiting_room_enabled`` a valid signed ``admission`` token for this event is
     required (``ticketing.admission``); one admission opens one live session.
-    Locks: a checkout slot (SKIP LOCKED — the event's checkout limit), then the tiers through one
+    Locks: advisory locks on the buyer's keys (their open-checkout count), a checkout slot (SKIP LOCKED —
+    the event's checkout limit), then the tiers through one
     conditional UPDATE each, waiting at most ``DEFAULT_LOCK_TIMEOUT_MS`` for a tier row. Raises
     ValidationError / Conflict (not on sale) / Busy (checkout full, lock wait ran out) / SoldOut /
     PermissionDenied (admission). Schedules an availability broadcast."""
@@ -662,7 +671,13 @@ def checkout_open(
     tiers = _validate_quantities(event=event, quantities=quantities, now=now)
     source, source_reference = SessionSource.DIRECT, ""
     if event.waiting_room_enabled:
-        admitted = admission_verify(event_id=event.id, token=admission, now=now)
+        admitted = admission_verify(
+            event_id=event.id,
+            token=admission,
+            holder_key=holder_key,
+            user_id=actor.pk if actor and actor.is_authenticated else None,
+            now=now,
+        )
         source, source_reference = SessionSource.WAITING_ROOM, f"entry:{admitted['entry_id']}"
     wanted = {tier_id: int(quantities.get(tier_id) or quantities.get(str(tier_id))) for tier_id in tiers}
     from ticketing.lifecycle import has_expired_unpaid, orders_expire_unpaid
@@ -671,15 +686,20 @@ def checkout_open(
         orders_expire_unpaid(event_id=event.id, now=now)
     try:
         with _bounded_atomic():
+            user = actor if actor and actor.is_authenticated else None
+            _check_open_checkouts(
+                event=event, holder_key=holder_key, address_key=address_key, user=user, now=now
+            )
             slot = _claim_slot(event=event, now=now)
             session = CheckoutSession.objects.create(
                 tenant=tenant,
                 event=event,
                 customer=customer,
-                user=actor if actor and actor.is_authenticated else None,
+                user=user,
                 source=source,
                 source_reference=source_reference,
                 holder_key=holder_key,
+                address_key=address_key,
                 currency=event.currency,
                 tax_percent=event.tax_percent,
                 expires_at=now + timedelta(minutes=event.checkout_minutes),
@@ -696,6 +716,55 @@ def checkout_open(
             raise Conflict("This admission already has a checkout open.") from None
         raise
     return session
+
+
+class CheckoutAlreadyOpen(Conflict):
+    """The buyer (browser, account or network address) already has as many checkouts of the event open as
+    it allows. ``session_token``: this browser's own open checkout, when it has one (to send them back)."""
+
+    code = "checkout_already_open"
+
+    def __init__(self, message: str, *, session_token: str = "") -> None:
+        super().__init__(message)
+        self.session_token = session_token
+
+
+def _check_open_checkouts(
+    *, event: Event, holder_key: str, address_key: str, user: User | None, now: datetime
+) -> None:
+    """Refuse a checkout past the event's per-buyer and per-address limits of open checkouts (sessions
+    that take a checkout place: direct and waiting-room ones; a waitlist offer's hold is its own turn).
+    Takes an advisory lock per key first, so parallel tabs of one buyer count one after the other."""
+    keys = [("browser", holder_key), ("address", address_key), ("user", user.pk if user else "")]
+    keys = [(kind, value) for kind, value in keys if value]
+    if not keys:
+        return  # no buyer to count by (the API, scripts): the event's checkout limit still holds
+    advisory_lock([lock_key(f"checkout-open:{kind}", f"{event.id}:{value}") for kind, value in keys])
+    live = CheckoutSession.objects.filter(
+        event=event, status=SessionStatus.ACTIVE, expires_at__gt=now
+    ).exclude(source=SessionSource.HOLD)
+    mine = Q(holder_key=holder_key) if holder_key else Q(pk__in=[])
+    if user is not None:
+        mine |= Q(user=user)
+    if holder_key or user is not None:
+        own = list(live.filter(mine).order_by("expires_at").values_list("token", "holder_key")[:100])
+        if len(own) >= event.open_checkouts_per_buyer:
+            same_browser = next((token for token, key in own if holder_key and key == holder_key), "")
+            raise CheckoutAlreadyOpen(
+                _t(
+                    "You already have a checkout open for this event. Finish or cancel it before "
+                    "starting another one."
+                ),
+                session_token=same_browser,
+            )
+    if address_key and live.filter(address_key=address_key).count() >= event.open_checkouts_per_address:
+        raise CheckoutAlreadyOpen(
+            _t(
+                "Too many checkouts for this event are open from your network right now. Finish or "
+                "cancel one, or try again in %(minutes)s minutes."
+            )
+            % {"minutes": event.checkout_minutes}
+        )
 
 
 def _snapshot_items(
@@ -1076,7 +1145,11 @@ def _complete_locked(
         )
     if payment_provider.name == "pay_at_door":
         _check_unpaid_limit(
-            event=event, customer=customer, adding=sum(item.quantity for item in items), now=now
+            event=event,
+            customer=customer,
+            session=session,
+            adding=sum(item.quantity for item in items),
+            now=now,
         )
     result = payment_provider.charge(
         amount_cents=amounts.total_cents, currency=quote.currency, details=payment_details
@@ -1160,22 +1233,52 @@ class PriceChanged(ValidationError):
         )
 
 
-def _check_unpaid_limit(*, event: Event, customer: Customer, adding: int, now: datetime) -> None:
-    """A buyer (customer) holds at most ``event.pay_at_door_max_per_buyer`` unpaid tickets of the event
-    (pending orders not yet expired, plus this one)."""
-    held = IssuedTicket.objects.filter(
+def _check_unpaid_limit(
+    *, event: Event, customer: Customer, session: CheckoutSession, adding: int, now: datetime
+) -> None:
+    """Unpaid (pay-at-the-door) tickets of the event, pending orders not yet expired plus this one: at most
+    ``event.pay_at_door_max_per_buyer`` per buyer — counted by what a buyer cannot cheaply multiply as well
+    as by the email typed: the customer, the checkout's browser (``holder_key``), its network address
+    (``address_key``) and the signed-in account, whichever is most — and at most
+    ``event.pay_at_door_max_outstanding`` for the whole event. Takes the event's pay-at-the-door advisory
+    lock first, so two unpaid orders placed at once count one after the other."""
+    advisory_lock([lock_key("pay-at-door", event.id)])
+    unpaid = IssuedTicket.objects.filter(
         event=event,
         status=TicketStatus.VALID,
-        order__customer=customer,
         order__status=OrderStatus.PENDING,
         order__expires_at__gt=now,
-    ).count()
+    )
+    buyer = Q(order__customer=customer)
+    if session.holder_key:
+        buyer |= Q(order__session__holder_key=session.holder_key)
+    if session.address_key:
+        buyer |= Q(order__session__address_key=session.address_key)
+    if session.user_id is not None:
+        buyer |= Q(order__session__user_id=session.user_id)
+    held = unpaid.filter(buyer).count()
     limit = event.pay_at_door_max_per_buyer
     if held + adding > limit:
         raise ValidationError(
-            f"You can reserve at most {limit} unpaid tickets for this event (you already hold {held}). "
-            "Pay by card, or choose fewer tickets.",
-            field_errors={"provider": [f"Pay at the door is limited to {limit} tickets per buyer."]},
+            _t(
+                "You can reserve at most %(limit)s unpaid tickets for this event (you already hold "
+                "%(held)s). Pay by card, or choose fewer tickets."
+            )
+            % {"limit": limit, "held": held},
+            field_errors={
+                "provider": [
+                    _t("Pay at the door is limited to %(limit)s tickets per buyer.") % {"limit": limit}
+                ]
+            },
+        )
+    cap = event.pay_at_door_max_outstanding
+    if cap is not None and unpaid.count() + adding > cap:
+        raise ValidationError(
+            _t(
+                "Pay at the door is fully booked for this event: the organiser holds no more unpaid "
+                "reservations. Pay by card instead."
+            ),
+            field_errors={"provider": [_t("No more pay-at-the-door reservations for this event.")]},
         )
 
 
@@ -1263,12 +1366,18 @@ def order_mark_paid(
             raise InvalidTransition(
                 "This unpaid reservation expired and its seats went back on sale; it cannot be paid now."
             )
-        locked.mark_paid()
-        locked.paid_at = now
-        locked.save(update_fields=["status", "paid_at", "updated_at"])
-        emit(tenant=tenant, event_type="order.paid", resource=locked, now=now)
-        receipt_schedule(locked)
+        _mark_paid_locked(tenant, locked, now)
     return locked
+
+
+def _mark_paid_locked(tenant: Tenant, order: Order, now: datetime) -> None:
+    """Pending → paid on a locked order row; the webhook and the receipt follow (inside the caller's
+    transaction; delivery on commit)."""
+    order.mark_paid()
+    order.paid_at = now
+    order.save(update_fields=["status", "paid_at", "updated_at"])
+    emit(tenant=tenant, event_type="order.paid", resource=order, now=now)
+    receipt_schedule(order)
 
 
 def _order_close(
@@ -1341,7 +1450,8 @@ def order_refund(
 
 @dataclass(frozen=True)
 class CheckInResult:
-    # admitted | already_used | cancelled | event_cancelled | unpaid_expired | wrong_event | not_found
+    # admitted | unpaid | already_used | cancelled | event_cancelled | unpaid_expired | wrong_event |
+    # not_found
     outcome: str
     ticket: IssuedTicket | None = None
     message: str = ""
@@ -1352,12 +1462,24 @@ class CheckInResult:
 
 
 def ticket_check_in(
-    *, tenant: Tenant, actor: User | None, event: Event, code: str, now: datetime | None = None
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    event: Event,
+    code: str,
+    payment_collected: bool = False,
+    now: datetime | None = None,
 ) -> CheckInResult:
     """Scan a ticket at the door. ``code`` is the ticket code or the signed QR payload.
 
+    A ticket of an unpaid (pay-at-the-door) order is not admitted like a paid one: the answer is
+    ``unpaid`` with the amount to collect, and nothing changes. Scanned again with ``payment_collected``
+    (the door took the money), its order is marked paid and the ticket admitted in one transaction.
+
     Locks the ticket row (``FOR UPDATE``): concurrent scans of one ticket serialise and exactly one is
-    admitted; the others answer "already used at HH:MM". Never raises for a bad code (the answer says so)."""
+    admitted; the others answer "already used at HH:MM". With ``payment_collected`` the order row is
+    locked first (the house order: order, then its tickets). Never raises for a bad code (the answer
+    says so)."""
     from ticketing.qr import code_from_scan
 
     now = _now(now)
@@ -1367,6 +1489,13 @@ def ticket_check_in(
     if not ticket_code:
         return CheckInResult("not_found", message="Not a ticket we know.")
     with transaction.atomic(durable=True):
+        order = None
+        if payment_collected:
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .filter(tenant=tenant, tickets__code=ticket_code)
+                .first()
+            )
         ticket = (
             IssuedTicket.objects.select_for_update(of=("self",))
             .select_related("order", "tier")
@@ -1391,6 +1520,18 @@ def ticket_check_in(
             return CheckInResult("cancelled", ticket, "This ticket was cancelled.")
         if ticket.status == TicketStatus.USED:
             return CheckInResult("already_used", ticket, "Already used.")
+        if ticket.order.status == OrderStatus.PENDING:
+            from core.money import format_money
+
+            amount = format_money(ticket.order.total_cents, ticket.order.currency)
+            if order is None:
+                return CheckInResult(
+                    "unpaid",
+                    ticket,
+                    _t("Not paid — collect %(amount)s (pay at the door), then admit.") % {"amount": amount},
+                )
+            _mark_paid_locked(tenant, order, now)
+            ticket.order = order
         ticket.use()
         ticket.used_at = now
         ticket.used_by = actor

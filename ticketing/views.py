@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Busy, Conflict, DomainError, NotFound, PermissionDenied, SoldOut, ValidationError
-from core.holders import browser_key, is_holder
+from core.holders import address_key, browser_key, is_holder
 from core.ratelimit import check_rate, client_address
 from core.references import new_token
 from core.signing import sign, unsign
@@ -20,6 +20,7 @@ from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
 from ticketing import search, selectors, services
+from ticketing.admission import AdmissionElsewhere
 from ticketing.charts import sales_chart
 from ticketing.events import availability_group, availability_text
 from ticketing.forms import (
@@ -157,7 +158,21 @@ def checkout_start(request, tenant_slug, event_slug):
             actor=request.user,
             admission=admission,
             holder_key=browser_key(request),
+            address_key=address_key(request),
         )
+    except AdmissionElsewhere as error:
+        # Someone else's admission (a forwarded page or link): refused; the holder's turn is untouched.
+        return render(
+            request,
+            "ticketing/admission_elsewhere.html",
+            {"tenant": tenant, "event": event, "message": error.message},
+            status=403,
+        )
+    except services.CheckoutAlreadyOpen as error:
+        messages.error(request, error.message)
+        if error.session_token:  # this browser's own checkout: back to it
+            return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=error.session_token)
+        return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
     except (SoldOut, ValidationError, Busy, Conflict, PermissionDenied) as error:
         messages.error(request, error.message)
         return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -558,7 +573,11 @@ def dashboard_check_in(request, event_id):
     result = None
     if request.method == "POST" and form.is_valid():
         result = services.ticket_check_in(
-            tenant=request.tenant, actor=request.user, event=event, code=form.cleaned_data["code"]
+            tenant=request.tenant,
+            actor=request.user,
+            event=event,
+            code=form.cleaned_data["code"],
+            payment_collected=form.cleaned_data["payment_collected"],
         )
         form = CheckInForm()  # ready for the next scan
     return render(

@@ -1,6 +1,7 @@
 """Live waiting-room pages.
 
-``EntryConsumer`` (public, by the entry's unguessable token): on connect it reads the entry and counts the
+``EntryConsumer`` (public, by the entry's unguessable token, for the browser or user holding that place
+only — anyone else is closed with 4403): on connect it reads the entry and counts the
 people ahead ONCE, joins the event's group and records "seen" in Redis (``waitingroom.seen`` — never the
 ORM; throttled to one ZADD per 20 s on pings). Each ``waitingroom.moved`` broadcast carries the numbers
 that left the line, so the consumer moves its own position without a query; only a ``recount`` broadcast
@@ -43,6 +44,8 @@ def _entry_info(token: str) -> dict | None:
         "event_id": entry.event_id,
         "number": entry.number,
         "status": entry.status,
+        "holder_key": entry.holder_key,
+        "user_id": entry.user_id,
         "ahead": ahead,
         **state,
     }
@@ -85,6 +88,9 @@ class EntryConsumer(LiveConsumer):
         if info is None:
             await self.close(code=4404)
             return
+        if not await self._holds(info):
+            await self.close(code=4403)  # another browser's place: nothing sent, nothing marked seen
+            return
         self._take(info)
         await self.join(room_group(info["tenant_id"], info["event_id"]))
         await self.accept()
@@ -96,6 +102,17 @@ class EntryConsumer(LiveConsumer):
             return
         await self.send_json({"fields": position_fields(self.ahead, info["rate"], info["calibration"])})
         await self._note_shown(info["rate"], info["calibration"])
+
+    async def _holds(self, info: dict) -> bool:
+        """The place's own browser (session key) or its signed-in user (``core.holders.is_holder``)."""
+        user = await scope_user(self.scope)
+        signed_in = user is not None and user.is_authenticated
+        if info["user_id"] is not None and signed_in and user.pk == info["user_id"]:
+            return True
+        if not info["holder_key"]:
+            return info["user_id"] is None
+        session = self.scope.get("session")
+        return session is not None and session.session_key == info["holder_key"]
 
     def _take(self, info: dict) -> None:
         self.entry_id = info["id"]

@@ -106,6 +106,10 @@ class WaitingRoomEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         related_name="waiting_room_entries",
     )
     token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    # The browser that holds this place (its Django session key, ``core.holders``): the place page, its
+    # polls and socket, leaving and the admission it hands out work only there (or for the signed-in
+    # ``user``). Empty for places taken through the API.
+    holder_key = models.CharField(max_length=64, blank=True, editable=False)
     # The pseudonymous id in the public admission log (the token is secret: it opens the place page).
     public_id = models.CharField(max_length=20, unique=True, default=new_reference, editable=False)
     number = models.BigIntegerField(

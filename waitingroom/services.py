@@ -154,11 +154,14 @@ def waiting_room_join(
     event: Event,
     user: User | None = None,
     customer: Customer | None = None,
+    holder_key: str = "",
     now: datetime | None = None,
 ) -> tuple[WaitingRoomEntry, bool]:
-    """Join the event's waiting room as a signed-in ``user`` or a verified ``customer``.
+    """Join the event's waiting room as a signed-in ``user`` or a verified ``customer``, from the browser
+    ``holder_key`` (its session key; ``core.holders``): the place is bound to it.
 
-    Returns ``(entry, created)``: joining twice returns the existing live entry. An entry that has lazily
+    Returns ``(entry, created)``: joining twice returns the existing live entry — moved to this browser,
+    since joining proves who one is (signed in, or the link emailed to the address). An entry that has lazily
     expired is closed first and the person joins again AT THE BACK (a new number). Refused (Conflict)
     during the rejoin cooldown after leaving, with the time it ends; refused when the event has no open
     waiting room. No lock: the number comes from a sequence; a concurrent second join of the same person
@@ -177,6 +180,11 @@ def waiting_room_join(
         if existing is not None:
             status = selectors.effective_status(existing, room, now)
             if status in (EntryStatus.WAITING, EntryStatus.ADMITTED):
+                if holder_key and existing.holder_key != holder_key:
+                    WaitingRoomEntry.objects.filter(pk=existing.pk).update(
+                        holder_key=holder_key, updated_at=now
+                    )
+                    existing.holder_key = holder_key
                 return existing, False
             _settle_one(existing, status, now)
             continue
@@ -200,6 +208,7 @@ def waiting_room_join(
                     prequeue=room.prequeue_shuffle and not selectors.is_open(room, now),
                     joined_at=now,
                     last_seen_at=now,
+                    holder_key=holder_key,
                     **person,
                 )
                 # Pending: no lock, so joining stays free of a hot spot; sealed by the next chain writer.
@@ -286,7 +295,13 @@ def admission_token(entry: WaitingRoomEntry, now: datetime | None = None) -> str
     now = _now(now)
     if entry.status != EntryStatus.ADMITTED or entry.expires_at is None or entry.expires_at <= now:
         return None
-    return admission_sign(event_id=entry.event_id, entry_id=entry.pk, expires_at=entry.expires_at)
+    return admission_sign(
+        event_id=entry.event_id,
+        entry_id=entry.pk,
+        expires_at=entry.expires_at,
+        holder_key=entry.holder_key,
+        user_id=entry.user_id,
+    )
 
 
 def used_places(event: Event, now: datetime) -> int:

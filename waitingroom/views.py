@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.holders import browser_key, is_holder
 from core.ratelimit import check_rate, client_address, normalized_email
 from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
@@ -66,9 +67,14 @@ def room_page(request, tenant_slug, event_slug):
     token = request.COOKIES.get(cookie_name(event.id))
     if token and request.method == "GET":
         entry = selectors.entry_for_public_or_none(tenant, token)
-        if entry is not None and selectors.effective_status(entry, room, now) in (
-            EntryStatus.WAITING,
-            EntryStatus.ADMITTED,
+        if (
+            entry is not None
+            and _holds(request, entry)
+            and selectors.effective_status(entry, room, now)
+            in (
+                EntryStatus.WAITING,
+                EntryStatus.ADMITTED,
+            )
         ):
             return redirect("waitingroom_public:entry", tenant_slug=tenant.slug, token=entry.token)
     form = EmailJoinForm(request.POST or None)
@@ -77,7 +83,9 @@ def room_page(request, tenant_slug, event_slug):
         check_rate("waitingroom-join", client_address(request), "10/60")
         if request.user.is_authenticated and "as_user" in request.POST:
             try:
-                entry, created = services.waiting_room_join(tenant=tenant, event=event, user=request.user)
+                entry, created = services.waiting_room_join(
+                    tenant=tenant, event=event, user=request.user, holder_key=browser_key(request)
+                )
             except Conflict as error:
                 messages.error(request, error.message)
                 return redirect("waitingroom_public:room", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -147,7 +155,9 @@ def verify(request, tenant_slug, event_slug, signed):
             verified=True,  # the signed link was sent to this address
         )
         try:
-            entry, created = services.waiting_room_join(tenant=tenant, event=event, customer=customer)
+            entry, created = services.waiting_room_join(
+                tenant=tenant, event=event, customer=customer, holder_key=browser_key(request)
+            )
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("waitingroom_public:room", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -217,10 +227,27 @@ def _entry_context(request, tenant, entry) -> dict:
     return context
 
 
+def _holds(request, entry) -> bool:
+    return is_holder(request, holder_key=entry.holder_key, user_id=entry.user_id)
+
+
+def _refuse_other_browser(request, tenant, entry):
+    """A place-in-line link opened in another browser than the one that joined: refused with a page that
+    says so; the holder's place (seen, position, admission) is not touched and nothing of it is shown."""
+    return render(
+        request,
+        "waitingroom/entry_elsewhere.html",
+        {"tenant": tenant, "event": entry.event},
+        status=403,
+    )
+
+
 def entry_page(request, tenant_slug, token):
     tenant = get_public_tenant(tenant_slug)
     check_rate("waitingroom-lookup", client_address(request))
     entry = selectors.entry_for_public(tenant, token)
+    if not _holds(request, entry):
+        return _refuse_other_browser(request, tenant, entry)
     seen.mark_seen(entry.event_id, entry.pk)
     response = render(request, "waitingroom/entry.html", _entry_context(request, tenant, entry))
     response.set_cookie(
@@ -234,6 +261,8 @@ def entry_status(request, tenant_slug, token):
     tenant = get_public_tenant(tenant_slug)
     check_rate("waitingroom-lookup", client_address(request))
     entry = selectors.entry_for_public(tenant, token)
+    if not _holds(request, entry):
+        return JsonResponse({"error": "This place in line belongs to another browser."}, status=403)
     seen.mark_seen(entry.event_id, entry.pk)
     context = _entry_context(request, tenant, entry)
     fields = {"status": context["status_label"]}
@@ -247,6 +276,8 @@ def leave(request, tenant_slug, token):
     tenant = get_public_tenant(tenant_slug)
     check_rate("waitingroom-lookup", client_address(request))
     entry = selectors.entry_for_public(tenant, token)
+    if not _holds(request, entry):
+        return _refuse_other_browser(request, tenant, entry)
     entry = services.waiting_room_leave(tenant=tenant, entry=entry)
     messages.success(request, "You left the waiting room.")
     response = redirect("waitingroom_public:entry", tenant_slug=tenant.slug, token=entry.token)

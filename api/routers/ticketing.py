@@ -212,7 +212,10 @@ class CheckInIn(Schema):
 
 
 class CheckInOut(Schema):
-    outcome: str = Field(description="admitted, already_used, cancelled, wrong_event or not_found.")
+    outcome: str = Field(
+        description="admitted, unpaid (pay at the door: mark the order paid, then scan again), already_used, "
+        "cancelled, event_cancelled, unpaid_expired, wrong_event or not_found."
+    )
     admitted: bool
     message: str
     ticket: IssuedTicketOut | None
