@@ -1,9 +1,8 @@
 """ASGI entry point: HTTP goes to Django, websockets to Channels consumers behind session auth (the user is
 resolved only by consumers that need one: ``core.live.LiveAuthMiddlewareStack``) and an origin check.
-Each app contributes ``<app>/routing.py: websocket_urlpatterns``."""
+Each project app (core.registry) contributes ``<app>/routing.py: websocket_urlpatterns``."""
 
 import os
-from importlib import import_module
 
 from django.core.asgi import get_asgi_application
 
@@ -13,21 +12,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from core.live import LiveAuthMiddlewareStack, LiveOriginValidator  # noqa: E402
-
-WEBSOCKET_APPS = ["core", "queues", "support", "ticketing", "waitingroom", "waitlists", "notifications"]
+from core.registry import app_modules  # noqa: E402
 
 
 def websocket_urlpatterns() -> list:
-    patterns = []
-    for app in WEBSOCKET_APPS:
-        try:
-            module = import_module(f"{app}.routing")
-        except ModuleNotFoundError as error:
-            if error.name != f"{app}.routing":
-                raise
-            continue
-        patterns.extend(module.websocket_urlpatterns)
-    return patterns
+    return [pattern for _app, module in app_modules("routing") for pattern in module.websocket_urlpatterns]
 
 
 application = ProtocolTypeRouter(

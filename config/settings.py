@@ -75,6 +75,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The project's own apps (the folders at the top of the checkout) are listed here once: core.registry
+# mounts their URLs, websocket routes, home-page sections and demo data from this order.
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -102,10 +104,10 @@ INSTALLED_APPS = [
     "waitlists",
     "notifications",
     "team",
-    "api",
-    "payments",
     "branding",
     "privacy",
+    "api",
+    "payments",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from api.api import api
 from core import views as core_views
+from core.registry import app_config, app_modules
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -18,35 +19,16 @@ urlpatterns = [
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     # django-allauth: login, logout, sign-up, email verification and change, password reset, 2FA.
     path("accounts/", include("allauth.urls")),
-    path("dashboard/", include("tenants.urls")),
     path("api/v1/", api.urls),
 ]
 
-# Each app adds its own fixed-prefix and dashboard routes in <app>/urls.py (``urlpatterns``) and its
-# tenant public routes in ``public_urlpatterns`` (mounted under /<tenant_slug>/). Namespaces:
-# ``<app_name>`` and ``<app_name>_public``.
-for _app in (
-    "onboarding",
-    "queues",
-    "support",
-    "ticketing",
-    "waitingroom",
-    "waitlists",
-    "notifications",
-    "team",
-    "branding",
-    "privacy",
-    "api",
-    "payments",
-):
-    try:
-        _module = __import__(f"{_app}.urls", fromlist=["urlpatterns"])
-    except ModuleNotFoundError as error:
-        if error.name != f"{_app}.urls":
-            raise
-        continue
+# Each project app adds its own routes in <app>/urls.py (``urlpatterns``, mounted at its AppConfig's
+# ``url_prefix``) and its tenant public routes in ``public_urlpatterns`` (mounted under /<tenant_slug>/).
+# Namespaces: ``<app_name>`` and ``<app_name>_public``. The apps come from core.registry.
+for _app, _module in app_modules("urls"):
     _namespace = getattr(_module, "app_name", _app)
-    urlpatterns.append(path("", include((_module.urlpatterns, _namespace))))
+    _prefix = getattr(app_config(_app), "url_prefix", "")
+    urlpatterns.append(path(_prefix, include((_module.urlpatterns, _namespace))))
     if getattr(_module, "public_urlpatterns", None):
         urlpatterns.append(
             path("<slug:tenant_slug>/", include((_module.public_urlpatterns, f"{_namespace}_public")))

@@ -1,5 +1,3 @@
-from importlib import import_module
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -8,45 +6,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
+from core.registry import app_modules
 from tenants.access import get_public_tenant, member_required, resolve_membership
 from tenants.forms import TenantLanguageForm
 from tenants.models import Role
 from tenants.selectors import memberships_for
 from tenants.services import tenant_language_set
 
-# Apps that contribute sections to the tenant's public home and dashboard home. Each may define
-# ``<app>/sections.py`` with ``public_section(request, tenant) -> str`` and
-# ``dashboard_section(request, tenant) -> str`` (rendered HTML) and ``DASHBOARD_NAV``.
-SECTION_APPS = [
-    "onboarding",
-    "queues",
-    "support",
-    "ticketing",
-    "waitingroom",
-    "waitlists",
-    "notifications",
-    "team",
-    "branding",
-    "privacy",
-    "api",
-    "payments",
-]
-
-
-def _sections_module(app: str):
-    try:
-        return import_module(f"{app}.sections")
-    except ModuleNotFoundError as error:
-        if error.name != f"{app}.sections":
-            raise
-        return None
+# Apps contribute sections to the tenant's public home and dashboard home through ``<app>/sections.py``
+# (core.registry): ``public_section(request, tenant) -> str``, ``dashboard_section(request, tenant) -> str``
+# (rendered HTML) and ``DASHBOARD_NAV``.
 
 
 def _render_sections(hook: str, request, tenant) -> list[str]:
     parts = []
-    for app in SECTION_APPS:
-        module = _sections_module(app)
-        function = getattr(module, hook, None) if module else None
+    for _app, module in app_modules("sections"):
+        function = getattr(module, hook, None)
         if function is not None:
             html = function(request, tenant)
             if html:
@@ -55,11 +30,7 @@ def _render_sections(hook: str, request, tenant) -> list[str]:
 
 
 def dashboard_nav(tenant) -> list[tuple[str, str]]:
-    items = []
-    for app in SECTION_APPS:
-        module = _sections_module(app)
-        items.extend(getattr(module, "DASHBOARD_NAV", []) if module else [])
-    return items
+    return [item for _app, module in app_modules("sections") for item in getattr(module, "DASHBOARD_NAV", [])]
 
 
 def public_home(request, tenant_slug):

@@ -1,13 +1,11 @@
 import os
-from importlib import import_module
 
 from django.core.management.base import BaseCommand
 
+from core.registry import app_modules
 from onboarding.services import email_address_mark_verified
 from tenants import demo
 from tenants.models import User
-
-DEMO_APPS = ["queues", "support", "ticketing", "waitingroom", "waitlists", "notifications"]
 
 
 class Command(BaseCommand):
@@ -16,13 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         tenants, users = demo.seed()
         logins = demo.logins()
-        for app in DEMO_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as error:
-                if error.name != f"{app}.demo":
-                    raise
-                continue
+        for app, module in app_modules("demo"):
+            if app == "tenants":
+                continue  # seeded first, above: every other app's demo builds on its tenants and people
             module.seed(tenants, users)
             logins.extend(getattr(module, "LOGINS", []))  # the people the app adds, as demo.logins()
         # Sign-in requires a verified address (allauth); the demo people's addresses are known good.
