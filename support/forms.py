@@ -6,6 +6,7 @@ from datetime import date, time
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from core.references import new_token
 from queues import schema_forms
@@ -42,9 +43,16 @@ class SupportTicketForm(forms.Form):
     attachments = MultipleFileField(required=False, label="Attachments (optional)")
     email_consent = forms.BooleanField(required=False, label="Email me when the team replies")
 
-    def __init__(self, *args, queue: Queue, user=None, **kwargs):
+    def __init__(self, *args, queue: Queue, user=None, subcategories=(), **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if subcategories:
+            # The customer picked the category (this queue) on the help-desk page; now its subcategory.
+            self.fields["subcategory"] = forms.ChoiceField(
+                choices=[("", "—")] + [(row.name, row.name) for row in subcategories],
+                label=_("What is it about?"),
+            )
+            self.order_fields(["submission_token", "name", "email", "subcategory"])
         self.schema = queue.ticket_type.custom_fields_schema or {}
         self.fields["attachments"].help_text = _attachments_help()
         self.fields.update(schema_forms.form_fields(self.schema))
@@ -101,7 +109,7 @@ def _parse_time(text: str, *, closing: bool = False) -> time:
     text = text.strip()
     if closing and text in ("24:00", "24"):
         return time(0)
-    hours, _, minutes = text.partition(":")
+    hours, _colon, minutes = text.partition(":")
     return time(int(hours), int(minutes or 0))
 
 
@@ -197,7 +205,7 @@ class SupportSettingsForm(forms.Form):
             try:
                 days_text, span = line.split()
                 opens_text, closes_text = span.split("-")
-                first, _, last = days_text.lower().partition("-")
+                first, _dash, last = days_text.lower().partition("-")
                 start, end = self.DAY_NAMES[first[:3]], self.DAY_NAMES[(last or first)[:3]]
                 opens, closes = _parse_time(opens_text), _parse_time(closes_text, closing=True)
             except (ValueError, KeyError):
@@ -213,7 +221,7 @@ class SupportSettingsForm(forms.Form):
             line = line.strip()
             if not line:
                 continue
-            day_text, _, name = line.partition(" ")
+            day_text, _space, name = line.partition(" ")
             try:
                 day = date.fromisoformat(day_text)
             except ValueError:
@@ -227,3 +235,50 @@ class SupportSettingsForm(forms.Form):
             for p in Priority.values
             if self.cleaned_data.get(f"turnaround_{p}")
         }
+
+
+class SubcategoriesForm(forms.Form):
+    """A support queue's subcategories, one per line, in order; ``Name -> someone@example.com`` routes
+    that subcategory's tickets to that person."""
+
+    subcategories = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        max_length=20_000,
+        label=_("Subcategories"),
+        help_text=_(
+            "One per line, in the order customers see them, e.g. “Printer” or “Printer -> ana@example.com” "
+            "to send its tickets to that person. Empty: no subcategories."
+        ),
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.people = {m.user.email.casefold(): m.user_id for m in members}
+
+    @classmethod
+    def initial_for(cls, rows) -> dict:
+        lines = [f"{row.name} -> {row.route_to.email}" if row.route_to_id else row.name for row in rows]
+        return {"subcategories": "\n".join(lines)}
+
+    def clean_subcategories(self):
+        from support.subcategories import SubcategorySpec
+
+        specs, problems = [], []
+        for number, line in enumerate(self.cleaned_data["subcategories"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, arrow, email = line.partition("->")
+            route_to = None
+            if arrow:
+                route_to = self.people.get(email.strip().casefold())
+                if route_to is None:
+                    problems.append(
+                        _("Line %(n)s: %(email)s is not on this team.")
+                        % {"n": number, "email": email.strip()}
+                    )
+            specs.append(SubcategorySpec(name=name.strip(), route_to_id=route_to))
+        if problems:
+            raise forms.ValidationError(problems)
+        return specs

@@ -292,3 +292,33 @@ class Escalation(TenantOwned):
 
     def __str__(self) -> str:
         return f"Ticket {self.ticket_id} → level {self.level}"
+
+
+class Subcategory(TenantOwned):
+    """A subcategory of a support queue (the queue is the help desk's category): the customer picks the
+    queue, then one of its subcategories; the ticket keeps the name in ``Ticket.metadata["subcategory"]``
+    (so inbox filters use the metadata GIN index, and a later rename or removal leaves filed tickets as
+    they were filed). ``route_to`` is a routing rule: its tickets go to that person instead of the queue's
+    assignment rule (when they still may take the queue's tickets). Written by ``support.subcategories``."""
+
+    support_queue = models.ForeignKey(SupportQueue, on_delete=models.CASCADE, related_name="subcategories")
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    route_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Tickets of this subcategory go to this person (else the queue's assignment rule).",
+    )
+
+    class Meta:
+        ordering = ["support_queue_id", "position", "id"]
+        verbose_name_plural = "subcategories"
+        constraints = [
+            models.UniqueConstraint(fields=["support_queue", "name"], name="subcategory_queue_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

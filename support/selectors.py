@@ -163,12 +163,14 @@ def inbox_tickets(
     limit: int | None = INBOX_LIMIT,
     offset: int = 0,
     scope: list[int] | None = None,
+    subcategory: str = "",
 ) -> QuerySet[Ticket]:
     """The inbox list. ``view``: mine, unassigned, overdue (past due and not paused), due_soon (due within
     the queue's "due soon" window), escalated, waiting (on the customer), all (open) or closed. Filters:
-    one visible queue, and a metadata key (optionally with a value) — the JSONB key-exists (``?``) and
-    containment (``@>``) lookups are served by the ``ticket_metadata_gin`` index. ``scope``: the visible
-    queue ids when the caller has them already. ``offset``/``limit``: one page of the sorted list."""
+    one visible queue, a subcategory, and a metadata key (optionally with a value) — the JSONB key-exists
+    (``?``) and containment (``@>``) lookups are served by the ``ticket_metadata_gin`` index. ``scope``:
+    the visible queue ids when the caller has them already. ``offset``/``limit``: one page of the sorted
+    list."""
     tickets, order = _inbox_filtered(
         membership,
         view=view,
@@ -177,6 +179,7 @@ def inbox_tickets(
         metadata_key=metadata_key,
         metadata_value=metadata_value,
         scope=scope,
+        subcategory=subcategory,
     )
     if limit is None:
         return tickets.select_related("queue", "assignee", "customer").order_by(*order)
@@ -233,6 +236,7 @@ def _inbox_filtered(
     metadata_key: str = "",
     metadata_value: str = "",
     scope: list[int] | None = None,
+    subcategory: str = "",
 ) -> tuple[QuerySet[Ticket], list[str]]:
     queue_ids = visible_queue_ids(membership) if scope is None else scope
     if queue_id is not None:
@@ -241,6 +245,8 @@ def _inbox_filtered(
     tickets = Ticket.objects.filter(tenant_id=membership.tenant_id, queue_id__in=queue_ids).filter(
         _view_condition(view, now=now, user_id=membership.user_id, due_soon=due_soon)
     )
+    if subcategory.strip():  # kept in the metadata at submission: the GIN index serves it too
+        tickets = tickets.filter(metadata__contains={"subcategory": subcategory.strip()})
     key = metadata_key.strip()
     if key:
         if metadata_value.strip():
@@ -249,6 +255,20 @@ def _inbox_filtered(
             tickets = tickets.filter(metadata__has_key=key)
     order = ["-updated_at", "-id"] if view == "closed" else ["due_at", "submitted_at", "id"]
     return tickets, order
+
+
+def subcategory_choices(queue_id: int | None, scope: list[int]) -> list[tuple[str, str]]:
+    """The inbox's subcategory filter: (value, label) for the chosen queue's subcategories, or for every
+    visible queue's (labelled "Queue › Subcategory"); names shared by two queues are offered once."""
+    from support.models import Subcategory
+
+    rows = Subcategory.objects.filter(support_queue__queue_id__in=[queue_id] if queue_id else scope)
+    choices: dict[str, str] = {}
+    for name, queue_name in rows.order_by("support_queue__queue__name", "position", "id").values_list(
+        "name", "support_queue__queue__name"
+    ):
+        choices.setdefault(name, name if queue_id else f"{queue_name} › {name}")
+    return list(choices.items())
 
 
 def inbox_counts(membership: Membership, *, now: datetime, scope: list[int] | None = None) -> dict[str, int]:

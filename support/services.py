@@ -352,9 +352,14 @@ def route_new_ticket(ticket: Ticket, *, now: datetime) -> SupportTicket:
     )
     Ticket.objects.filter(pk=ticket.pk).update(due_at=due)
     ticket.due_at = due
-    assignee = pick_assignee(support_queue)
+    from support.subcategories import METADATA_KEY, routed_assignee
+
+    routed = routed_assignee(ticket)  # a subcategory's routing rule comes before the queue's
+    assignee = routed or pick_assignee(support_queue)
     if assignee is not None:
         rule = AssignmentMode(support_queue.assignment_mode).label.split(" (")[0].lower()
+        if routed is not None:
+            rule = f"routing rule of subcategory {ticket.metadata[METADATA_KEY]}"
         _set_assignee(
             ticket, assignee, actor=None, note=f"Assigned to {assignee.get_full_name()} ({rule})", now=now
         )
@@ -727,11 +732,14 @@ def support_ticket_submit(
     email_consent: bool = False,
     submission_token: str = "",
     actor=None,
+    subcategory: str = "",
     now: datetime | None = None,
 ) -> Ticket:
     """File a help-desk ticket in a support queue (via ``queues.services.ticket_submit``, in the queue's
     first open lane). Routing, the due time and the assignee's notice happen in the same transaction
-    (``route_new_ticket``). Raises ValidationError (field errors), NotFound for a non-support queue."""
+    (``route_new_ticket``; a subcategory's routing rule first). ``subcategory``: the name of one of the
+    queue's subcategories, required when it has any (kept in ``metadata["subcategory"]``). Raises
+    ValidationError (field errors), NotFound for a non-support queue."""
     queue_services._check_tenant(tenant, queue)
     if queue.kind != QueueKind.SUPPORT:
         raise NotFound("There is no help desk at this address.")
@@ -739,6 +747,11 @@ def support_ticket_submit(
         raise ValidationError(field_errors={"priority": ["Choose a priority."]})
     if not title.strip():
         raise ValidationError(field_errors={"title": ["Give your ticket a short title."]})
+    from support.subcategories import METADATA_KEY, subcategory_for_submission
+
+    chosen = subcategory_for_submission(queue, subcategory)  # required when the queue has subcategories
+    if chosen is not None:
+        metadata = {**(metadata or {}), METADATA_KEY: chosen.name}
     lane = queue.lanes.filter(enabled=True).order_by("display_order", "id").first()
     if lane is None:
         raise ValidationError(f"{queue.name} is not taking new tickets right now. Nothing was sent.")

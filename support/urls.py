@@ -19,6 +19,11 @@ urlpatterns = [
     path(DASH + "bulk/", dashboard.bulk, name="bulk"),
     path(DASH + "settings/", dashboard.settings_list, name="settings_list"),
     path(DASH + "settings/<slug:queue_slug>/", dashboard.settings_edit, name="settings_edit"),
+    path(
+        DASH + "settings/<slug:queue_slug>/subcategories/",
+        dashboard.subcategories_edit,
+        name="subcategories_edit",
+    ),
     path(TICKET, dashboard.ticket, name="ticket"),
     path(TICKET + "comment/", dashboard.comment, name="comment"),
     path(TICKET + "comments/<int:pk>/edit/", dashboard.comment_edit, name="comment_edit"),

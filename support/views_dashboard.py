@@ -24,10 +24,11 @@ from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.numbers import whole_number
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
 from support import selectors, services
-from support.forms import EditCommentForm, StaffCommentForm, SupportSettingsForm
+from support.forms import EditCommentForm, StaffCommentForm, SubcategoriesForm, SupportSettingsForm
 from support.models import MAX_ESCALATION_LEVEL
 from support.selectors import ACTIVE_PHASES
 from support.services import AgentSpec
+from support.subcategories import active_subcategories, subcategories_set
 from tenants.access import member_required
 from tenants.models import Membership, Role, User
 
@@ -59,6 +60,7 @@ def inbox(request):
     scope = [queue.pk for queue in queues]
     queue_slug = request.GET.get("queue", "")
     chosen = next((queue for queue in queues if queue.slug == queue_slug), None)
+    subcategory = request.GET.get("subcategory", "")[:100]
     metadata_key = request.GET.get("meta_key", "")[:100]
     metadata_value = request.GET.get("meta_value", "")[:200]
     page = selectors.inbox_page(
@@ -69,12 +71,14 @@ def inbox(request):
         queue_id=chosen.pk if chosen else None,
         metadata_key=metadata_key,
         metadata_value=metadata_value,
+        subcategory=subcategory,
         scope=scope,
     )
     tickets = page.tickets
     # The filters every page link keeps (view, queue, metadata), without the page number.
     kept = {"view": view, "queue": chosen.slug if chosen else "", "meta_key": metadata_key}
     kept["meta_value"] = metadata_value
+    kept["subcategory"] = subcategory
     page_query = urlencode({key: value for key, value in kept.items() if value})
     zone = _viewer_zone(request)
     soon = selectors.due_soon_minutes_by_queue(scope)
@@ -106,6 +110,8 @@ def inbox(request):
             "queues": queues,
             "chosen": chosen,
             "meta_key": metadata_key,
+            "subcategory": subcategory,
+            "subcategories": selectors.subcategory_choices(chosen.pk if chosen else None, scope),
             "meta_value": metadata_value,
             "people": people,
             "events": [
@@ -455,6 +461,48 @@ def settings_edit(request, queue_slug: str):
     return render(
         request,
         "support/settings_edit.html",
-        {"tenant": request.tenant, "queue": queue, "form": form, "rows": rows},
+        {
+            "tenant": request.tenant,
+            "queue": queue,
+            "form": form,
+            "rows": rows,
+            "subcategories_form": SubcategoriesForm(
+                members=members, initial=SubcategoriesForm.initial_for(active_subcategories(queue))
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@member_required(Role.MANAGER)
+def subcategories_edit(request, queue_slug: str):
+    """A support queue's subcategories (GET shows the settings page's form; POST saves the list)."""
+    queue = Queue.objects.for_tenant(request.tenant).filter(slug=queue_slug, kind=QueueKind.SUPPORT).first()
+    if queue is None:
+        raise NotFound()
+    members = list(Membership.objects.filter(tenant=request.tenant).select_related("user"))
+    form = SubcategoriesForm(
+        request.POST or None,
+        members=members,
+        initial=SubcategoriesForm.initial_for(active_subcategories(queue)),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            subcategories_set(
+                tenant=request.tenant,
+                actor=request.user,
+                queue=queue,
+                specs=form.cleaned_data["subcategories"],
+            )
+        except ValidationError as error:
+            for problem in error.field_errors.get("subcategories", [error.message]):
+                form.add_error("subcategories", problem)
+        else:
+            messages.success(request, _("Saved the subcategories of %(queue)s.") % {"queue": queue.name})
+            return redirect("support:settings_edit", request.tenant.slug, queue.slug)
+    return render(
+        request,
+        "support/subcategories_edit.html",
+        {"tenant": request.tenant, "queue": queue, "form": form},
         status=400 if request.method == "POST" else 200,
     )

@@ -20,6 +20,8 @@ from core.ratelimit import check_rate, client_address, limit_submission
 from queues.models import Queue, QueueKind, TicketAttachment
 from support import selectors, services
 from support.forms import CustomerReplyForm, SupportTicketForm
+from support.models import Subcategory
+from support.subcategories import active_subcategories
 from tenants.access import get_public_tenant
 
 
@@ -38,8 +40,19 @@ def _support_queue(tenant, queue_slug: str) -> Queue:
 def help_home(request, tenant_slug: str):
     """The tenant's help desks, and "follow my ticket" by reference (rate limited like the status page)."""
     tenant = get_public_tenant(tenant_slug)
-    queues = selectors.listed_help_desks(tenant)
-    context = {"tenant": tenant, "queues": queues, "value": request.GET.get("reference", "")[:40]}
+    queues = list(selectors.listed_help_desks(tenant))
+    # The categories (queues) and, under each, its subcategories: the customer picks one, then the form.
+    by_queue: dict[int, list] = {}
+    for row in Subcategory.objects.filter(tenant=tenant, support_queue__queue__in=queues).select_related(
+        "support_queue"
+    ):
+        by_queue.setdefault(row.support_queue.queue_id, []).append(row)
+    context = {
+        "tenant": tenant,
+        "queues": queues,
+        "categories": [(queue, by_queue.get(queue.pk, [])) for queue in queues],
+        "value": request.GET.get("reference", "")[:40],
+    }
     if context["value"]:
         check_rate("ticket-status", client_address(request))
         try:
@@ -57,7 +70,15 @@ def help_home(request, tenant_slug: str):
 def submit(request, tenant_slug: str, queue_slug: str):
     tenant = get_public_tenant(tenant_slug)
     queue = _support_queue(tenant, queue_slug)
-    form = SupportTicketForm(request.POST or None, request.FILES or None, queue=queue, user=request.user)
+    subcategories = active_subcategories(queue)
+    form = SupportTicketForm(
+        request.POST or None,
+        request.FILES or None,
+        queue=queue,
+        user=request.user,
+        subcategories=subcategories,
+        initial={"subcategory": request.GET.get("subcategory", "")[:100]},
+    )
     if request.method == "POST" and not queue.enabled:
         messages.error(request, f"{queue.name} is not taking new tickets right now. Nothing was sent.")
     elif request.method == "POST" and form.is_valid():
@@ -78,6 +99,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 email_consent=form.cleaned_data["email_consent"],
                 submission_token=form.cleaned_data["submission_token"],
                 actor=request.user if request.user.is_authenticated else None,
+                subcategory=form.cleaned_data.get("subcategory", ""),
             )
         except ValidationError as error:
             if error.field_errors:

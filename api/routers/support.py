@@ -70,6 +70,9 @@ class SupportTicketIn(Schema):
     custom_data: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     email_consent: bool = False
+    subcategory: str = Field(
+        "", max_length=100, description="One of the queue's subcategories; required when it has any."
+    )
 
 
 class SupportTransitionIn(Schema):
