@@ -400,7 +400,7 @@ def test_inbox_query_count_is_constant(client, tenant, owner, staff, desk, djang
         file_ticket(desk["it"])
     client.force_login(owner)
     url = reverse("support:inbox", args=[tenant.slug]) + "?view=all"
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # 15th: the subcategory filter's choices (one query)
         response = client.get(url)
     assert response.status_code == 200 and response.content.decode().count("q-ref") >= 30
 
