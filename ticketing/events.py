@@ -1,7 +1,8 @@
 """Real-time payloads for the event availability group (public: anyone looking at the event page).
 
 Group ``ticketing.availability.<tenant_id>.<event_id>``; message type ``availability.update``; payload
-``{"fields": {"tier-<id>-available": "12 left", "event-status": "On sale"}}`` in the shape
+``{"fields": {"tier-<id>-available": "12 left", "event-status": "On sale", "checkout-free": "…"},
+"checkout_free": 2}`` in the shape
 ``static/js/live.js`` applies. Built once per change (not per watcher) after commit.
 
 Coalescing: a hot sale commits many holds a second, and building + sending a payload costs about as
@@ -20,6 +21,8 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.broadcast import broadcast_on_commit, group_name, send_now
 
@@ -43,7 +46,16 @@ def availability_payload(event_id: int) -> dict:
     event, tiers = event_availability(event_id)
     fields = {f"tier-{tier['id']}-available": availability_text(tier["available"]) for tier in tiers}
     fields["event-status"] = event["status_label"]
-    return {"fields": fields, "tiers": tiers, "event_id": event_id}
+    fields["checkout-free"] = checkout_places_text(event["checkout_free"])
+    return {"fields": fields, "tiers": tiers, "event_id": event_id, "checkout_free": event["checkout_free"]}
+
+
+def checkout_places_text(free: int) -> str:
+    if free <= 0:
+        return str(_("Every checkout place is taken."))
+    return ngettext("%(count)d checkout place is free.", "%(count)d checkout places are free.", free) % {
+        "count": free
+    }
 
 
 def availability_text(available: int) -> str:

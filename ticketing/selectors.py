@@ -77,10 +77,19 @@ def event_availability(event_id: int, *, now: datetime | None = None) -> tuple[d
         {"id": tier.id, "name": tier.name, "available": max(tier.live_available, 0)}
         for tier in tiers_with_availability(event, now=now)
     ]
-    status_label = sale_status_label(
-        event, now=now or timezone.now(), any_left=any(tier["available"] > 0 for tier in tiers)
-    )
-    return {"id": event.id, "status": event.status, "status_label": status_label}, tiers
+    now = now or timezone.now()
+    status_label = sale_status_label(event, now=now, any_left=any(tier["available"] > 0 for tier in tiers))
+    return {
+        "id": event.id,
+        "status": event.status,
+        "status_label": status_label,
+        "checkout_free": free_checkout_places(event, now=now),
+    }, tiers
+
+
+def free_checkout_places(event: Event, *, now: datetime | None = None) -> int:
+    """How many of the event's checkout places are free at ``now`` (a hold past its expiry is free)."""
+    return max(0, event.checkout_limit - active_checkout_count(event, now=now))
 
 
 def sale_status_label(event: Event, *, now: datetime, any_left: bool) -> str:
@@ -164,6 +173,24 @@ def tickets_for_email(tenant, email: str, *, now: datetime | None = None) -> lis
         .select_related("event", "tier", "order")
         .order_by("event__starts_at", "id")[:200]
     )
+
+
+def my_tickets_sections(tenant, email: str, *, now: datetime | None = None) -> dict[str, list[IssuedTicket]]:
+    """The buyer's tickets in three parts: ``upcoming`` (valid, for an event still ahead or on, soonest
+    first), ``past`` (the event is over, or the ticket was used; latest first) and ``cancelled`` (the
+    ticket or its event was cancelled; latest event first)."""
+    now = now or timezone.now()
+    sections: dict[str, list[IssuedTicket]] = {"upcoming": [], "past": [], "cancelled": []}
+    for ticket in tickets_for_email(tenant, email, now=now):
+        if ticket.status == TicketStatus.CANCELLED or ticket.event.status == EventStatus.CANCELLED:
+            sections["cancelled"].append(ticket)
+        elif ticket.status == TicketStatus.VALID and ticket.event.ends_at > now:
+            sections["upcoming"].append(ticket)
+        else:
+            sections["past"].append(ticket)
+    sections["past"].reverse()
+    sections["cancelled"].reverse()
+    return sections
 
 
 def dashboard_events(tenant):

@@ -618,6 +618,12 @@ def _validate_quantities(*, event: Event, quantities: dict[int, int], now: datet
     return tiers
 
 
+class CheckoutFull(Busy):
+    """Every checkout place of the event is taken (not a lock wait): the buyer may wait for one."""
+
+    code = "checkout_full"
+
+
 def _claim_slot(*, event: Event, now: datetime) -> CheckoutSlot:
     """Claim a free checkout slot (``FOR UPDATE SKIP LOCKED``) or raise Busy. A slot whose session's
     hold has passed is free: its session is expired and released here, in this transaction."""
@@ -629,7 +635,9 @@ def _claim_slot(*, event: Event, now: datetime) -> CheckoutSlot:
         .first()
     )
     if slot is None:
-        raise Busy(f"All {event.checkout_limit} checkout places are in use. Please try again in a minute.")
+        raise CheckoutFull(
+            f"All {event.checkout_limit} checkout places are in use. Please try again in a minute."
+        )
     if slot.session_id is not None:
         _end_session(session_id=slot.session_id, outcome="expire", now=now)
     return slot
@@ -1206,7 +1214,9 @@ def _complete_locked(
     session.save(update_fields=["status", "ended_at", "customer", "updated_at"])
     if slot is not None:
         CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)
-    # No availability broadcast: held → sold leaves quantity - sold - reserved unchanged.
+        # Held → sold leaves what is left unchanged, but a checkout place is free again: buyers waiting
+        # for one (ticketing.views_wait) are let in by this broadcast (coalesced, built after commit).
+        live_events.broadcast_availability(event.id, event.tenant_id)
     _notify_order_confirmed(
         order=order, tickets=tickets, now=now, method=payment_provider.method_label(payment_details)
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import views, views_payments
+from ticketing import views, views_payments, views_wait
 
 app_name = "ticketing"
 
@@ -37,6 +37,8 @@ public_urlpatterns = [
     path("events/", views.event_list, name="events"),
     path("e/<slug:event_slug>/", views.event_detail, name="event"),
     path("e/<slug:event_slug>/checkout/", views.checkout_start, name="checkout_start"),
+    path("e/<slug:event_slug>/checkout/wait/", views_wait.checkout_wait, name="checkout_wait"),
+    path("e/<slug:event_slug>/checkout/places/", views_wait.checkout_places, name="checkout_places"),
     path("checkout/<str:token>/", views.checkout_page, name="checkout"),
     path("checkout/<str:token>/cancel/", views.checkout_abandon, name="checkout_abandon"),
     path("checkout/<str:token>/card/", views_payments.checkout_card, name="checkout_card"),

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Busy, Conflict, DomainError, NotFound, PermissionDenied, SoldOut, ValidationError
@@ -38,6 +39,7 @@ from ticketing.payments.receipts import receipt_view
 from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
 from ticketing.qr import ticket_qr_svg
 from ticketing.views_payments import buyer_refundable
+from ticketing.views_wait import wait_url
 
 MY_TICKETS_SALT = "ticketing.my_tickets"
 MY_TICKETS_MAX_AGE = 7 * 24 * 3600
@@ -173,6 +175,12 @@ def checkout_start(request, tenant_slug, event_slug):
         if error.session_token:  # this browser's own checkout: back to it
             return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=error.session_token)
         return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
+    except services.CheckoutFull:
+        if event.waiting_room_enabled:
+            messages.error(request, _("Every checkout place is taken. Please try again in a minute."))
+            return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
+        # Wait on a page that lets the buyer in by itself when a place frees, keeping their choice.
+        return redirect(wait_url(tenant, event, quantities))
     except (SoldOut, ValidationError, Busy, Conflict, PermissionDenied) as error:
         messages.error(request, error.message)
         return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -371,9 +379,11 @@ def my_tickets(request, tenant_slug, signed):
     payload = unsign(signed, salt=MY_TICKETS_SALT, max_age_seconds=MY_TICKETS_MAX_AGE)
     if payload.get("t") != tenant.id:
         raise NotFound("This link is not valid. Check that you copied all of it.")
-    tickets = selectors.tickets_for_email(tenant, payload["e"])
+    sections = selectors.my_tickets_sections(tenant, payload["e"])
     return render(
-        request, "ticketing/my_tickets.html", {"tenant": tenant, "tickets": tickets, "email": payload["e"]}
+        request,
+        "ticketing/my_tickets.html",
+        {"tenant": tenant, "sections": sections, "email": payload["e"], "any": any(sections.values())},
     )
 
 

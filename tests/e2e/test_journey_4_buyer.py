@@ -23,7 +23,7 @@ def test_buyer_search_checkout_qr_ticket_and_check_in(live_app, browser, page):
     page.wait_for_url("**/nightowl-live/events/")
     keyboard_type(page, page.get_by_label("Search events"), "velvet owls")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ results? for “velvet owls”"))
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ events? found for “velvet owls”"))
     check_page(page, "j4-buyer-2-search")
     page.get_by_role("link", name="Midnight Echoes").click()
     page.wait_for_url("**/nightowl-live/e/midnight-echoes/")

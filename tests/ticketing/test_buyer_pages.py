@@ -72,3 +72,45 @@ def test_checkout_steps_are_named_once_each_and_the_hold_counts_down(client, ten
     assert 'role="timer"' in body and "ticketing/hold-countdown.js" in body
     assert "held until <strong>" in body
     assert "<script>" not in body and " onclick=" not in body
+
+
+def test_my_tickets_puts_upcoming_valid_tickets_first_and_the_rest_apart(client, tenant, other_tenant):
+    from tests.ticketing.factories import buy
+    from ticketing import services
+    from ticketing.models import IssuedTicket
+    from ticketing.views import signed_my_tickets_token
+
+    now = timezone.now()
+    email = "fan@example.test"
+    soon = make_event(tenant=tenant, title="Soon Gig", starts_at=now + timedelta(days=3))
+    later = make_event(tenant=tenant, title="Later Gig", starts_at=now + timedelta(days=30))
+    over = make_event(tenant=tenant, title="Over Gig", starts_at=now - timedelta(days=3))
+    called_off = make_event(tenant=tenant, title="Called Off Gig", starts_at=now + timedelta(days=10))
+    for event in (later, soon, called_off):
+        buy(tenant=tenant, event=event, quantities={event.tiers.get().id: 1}, email=email)
+    refunded = buy(tenant=tenant, event=soon, quantities={soon.tiers.get().id: 1}, email=email)
+    services.order_cancel(tenant=tenant, actor=None, order=refunded)
+    services.event_cancel(tenant=tenant, actor=None, event=called_off)
+    # A ticket bought back then for the event that is now over.
+    buy(
+        tenant=tenant,
+        event=over,
+        quantities={over.tiers.get().id: 1},
+        email=email,
+        now=now - timedelta(days=4),
+    )
+    make_event(tenant=other_tenant, title="Elsewhere Gig")
+    assert IssuedTicket.objects.filter(order__customer__email=email).count() == 5
+
+    body = client.get(
+        public("my_tickets", tenant, signed=signed_my_tickets_token(tenant, email))
+    ).content.decode()
+    upcoming = body[body.index('id="tickets-upcoming"') : body.index('id="tickets-past"')]
+    past = body[body.index('id="tickets-past"') : body.index('id="tickets-cancelled"')]
+    cancelled = body[body.index('id="tickets-cancelled"') :]
+    assert upcoming.index("Soon Gig") < upcoming.index("Later Gig")
+    assert "Over Gig" not in upcoming and "Called Off Gig" not in upcoming
+    assert upcoming.count("Soon Gig") == 1  # the cancelled one is not here
+    assert "Over Gig" in past and "Soon Gig" not in past
+    assert "Called Off Gig" in cancelled and "Soon Gig" in cancelled
+    assert "Elsewhere Gig" not in body
