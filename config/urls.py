@@ -9,6 +9,7 @@ from api.api import api
 from core import views as core_views
 from core.registry import app_config, app_modules
 from tenants import views as tenant_views
+from tenants.lookup import tenant_lookup
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -34,6 +35,7 @@ for _app, _module in app_modules("urls"):
             path("<slug:tenant_slug>/", include((_module.public_urlpatterns, f"{_namespace}_public")))
         )
 
+urlpatterns.append(path("<slug:tenant_slug>/lookup/", tenant_lookup, name="tenant_lookup"))
 urlpatterns.append(path("<slug:tenant_slug>/", tenant_views.public_home, name="tenant_home"))
 
 if settings.DEBUG:

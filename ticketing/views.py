@@ -36,7 +36,7 @@ from ticketing.forms import (
 from ticketing.models import Event, Order, OrderStatus, SessionStatus, TicketTier, Venue
 from ticketing.payments import PaymentDeclined, providers_for
 from ticketing.payments.receipts import receipt_view
-from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
+from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price, price_lines
 from ticketing.qr import ticket_qr_svg
 from ticketing.views_payments import buyer_refundable
 from ticketing.views_wait import wait_url
@@ -96,6 +96,8 @@ def event_detail(request, tenant_slug, event_slug):
     tiers = selectors.tiers_with_availability(event, now=now)
     for tier in tiers:
         tier.fee_cents = fee_per_ticket(event=event, unit_price_cents=tier.price_cents)
+        # What one ticket costs the buyer, fee and tax in, priced as the checkout prices it.
+        tier.pay = price_lines(event=event, lines=[(tier.price_cents, 1)])
         tier.available_text = availability_text(tier.live_available)
         tier.choices = range(0, max(0, min(tier.max_per_order, tier.live_available, event.per_order_max)) + 1)
     sale_open = (

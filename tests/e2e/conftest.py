@@ -84,7 +84,8 @@ class App:
             input=input_text,
             capture_output=True,
             text=True,
-            timeout=120,
+            # Migrating a fresh database takes over two minutes on a loaded two-core CI machine.
+            timeout=600,
         )
         if result.returncode != 0:
             raise RuntimeError(result.stderr)

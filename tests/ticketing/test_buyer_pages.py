@@ -114,3 +114,52 @@ def test_my_tickets_puts_upcoming_valid_tickets_first_and_the_rest_apart(client,
     assert "Over Gig" in past and "Soon Gig" not in past
     assert "Called Off Gig" in cancelled and "Soon Gig" in cancelled
     assert "Elsewhere Gig" not in body
+
+
+def test_event_page_shows_what_the_buyer_pays_and_the_order_shows_the_parts(client, tenant):
+    from decimal import Decimal
+
+    from tests.ticketing.factories import buy
+    from ticketing.models import Order
+
+    event = make_event(
+        tenant=tenant,
+        tiers=(("General", 2500, 10),),
+        currency="GBP",
+        fee_fixed_cents=100,
+        fee_percent=Decimal("5"),
+        tax_percent=Decimal("20"),
+    )
+    body = client.get(public("event", tenant, event_slug=event.slug)).content.decode()
+    # 25.00 + 2.25 fee (1.00 + 5 %) + 20 % of 27.25 = 5.45 → 32.70, the amount the checkout will charge.
+    assert "<strong>£32.70</strong>" in body
+    assert "£25.00 + £2.25 fee + £5.45 tax" in body
+    assert "Prices include service fees and 20% tax" in body
+    tier = event.tiers.get()
+    start = client.post(public("checkout_start", tenant, event_slug=event.slug), {f"tier_{tier.id}": "1"})
+    checkout = client.get(start["Location"]).content.decode()
+    assert "£32.70" in checkout  # the first page and the checkout agree
+
+    order = buy(tenant=tenant, event=event, quantities={tier.id: 2}, email="parts@example.test")
+    order = Order.objects.get(pk=order.pk)
+    assert (order.subtotal_cents, order.fee_cents, order.tax_cents, order.total_cents) == (
+        5000,
+        450,
+        1090,
+        6540,
+    )
+    page = client.get(public("order", tenant, token=order.access_token)).content.decode()
+    for label, amount in (
+        ("Subtotal", "£50.00"),
+        ("Service fees", "£4.50"),
+        ("Tax", "£10.90"),
+        ("Total", "£65.40"),
+    ):
+        assert re.search(rf"<th[^>]*>{label}</th><td>(<strong>)?{re.escape(amount)}", page), label
+    # The confirmation (through the outbox) states the same parts.
+    from notifications.models import OutboxMessage
+
+    confirmation = OutboxMessage.objects.get(event_type="order.confirmed", related_id=str(order.pk))
+    text = str(confirmation.payload)
+    for line in ("Subtotal: £50.00", "Service fees: £4.50", "Tax: £10.90", "Total: £65.40"):
+        assert line in text, line
