@@ -114,6 +114,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after security so every response carries the policy, static files and error pages included.
     "csp.middleware.CSPMiddleware",
+    # Compresses last on the way out; never a response with a CSRF token or other secret (BREACH): see
+    # core/compression.py for which responses and why.
+    "core.compression.SafeGZipMiddleware",
     "core.middleware.KnownMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RejectNulBytesMiddleware",

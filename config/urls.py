@@ -15,6 +15,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
+    path("robots.txt", core_views.robots, name="robots"),
     path("admin/", admin.site.urls),
     # The language switcher's target (POST); no URL carries a language prefix.
     path("i18n/setlang/", core_views.set_language, name="set_language"),

@@ -75,3 +75,26 @@ def home(request):
 
 def not_found(request, exception=None):
     return render(request, "core/not_found.html", status=404)
+
+
+def favicon(request):
+    """``/favicon.ico``: browsers ask for it on every site whatever the page links; answer with the icon."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("favicon.ico"), permanent=True)
+
+
+ROBOTS = """User-agent: *
+Disallow: /dashboard/
+Disallow: /admin/
+Disallow: /accounts/
+Disallow: /api/
+"""
+
+
+def robots(request):
+    """``/robots.txt``: public pages may be indexed; staff, account and API addresses are not for crawlers."""
+    from django.http import HttpResponse
+
+    return HttpResponse(ROBOTS, content_type="text/plain; charset=utf-8")
