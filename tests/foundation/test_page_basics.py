@@ -71,12 +71,26 @@ def test_html_is_compressed_where_no_secret_can_leak(client, tenant, owner):
     # Without Accept-Encoding, plain.
     plain = client.get(reverse("ticketing_public:events", kwargs={"tenant_slug": tenant.slug}))
     assert not plain.has_header("Content-Encoding")
-    # A page with a CSRF token (the event page's ticket form) is never compressed.
-    detail = client.get(
-        reverse("ticketing_public:event", kwargs={"tenant_slug": tenant.slug, "event_slug": event.slug}),
-        **GZIP,
+    # A page with a CSRF token is compressed only when nothing the visitor chose is reflected beside it
+    # (no query string): the event page is, a search result page (which echoes the query) is not.
+    detail_url = reverse(
+        "ticketing_public:event", kwargs={"tenant_slug": tenant.slug, "event_slug": event.slug}
     )
-    assert b"csrfmiddlewaretoken" in detail.content and not detail.has_header("Content-Encoding")
+    detail = client.get(detail_url, **GZIP)
+    assert detail["Content-Encoding"] == "gzip" and b"csrfmiddlewaretoken" in gzip.decompress(detail.content)
+    searched = client.get(
+        reverse("ticketing_public:events", kwargs={"tenant_slug": tenant.slug}), {"q": "night"}, **GZIP
+    )
+    assert b"csrfmiddlewaretoken" in searched.content and not searched.has_header("Content-Encoding")
+    # The CSRF token differs in every response (masked), so it is no stable secret to converge on.
+    tokens = {
+        re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(detail_url).content).group(1)
+        for _ in range(3)
+    }
+    assert len(tokens) == 3
+    # Errors are not compressed (they may echo the address).
+    missing = client.get(f"/{tenant.slug}/e/no-such-event/", **GZIP)
+    assert missing.status_code == 404 and not missing.has_header("Content-Encoding")
     # Nor a page addressed by a secret (an order), nor anything a signed-in person sees.
     order = buy(tenant=tenant, event=event, quantities={event.tiers.get().id: 1})
     ticket = order.tickets.get()
