@@ -8,6 +8,7 @@ zone, its queue's, whoever looks at it.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, datetime
 
@@ -38,10 +39,21 @@ def in_zone(value: datetime, zone_name) -> datetime:
     return value.astimezone(zone_of(zone_name))
 
 
+# Unescaped Django date-format characters that show a time of day, and the zone character.
+_TIME_OF_DAY = re.compile(r"(?<!\\)[aABfgGhHiPsuv]")
+_ZONE_CHARACTER = re.compile(r"\s*(?<!\\)[TeO](?=[\s,.)]|$)")
+
+
 def format_zoned(value: datetime | None, zone_name, fmt: str = DEFAULT_FORMAT) -> str:
     """``Dec 7, 14:05 CET``: ``value`` in ``zone_name`` (an IANA name), Django date format ``fmt``,
-    then the zone's abbreviation. Empty for None."""
+    then the zone's abbreviation when the format shows a time of day (a date alone needs none). A zone
+    character in ``fmt`` (``T``, ``e``, ``O``) is dropped: the abbreviation always comes last, spelled
+    the same everywhere. Empty for None."""
     if value is None:
         return ""
     local = in_zone(value, zone_name)
-    return f"{dateformat.format(local, fmt)} {zone_abbreviation(local)}"
+    fmt = _ZONE_CHARACTER.sub("", fmt).strip()
+    text = dateformat.format(local, fmt)
+    if not _TIME_OF_DAY.search(fmt):
+        return text
+    return f"{text} {zone_abbreviation(local)}"

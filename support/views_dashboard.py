@@ -33,9 +33,11 @@ from tenants.access import member_required
 from tenants.models import Membership, Role, User
 
 
-def _viewer_zone(request) -> zoneinfo.ZoneInfo:
+def _queue_zone(queue) -> zoneinfo.ZoneInfo:
+    """A help desk's times are in its queue's zone (with the abbreviation), whoever looks: one ticket's
+    history never mixes zones, and an agent and the customer read the same times."""
     try:
-        return zoneinfo.ZoneInfo(request.user.time_zone or request.tenant.time_zone)
+        return zoneinfo.ZoneInfo(queue.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
 
@@ -80,13 +82,15 @@ def inbox(request):
     kept["meta_value"] = metadata_value
     kept["subcategory"] = subcategory
     page_query = urlencode({key: value for key, value in kept.items() if value})
-    zone = _viewer_zone(request)
     soon = selectors.due_soon_minutes_by_queue(scope)
     rows = [
         (
             ticket,
             selectors.sla_badge(
-                ticket, now=now, viewer_zone=zone, due_soon_minutes=soon.get(ticket.queue_id, 120)
+                ticket,
+                now=now,
+                viewer_zone=_queue_zone(ticket.queue),
+                due_soon_minutes=soon.get(ticket.queue_id, 120),
             ),
         )
         for ticket in tickets
@@ -120,7 +124,6 @@ def inbox(request):
                 ("resolve", "Resolve"),
                 ("close", "Close"),
             ],
-            "zone_name": zone.key,
             "is_lead": selectors.is_lead(membership),
         },
     )
@@ -182,7 +185,7 @@ def ticket(request, reference: str):
     if found.reference != reference:
         return _ticket_redirect(request, found.reference)
     now = timezone.now()
-    zone = _viewer_zone(request)
+    zone = _queue_zone(found.queue)
     support_queue = selectors.settings_for(found.queue)
     badge = selectors.sla_badge(
         found, now=now, viewer_zone=zone, due_soon_minutes=support_queue.due_soon_minutes

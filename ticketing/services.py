@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _t
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, advisory_lock, is_lock_timeout, lock_key
+from core.times import format_zoned
 from notifications.webhooks import emit
 from tenants.models import Customer, Tenant, User
 from tenants.services import customer_upsert
@@ -1304,7 +1305,6 @@ def _notify_order_confirmed(
     from django.conf import settings
 
     from core.money import format_money
-    from core.templatetags.vq import in_zone
 
     event = order.event
     order_url = settings.SITE_URL + reverse(
@@ -1316,7 +1316,6 @@ def _notify_order_confirmed(
         + reverse("ticketing_public:ticket", kwargs={"tenant_slug": order.tenant.slug, "code": ticket.code})
         for ticket in tickets
     ]
-    starts = in_zone(event.starts_at, event.time_zone)
     status_line = (
         "Paid."
         if order.status == OrderStatus.PAID
@@ -1326,7 +1325,7 @@ def _notify_order_confirmed(
     body = "\n".join(
         [
             f"Your tickets for {event.title} at {event.venue_name}, {event.venue_city}.",
-            f"When: {starts:%A %d %B %Y, %H:%M} ({event.time_zone})",
+            f"When: {format_zoned(event.starts_at, event.time_zone, 'l j F Y, H:i')}",
             f"Order {order.reference}, total {total}. {status_line}",
             "",
             *money_lines(order, method=method),

@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from core.errors import Busy, Conflict, NotFound, ValidationError
 from core.locking import advisory_lock, lock_key
+from core.times import format_zoned
 from tenants.models import Customer, Tenant, User
 from ticketing.admission import admission_sign
 from ticketing.models import CheckoutSession, CheckoutSlot, Event, EventStatus, SessionSource, SessionStatus
@@ -195,11 +196,8 @@ def waiting_room_join(
             .first()
         )
         if cooling is not None:
-            local = timezone.localtime(cooling, event.zone)
-            raise Conflict(
-                f"You left this waiting room, so you can join again from {local:%H:%M} on {local:%a %d %b} "
-                f"({event.time_zone})."
-            )
+            again = format_zoned(cooling, event.time_zone, r"H:i \o\n D j M")
+            raise Conflict(f"You left this waiting room, so you can join again from {again}.")
         try:
             with transaction.atomic(durable=True):
                 entry = WaitingRoomEntry.objects.create(

@@ -40,6 +40,7 @@ from django.utils import timezone
 from core import signing
 from core.errors import Busy, Conflict, NotFound, PermissionDenied, SoldOut, ValidationError
 from core.references import new_token
+from core.times import format_zoned
 from notifications.webhooks import emit
 from tenants.models import Tenant, User
 from tenants.services import customer_upsert
@@ -530,11 +531,8 @@ def offer_verify(*, entry: WaitlistEntry, signed: str) -> None:
 def _refuse_closed(entry: WaitlistEntry, now: datetime) -> None:
     status = entry.effective_status(now)
     if status == EntryStatus.EXPIRED:
-        local = timezone.localtime(entry.offer_expires_at, entry.event.zone)
-        raise Conflict(
-            f"This offer expired at {local:%H:%M on %d %b %Y} ({entry.event.time_zone}) "
-            "and the seats went to the next person in line."
-        )
+        expired_at = format_zoned(entry.offer_expires_at, entry.event.time_zone, r"H:i \o\n j M Y")
+        raise Conflict(f"This offer expired at {expired_at} and the seats went to the next person in line.")
     if status == EntryStatus.DECLINED:
         raise Conflict("You declined this offer, so the seats went to the next person in line.")
     if status == EntryStatus.WITHDRAWN:
@@ -653,17 +651,17 @@ def _notify_offer(entry: WaitlistEntry, *, now: datetime) -> None:
 
     event = entry.event
     tier = entry.offered_tier
-    local = timezone.localtime(entry.offer_expires_at, event.zone)
-    starts = timezone.localtime(event.starts_at, event.zone)
+    until = format_zoned(entry.offer_expires_at, event.time_zone, r"H:i \o\n l j F")
+    starts = format_zoned(event.starts_at, event.time_zone, "l j F Y, H:i")
     seats = "1 ticket" if entry.quantity == 1 else f"{entry.quantity} tickets"
     price = format_money(tier.price_cents * entry.quantity, event.currency) if tier.price_cents else "free"
     body = "\n".join(
         [
             f"Good news: {seats} ({tier.name}) for {event.title} are now held for you.",
-            f"When: {starts:%A %d %B %Y, %H:%M} ({event.time_zone})",
+            f"When: {starts}",
             f"Where: {event.venue_name}, {event.venue_city}",
             f"Price: {price} plus any fees, paid at checkout.",
-            f"The offer is yours until {local:%H:%M on %A %d %B} ({event.time_zone}).",
+            f"The offer is yours until {until}.",
             "After that the tickets go to the next person on the waitlist.",
             "Not going? Decline from the same link so someone else can have them.",
         ]

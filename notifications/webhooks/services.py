@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import Conflict, NotFound, ValidationError
+from core.times import format_zoned
 from notifications import conf
 from notifications.models import DisabledReason, OutboxMessage, OutboxStatus, WebhookEndpoint
 from notifications.services import dispatch_soon
@@ -219,7 +220,7 @@ def _tell_owners(endpoint: WebhookEndpoint, *, ended: int, now: datetime) -> Non
     from tenants.models import Membership, Role
 
     tenant = endpoint.tenant
-    when = f"{timezone.localtime(endpoint.failing_since, tenant.zone):%Y-%m-%d %H:%M} ({tenant.time_zone})"
+    when = format_zoned(endpoint.failing_since, tenant.time_zone, "Y-m-d H:i")
     owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("user")
     for membership in owners:
         notify(

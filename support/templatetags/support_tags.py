@@ -1,7 +1,6 @@
-import zoneinfo
-
 from django import template
-from django.utils import dateformat, timezone
+
+from core.times import format_zoned
 
 register = template.Library()
 
@@ -16,12 +15,8 @@ def get_item(mapping, key):
 
 @register.filter
 def at_zone(value, zone_name):
-    """Format an aware datetime as wall-clock time in ``zone_name`` ("Sun 8 Mar, 11:30"). Formats here, so
-    the template engine's own conversion to the current time zone cannot undo the conversion."""
+    """An aware datetime as wall-clock time in ``zone_name`` with its abbreviation ("Sun 8 Mar 2026,
+    11:30 CET"): ``core.times.format_zoned``, like every other time shown."""
     if value is None:
         return ""
-    try:
-        zone = zoneinfo.ZoneInfo(str(zone_name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return dateformat.format(timezone.localtime(value, zone), "D j M Y, H:i")
+    return format_zoned(value, zone_name, "D j M Y, H:i")

@@ -181,4 +181,9 @@ def test_escalation(tenant, owner, make_endpoint):
     later = timezone.now() + timedelta(days=30)
     assert support_services.support_ticket_escalate(ticket_id=ticket.pk, now=later) is not None
     (message,) = webhooks()
-    assert message.payload["data"]["escalation"] == {"level": 1, "to": manager.email}
+    assert message.payload["data"]["escalation"] == {
+        "level": 1,
+        "to": manager.email,
+        "by_hand": False,
+        "reason": "",
+    }

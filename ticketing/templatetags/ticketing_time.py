@@ -1,23 +1,16 @@
-"""``{% at value zone "format" %}``: format an aware datetime in an IANA zone (the venue's).
-
-Why not ``value|in_zone:zone|date:"…"``: Django's ``date`` filter converts aware datetimes back to the
-*current* time zone (UTC here) before formatting, undoing the conversion. This tag formats in the zone
-itself, so ``T`` prints the right abbreviation on either side of a DST change (GMT / BST)."""
-
-import zoneinfo
+"""``{% at value zone "format" %}``: an aware datetime in an IANA zone (the venue's), with the zone's
+abbreviation — ``core.times.format_zoned``, the one formatter every page uses (``{% when %}`` in
+``core.templatetags.vq`` is the same with a ``<time>`` element around it)."""
 
 from django import template
-from django.utils import dateformat, timezone
+
+from core.times import format_zoned
 
 register = template.Library()
 
 
 @register.simple_tag
-def at(value, zone_name, fmt="D j M Y, H:i T"):
+def at(value, zone_name, fmt="D j M Y, H:i"):
     if value is None:
         return ""
-    try:
-        zone = zoneinfo.ZoneInfo(str(zone_name))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = timezone.get_current_timezone()
-    return dateformat.format(timezone.localtime(value, zone), fmt)
+    return format_zoned(value, zone_name, fmt)
