@@ -7,10 +7,11 @@ from datetime import datetime
 
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
+from core.times import format_zoned
 from ticketing.lifecycle import expired_unpaid_seats
 from ticketing.models import (
     CheckoutItem,
@@ -97,7 +98,7 @@ def sale_status_label(event: Event, *, now: datetime, any_left: bool) -> str:
     zone with the zone named, then on sale / sold out by what is left."""
     state = event.sale_state(now)
     if state == "upcoming":
-        opens = dateformat.format(timezone.localtime(event.sale_starts_at, event.zone), "D j M Y, H:i T")
+        opens = format_zoned(event.sale_starts_at, event.time_zone, "D j M Y, H:i")
         return _("Sale opens %(when)s (%(zone)s)") % {"when": opens, "zone": event.time_zone}
     if state == "sale_ended":
         return str(_("Sale ended"))
