@@ -275,6 +275,11 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     customer = models.ForeignKey(
         "tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="queue_tickets"
     )
+    # The contact as this submission typed it: staff see what was submitted on this ticket, whatever the
+    # shared customer record (found by email) says now or later.
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=200, blank=True)
     need_text = models.TextField(blank=True, help_text="What the person asks for (the description).")
     custom_data = models.JSONField(default=dict, blank=True)
@@ -390,6 +395,13 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     @property
     def state_label(self) -> str:
         return self.state.replace("_", " ")
+
+    @property
+    def contact(self):
+        """The contact this ticket was submitted with (``queues.selectors.Person``): what staff see."""
+        from queues.selectors import Person
+
+        return Person(self.contact_name, self.contact_email, self.contact_phone)
 
 
 class TicketItem(TenantOwned):

@@ -43,6 +43,11 @@ def export_customer(customers) -> dict[str, list[dict]]:
             "queue": ticket.queue.name,
             "state": ticket.state,
             "submitted_at": ticket.submitted_at.isoformat() if ticket.submitted_at else None,
+            "contact": {
+                "name": ticket.contact_name,
+                "email": ticket.contact_email,
+                "phone": ticket.contact_phone,
+            },
             "title": ticket.title,
             "description": ticket.need_text,
             "details": ticket.custom_data,
@@ -78,7 +83,17 @@ def erase_customer(customers, *, now, related=()) -> None:
     TicketEvent.objects.filter(ticket_id__in=ticket_ids, actor__isnull=True).exclude(actor_label="").update(
         actor_label="customer"
     )
-    tickets.update(title="", need_text="", custom_data={}, location="", metadata={}, email_consent=False)
+    tickets.update(
+        title="",
+        need_text="",
+        custom_data={},
+        location="",
+        metadata={},
+        email_consent=False,
+        contact_name="",
+        contact_email="",
+        contact_phone="",
+    )
 
 
 def withdraw_consent(customers, *, now) -> None:

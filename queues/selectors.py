@@ -181,6 +181,7 @@ def ticket_position(ticket: Ticket, snapshot: QueueSnapshot) -> tuple[int | None
 class Person:
     name: str = ""
     email: str = ""
+    phone: str = ""
 
     def __str__(self) -> str:
         return self.name or self.email
@@ -212,6 +213,10 @@ class LineEntry:
     def turn_label(self) -> str:
         return f"{self.lane.prefix}-{self.turn_number}" if self.turn_number else ""
 
+    @property
+    def contact(self) -> Person:
+        return self.customer or Person()
+
     def is_expired(self, now) -> bool:
         return self.expires_at is not None and self.expires_at < now and self.phase in (WAITING, "pending")
 
@@ -226,8 +231,8 @@ LINE_VALUES = (
     "turn_number",
     "expires_at",
     "customer_id",
-    "customer__name",
-    "customer__email",
+    "contact_name",
+    "contact_email",
     "assignee_id",
     "assignee__name",
     "assignee__email",
@@ -270,9 +275,8 @@ def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, Li
                 lane=snapshot.lane_models[row["lane_id"]],
                 turn_number=row["turn_number"],
                 expires_at=row["expires_at"],
-                customer=Person(row["customer__name"], row["customer__email"])
-                if row["customer_id"]
-                else None,
+                # What this ticket was submitted with, not the shared customer record.
+                customer=Person(row["contact_name"], row["contact_email"]) if row["customer_id"] else None,
                 assignee=Person(row["assignee__name"], row["assignee__email"])
                 if row["assignee_id"]
                 else None,
@@ -377,7 +381,9 @@ def search_tickets(queue: Queue, *, filters: dict, limit: int = 50) -> QuerySet[
     if text:
         reference = normalize_reference(text)
         condition = (
-            Q(customer__name__icontains=text)
+            Q(contact_name__icontains=text)
+            | Q(contact_email__icontains=text)
+            | Q(customer__name__icontains=text)
             | Q(customer__email__icontains=text)
             | Q(need_text__icontains=text)
             | Q(title__icontains=text)

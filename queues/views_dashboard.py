@@ -135,7 +135,7 @@ def call_next(request, queue_slug: str):
         messages.info(request, "Nobody is waiting.")
     else:
         messages.success(
-            request, f"Called {ticket.turn_label or ticket.reference} ({ticket.customer or 'guest'})."
+            request, f"Called {ticket.turn_label or ticket.reference} ({str(ticket.contact) or 'guest'})."
         )
     return redirect("queues:queue_board", request.tenant.slug, queue.slug)
 

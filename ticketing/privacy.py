@@ -1,6 +1,7 @@
-"""The ticketing app's part of a customer's data rights: export their orders and tickets. Orders are
-kept for accounting when a person is erased; they stay linked to the anonymised customer row, so
-nothing here is deleted and every total stays as it was."""
+"""The ticketing app's part of a customer's data rights: export their orders and tickets; on erasure
+blank the contact each order and checkout kept (what the buyer typed). Orders are kept for accounting
+when a person is erased; they stay linked to the anonymised customer row, so nothing is deleted and
+every total stays as it was."""
 
 from __future__ import annotations
 
@@ -53,3 +54,13 @@ def related_keys(customers) -> list[tuple[str, str]]:
         ("ticketing.order", str(pk))
         for pk in Order.objects.filter(customer__in=customers).values_list("pk", flat=True)
     ]
+
+
+def erase_customer(customers, *, now, related=()) -> None:
+    """The contact each order and checkout kept of what the buyer typed is blanked like the customer
+    row; amounts, items and tickets stay for accounting."""
+    from ticketing.models import CheckoutSession
+
+    blank = {"buyer_name": "", "buyer_email": "", "buyer_phone": ""}
+    Order.objects.filter(customer__in=customers).update(**blank, updated_at=now)
+    CheckoutSession.objects.filter(customer__in=customers).update(**blank, updated_at=now)

@@ -202,7 +202,6 @@ def queue_out(queue: Queue) -> dict:
 
 def ticket_out(ticket: Ticket, now=None) -> dict:
     now = now or timezone.now()
-    customer = ticket.customer
     return {
         "reference": ticket.reference,
         "queue_id": ticket.queue_id,
@@ -216,8 +215,9 @@ def ticket_out(ticket: Ticket, now=None) -> dict:
         "currency": ticket.currency,
         "priority": ticket.priority,
         "turn_number": ticket.turn_number,
-        "customer_name": customer.name if customer else "",
-        "customer_email": customer.email if customer else "",
+        # The contact this ticket was submitted with (not the shared customer record).
+        "customer_name": ticket.contact_name,
+        "customer_email": ticket.contact_email,
         "assignee_id": ticket.assignee_id,
         "submitted_at": ticket.submitted_at,
         "expires_at": ticket.expires_at,

@@ -95,7 +95,6 @@ class SupportTicketFilters(Schema):
 
 
 def support_ticket_out(ticket: Ticket) -> dict:
-    customer = ticket.customer
     return {
         "reference": ticket.reference,
         "queue_id": ticket.queue_id,
@@ -104,8 +103,9 @@ def support_ticket_out(ticket: Ticket) -> dict:
         "state": ticket.state,
         "phase": ticket.phase,
         "priority": ticket.priority,
-        "customer_name": customer.name if customer else "",
-        "customer_email": customer.email if customer else "",
+        # The contact this ticket was submitted with (not the shared customer record).
+        "customer_name": ticket.contact_name,
+        "customer_email": ticket.contact_email,
         "assignee_id": ticket.assignee_id,
         "due_at": ticket.due_at,
         "escalation_level": ticket.escalation_level,
