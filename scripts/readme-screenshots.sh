@@ -10,6 +10,8 @@ shots=(
   j2-creator-3-board-desktop
   j4-buyer-6-order-phone
   j4-buyer-10-check-in-valid-desktop
+  j16-buyer-1-search-filters-desktop
+  j16-buyer-3-waiting-for-a-place-phone
 )
 mkdir -p docs/images
 for name in "${shots[@]}"; do

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ticketing import views, views_payments, views_wait
+from ticketing import views, views_payments, views_search, views_wait
 
 app_name = "ticketing"
 
@@ -34,7 +34,7 @@ urlpatterns = [
 
 # Mounted under /<tenant_slug>/ as ``ticketing_public``.
 public_urlpatterns = [
-    path("events/", views.event_list, name="events"),
+    path("events/", views_search.event_list, name="events"),
     path("e/<slug:event_slug>/", views.event_detail, name="event"),
     path("e/<slug:event_slug>/checkout/", views.checkout_start, name="checkout_start"),
     path("e/<slug:event_slug>/checkout/wait/", views_wait.checkout_wait, name="checkout_wait"),

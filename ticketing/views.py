@@ -20,7 +20,7 @@ from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
-from ticketing import search, selectors, services
+from ticketing import selectors, services
 from ticketing.admission import AdmissionElsewhere
 from ticketing.charts import sales_chart
 from ticketing.events import availability_group, availability_text
@@ -58,35 +58,6 @@ def _add_form_errors(form, error: DomainError) -> None:
 
 
 # --- public ---------------------------------------------------------------------------------------
-
-
-def event_list(request, tenant_slug):
-    tenant = get_public_tenant(tenant_slug)
-    now = timezone.now()
-    query = search.clean_text(request.GET.get("q", ""))
-    sale = request.GET.get("status", "")
-    sale = sale if sale in search.SALE_FILTERS else ""
-    cities = search.public_cities(tenant, now=now)
-    city = search.clean_text(request.GET.get("city", ""), limit=120)
-    city = next((name for name in cities if name.lower() == city.lower()), "")
-    events = search.public_events(tenant, query=query, sale=sale, city=city, now=now)
-    for event in events:
-        event.state = event.sale_state(now)
-    return render(
-        request,
-        "ticketing/event_list.html",
-        {
-            "tenant": tenant,
-            "events": events,
-            "query": query,
-            "sale": sale,
-            "sale_filters": search.SALE_FILTERS.items(),
-            "city": city,
-            "cities": cities,
-            "filtered": bool(query or sale or city),
-            "limit": search.SEARCH_LIMIT,
-        },
-    )
 
 
 def event_detail(request, tenant_slug, event_slug):
