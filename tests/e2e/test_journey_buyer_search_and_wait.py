@@ -98,3 +98,46 @@ def test_full_checkout_waits_and_lets_the_buyer_in_by_itself(live_app, browser, 
     expect(page.locator("table").first).to_contain_text("Standing")
     expect(page.locator("tbody tr").first.locator("td").nth(1)).to_have_text("2")
     first.close()
+
+
+PUBLIC_PAGES = [
+    "/",
+    f"/{TENANT}/",
+    f"/{TENANT}/events/",
+    f"/{TENANT}/e/midnight-echoes/",
+    f"/{TENANT}/lookup/",
+]
+
+
+def test_public_pages_pass_what_lighthouse_checks(live_app, page):
+    """What Lighthouse's best-practices and SEO audits look at, on each public page: no console error (the
+    favicon is there), a language, a title and a meta description, every link with discernible text, and
+    /robots.txt a valid file."""
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for path in PUBLIC_PAGES:
+        response = page.goto(live_app.url(path))
+        assert response.status == 200, path
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("() => document.documentElement.lang") in ("en", "de", "es"), path
+        assert page.title(), path
+        description = page.locator('meta[name="description"]').get_attribute("content")
+        assert description and len(description) > 20, path
+        nameless = page.evaluate(
+            "() => [...document.querySelectorAll('a[href]')]"
+            ".filter((a) => !(a.innerText.trim() || a.getAttribute('aria-label')"
+            " || a.querySelector('img[alt]')))"
+            ".map((a) => a.outerHTML)"
+        )
+        assert nameless == [], (path, nameless)
+        icon = page.evaluate(
+            "() => fetch('/favicon.ico').then((r) => [r.status, r.headers.get('content-type')])"
+        )
+        assert icon[0] == 200 and "icon" in icon[1], icon
+    assert errors == [], errors
+    robots = page.goto(live_app.url("/robots.txt"))
+    assert robots.status == 200 and robots.headers["content-type"].startswith("text/plain")
+    # The event list is served compressed (no reflected query next to the page's CSRF token).
+    listing = page.goto(live_app.url(f"/{TENANT}/events/"))
+    assert listing.headers.get("content-encoding") == "gzip"
