@@ -170,7 +170,15 @@ class _Router:
             side = source.x + NODE_W + 30 + self._offset(("side", source.column), 10, 40)
             p0 = (source.x + NODE_W, source.middle_y - 6)
             p3 = (target.x + NODE_W, target.middle_y + 6)
-            return _curve(p0, (side, p0[1]), (side, p3[1]), p3, label)
+            # The label beside the bend, not on it: arrows into and out of one state stay readable.
+            pair = ("side-label", source.column, min(source.y, target.y), max(source.y, target.y))
+            mid_y = (p0[1] + p3[1]) / 2 + self._offset(pair, 14, 28)
+            return _drawn(
+                _path(p0, (side, p0[1]), (side, p3[1]), p3),
+                label,
+                (side * 0.75 + p0[0] * 0.25 + 6, mid_y + 4),
+                anchor="start",
+            )
         forward = target.column > source.column
         half_gap = GAP_X / 2
         if forward:
@@ -183,24 +191,28 @@ class _Router:
             out_x = source.x - half_gap + 20 - self._offset(("gap", source.column, "back-out"), 7, 30)
             in_x = target.x + NODE_W + half_gap - 20 + self._offset(("gap", target.column, "back-in"), 7, 30)
             end = (target.x + NODE_W, target.middle_y - 5)
-        corridor = target.y - GAP_Y / 2 - self._offset(("corridor", target.y), 9, GAP_Y / 2 - 6)
+        room = ARC_ROOM - 24 if target.y == HEADER_H + ARC_ROOM else GAP_Y / 2 - 6  # top row: more room
+        corridor = target.y - GAP_Y / 2 - self._offset(("corridor", target.y), 13, room)
         points = [start, (out_x, start[1]), (out_x, corridor), (in_x, corridor), (in_x, end[1]), end]
         path = "M" + " L".join(f"{_fmt(x)} {_fmt(y)}" for x, y in points)
         return _drawn(path, label, ((out_x + in_x) / 2, corridor - 3))
 
 
+def _path(p0, p1, p2, p3) -> str:
+    return f"M{_fmt(p0[0])} {_fmt(p0[1])} C" + " ".join(f"{_fmt(a)} {_fmt(b)}" for a, b in (p1, p2, p3))
+
+
 def _curve(p0, p1, p2, p3, label: str) -> str:
-    path = f"M{_fmt(p0[0])} {_fmt(p0[1])} C" + " ".join(f"{_fmt(a)} {_fmt(b)}" for a, b in (p1, p2, p3))
     mx, my = _point(p0, p1, p2, p3)
-    return _drawn(path, label, (mx, my - 4))
+    return _drawn(_path(p0, p1, p2, p3), label, (mx, my - 4))
 
 
-def _drawn(path: str, label: str, at: tuple[float, float]) -> str:
+def _drawn(path: str, label: str, at: tuple[float, float], anchor: str = "middle") -> str:
     """One arrow and its label (escaped; cut short, the whole of it in the arrow's ``<title>``)."""
     return (
         f'<g class="q-diagram-transition"><title>{escape(label)}</title>'
         f'<path d="{path}" fill="none" stroke="#495057" stroke-width="1.4" '
         'marker-end="url(#workflow-arrow)"/>'
-        f'<text x="{_fmt(at[0])}" y="{_fmt(at[1])}" text-anchor="middle" font-size="12" fill="#212529" '
+        f'<text x="{_fmt(at[0])}" y="{_fmt(at[1])}" text-anchor="{anchor}" font-size="12" fill="#212529" '
         f'stroke="#ffffff" stroke-width="4" paint-order="stroke">{escape(_short(label, 20))}</text></g>'
     )
