@@ -20,6 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext
+
 from queues import eta as eta_model
 
 
@@ -114,21 +116,46 @@ def phase_after_serving(*, cycle: Sequence[int], phase: int, lane_id: int) -> in
     return phase
 
 
-def rule_in_words(lanes: Sequence[tuple[str, int]]) -> str:
-    """``lanes``: ``(name, weight)`` → "3 priority requests are served for every 1 personal one"."""
-    active = [(name, weight) for name, weight in lanes if weight > 0]
+def _lane_words(count: int, name: str, tip: str | None) -> str:
+    """ "3 priority requests (tip of at least $5.00)"; ``tip`` None: no tip is asked anywhere in the queue,
+    "": this lane is free while another asks a tip."""
+    words = ngettext("%(count)s %(lane)s request", "%(count)s %(lane)s requests", count) % {
+        "count": count,
+        "lane": name.lower(),
+    }
+    if tip is None:
+        return words
+    if tip:
+        return gettext("%(requests)s (tip of at least %(tip)s)") % {"requests": words, "tip": tip}
+    return gettext("%(requests)s (free)") % {"requests": words}
+
+
+def rule_in_words(lanes: Sequence[tuple]) -> str:
+    """``lanes``: ``(name, weight)`` or ``(name, weight, minimum tip as text or "")`` in display order,
+    the weights the interleave really uses → "For every 3 priority requests (tip of at least $5.00),
+    1 personal request (free) is served; …". The minimum tips are named when any lane asks one."""
+    active = [(lane[0], lane[1], lane[2] if len(lane) > 2 else "") for lane in lanes if lane[1] > 0]
     if not active:
-        return "Nobody is being served from this queue right now."
+        return gettext("Nobody is being served from this queue right now.")
+    any_tip = any(tip for _name, _weight, tip in active)
     if len(active) == 1:
-        return "Everyone is served in the order they joined."
+        name, _weight, tip = active[0]
+        if tip:
+            return gettext("Everyone is served in the order they joined (tip of at least %(tip)s).") % {
+                "tip": tip
+            }
+        return gettext("Everyone is served in the order they joined.")
+    words = [_lane_words(weight, name, tip if any_tip else None) for name, weight, tip in active]
     if len(active) == 2:
-        (first, a), (second, b) = active
-        return (
-            f"{a} {first.lower()} {'request is' if a == 1 else 'requests are'} served for every "
-            f"{b} {second.lower()} {'one' if b == 1 else 'ones'}; within a lane, in the order they joined."
-        )
-    parts = ", then ".join(f"{weight} {name.lower()}" for name, weight in active)
-    return f"Served in turns: {parts}; within a lane, in the order they joined."
+        served = active[1][1]
+        return ngettext(
+            "For every %(first)s, %(second)s is served; within a lane, in the order they joined.",
+            "For every %(first)s, %(second)s are served; within a lane, in the order they joined.",
+            served,
+        ) % {"first": words[0], "second": words[1]}
+    return gettext("Served in turns: %(turns)s; within a lane, in the order they joined.") % {
+        "turns": gettext(", then ").join(words)
+    }
 
 
 # --- ETA ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from core.errors import NotFound
+from core.money import format_money
 from core.references import normalize_reference
 from queues import positions
 from queues.models import BLOCK_SIZE, Lane, Phase, Queue, QueueKind, Ticket, TicketComment, TicketEvent
@@ -60,7 +61,14 @@ class QueueSnapshot:
         return next((lane for lane in self.lanes if lane.id == lane_id), None)
 
     def rule(self) -> str:
-        return positions.rule_in_words([(lane.name, lane.weight) for lane in self.lanes])
+        """The interleave's rule in words, from the lanes' real weights and minimum tips."""
+        tips = {lane.id: "" for lane in self.lanes}
+        if any(lane.minimum_tip_cents for lane in self.lanes):
+            currency = self.queue.tenant.currency
+            for lane in self.lanes:
+                if lane.minimum_tip_cents:
+                    tips[lane.id] = format_money(lane.minimum_tip_cents, currency)
+        return positions.rule_in_words([(lane.name, lane.weight, tips[lane.id]) for lane in self.lanes])
 
     def eta(self, position: int | None) -> positions.Eta | None:
         queue = self.queue
@@ -292,7 +300,7 @@ def ticket_for_status(reference: str) -> Ticket:
     if normalized is None:
         raise NotFound("There is no ticket with that reference number. Check it and try again.")
     ticket = (
-        Ticket.objects.select_related("queue", "lane", "ticket_type", "tenant", "customer")
+        Ticket.objects.select_related("queue__tenant", "lane", "ticket_type", "tenant", "customer")
         .filter(reference=normalized)
         .first()
     )
@@ -321,7 +329,7 @@ def public_comments(ticket: Ticket) -> list[TicketComment]:
 
 
 def queues_for_tenant(tenant) -> QuerySet[Queue]:
-    return Queue.objects.for_tenant(tenant).select_related("ticket_type").order_by("name")
+    return Queue.objects.for_tenant(tenant).select_related("ticket_type", "tenant").order_by("name")
 
 
 def queues_visible_to(membership) -> QuerySet[Queue]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext
 
 from core.live import LiveConsumer, scope_user
 from waitingroom.events import room_group
@@ -73,12 +74,13 @@ def _staff_fields(event_id: int) -> dict:
     return {f"count-{name}": str(value) for name, value in counts.__dict__.items()}
 
 
-def position_fields(ahead: int | None, rate: float, calibration: dict | None = None) -> dict:
-    from waitingroom.selectors import eta_text
+def position_fields(ahead: int | None, state: dict) -> dict:
+    """``state``: the room's ``rate`` and ``calibration`` (``room_state`` or a broadcast payload)."""
+    from waitingroom.selectors import eta_shown
 
     if ahead is None:
-        return {"position": "Drawn at opening", "ahead": "—", "eta": "After the draw"}
-    return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_text(ahead, rate, calibration)}
+        return {"position": gettext("Drawn at opening"), "ahead": "—", "eta": gettext("After the draw")}
+    return {"position": str(ahead + 1), "ahead": str(ahead), "eta": eta_shown(ahead, state).text}
 
 
 class EntryConsumer(LiveConsumer):
@@ -100,8 +102,8 @@ class EntryConsumer(LiveConsumer):
             # disconnected, so it would show a stale place and miss its turn. Reload it now.
             await self.send_json({"fields": {"notice": "Your place changed. Updating…"}, "reload": True})
             return
-        await self.send_json({"fields": position_fields(self.ahead, info["rate"], info["calibration"])})
-        await self._note_shown(info["rate"], info["calibration"])
+        await self.send_json({"fields": position_fields(self.ahead, info)})
+        await self._note_shown(info)
 
     async def _holds(self, info: dict) -> bool:
         """The place's own browser (session key) or its signed-in user (``core.holders.is_holder``)."""
@@ -156,15 +158,15 @@ class EntryConsumer(LiveConsumer):
                 return
         else:
             self.ahead = max(0, self.ahead - sum(1 for number in payload["gone"] if number < self.number))
-        fields = position_fields(self.ahead, payload["rate"], payload.get("calibration"))
+        fields = position_fields(self.ahead, payload)
         fields["paused"] = "Admission is paused for a moment." if payload["paused"] else ""
         await self.send_json({"fields": fields})
-        await self._note_shown(payload["rate"], payload.get("calibration"))
+        await self._note_shown(payload)
 
-    async def _note_shown(self, rate: float, calibration: dict | None) -> None:
+    async def _note_shown(self, state: dict) -> None:
         """ETA accuracy: note the range now shown, once per new position (after sending; Redis only)."""
         from queues.accuracy import anote_shown
-        from waitingroom.selectors import eta_forecast
+        from waitingroom.selectors import eta_shown
 
         if self.ahead is None or self.ahead == getattr(self, "noted_ahead", None):
             return
@@ -174,7 +176,7 @@ class EntryConsumer(LiveConsumer):
             scope_id=self.event_id,
             tenant_id=self.tenant_id,
             item_id=self.entry_id,
-            forecast=eta_forecast(self.ahead, rate, calibration),
+            forecast=eta_shown(self.ahead, state).forecast,
         )
 
 

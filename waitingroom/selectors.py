@@ -5,11 +5,13 @@ expired by every read; the admission pass only makes that durable."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from queues import eta
@@ -75,12 +77,26 @@ def eta_forecast(ahead: int, rate: float, calibration: dict | None = None):
     return eta.rounded(shown) if shown else None
 
 
-def eta_text(ahead: int, rate: float, calibration: dict | None = None) -> str:
-    shown = eta_forecast(ahead, rate, calibration)
+@dataclass(frozen=True)
+class EtaShown:
+    """The ETA a place shows: its words and the range behind them (what gets scored)."""
+
+    text: str
+    forecast: eta.Forecast | None
+    calibrated: bool
+
+
+def eta_shown(ahead: int, state: Mapping) -> EtaShown:
+    """THE estimate for a place in line, the same on the place page, its live socket and the API.
+
+    ``state`` is ``room_state(...)`` or a ``waitingroom.moved`` payload (both carry the room's admission
+    ``rate`` and its ``calibration`` bounds), so every surface uses the recalibrated range once the room
+    has enough history, and the fixed margin before."""
+    shown = eta_forecast(ahead, state["rate"], state.get("calibration"))
     if shown is None:
-        return "Not known yet: nobody has been let in in the last 15 minutes."
+        return EtaShown(gettext("Not known yet: nobody has been let in in the last 15 minutes."), None, False)
     text = eta.minutes_text(shown.low_seconds, shown.high_seconds)
-    return text[0].upper() + text[1:]
+    return EtaShown(text[0].upper() + text[1:], shown, shown.calibrated)
 
 
 def room_state(event_id: int, now: datetime | None = None) -> dict:

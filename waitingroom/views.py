@@ -197,19 +197,15 @@ def _entry_context(request, tenant, entry) -> dict:
             context["ahead"] = None
         else:
             ahead = selectors.ahead_count(entry)
-            context.update(
-                ahead=ahead,
-                position=ahead + 1,
-                eta=selectors.eta_text(ahead, state["rate"], state["calibration"]),
-                eta_calibrated=bool(state["calibration"]),
-            )
+            shown = selectors.eta_shown(ahead, state)
+            context.update(ahead=ahead, position=ahead + 1, eta=shown.text, eta_calibrated=shown.calibrated)
             # ETA accuracy: note the range shown at this position (Redis only; scored when admitted).
             note_shown(
                 scope="room",
                 scope_id=event.id,
                 tenant_id=entry.tenant_id,
                 item_id=entry.pk,
-                forecast=selectors.eta_forecast(ahead, state["rate"], state["calibration"]),
+                forecast=shown.forecast,
             )
     if status == EntryStatus.ADMITTED:
         session = selectors.entry_session(entry)

@@ -18,6 +18,7 @@ from api.auth import READ, WRITE
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from api.schemas import ERROR_CODES, Email, Problem
 from core.tenancy import get_for_tenant
+from queues.accuracy import note_shown
 from tenants.services import customer_upsert
 from ticketing.models import Event, TicketTier
 from waitingroom import seen
@@ -102,7 +103,16 @@ def room_entry_out(entry: WaitingRoomEntry) -> dict:
     if status == RoomStatus.WAITING and not (entry.prequeue and room.shuffled_at is None):
         ahead = room_selectors.ahead_count(entry)
         position = ahead + 1
-        eta = room_selectors.eta_text(ahead, room_selectors.admission_rate(entry.event_id, now))
+        # The same estimate as the place page and its socket (recalibrated), noted for its accuracy.
+        shown = room_selectors.eta_shown(ahead, room_selectors.room_state(entry.event_id, now))
+        eta = shown.text
+        note_shown(
+            scope="room",
+            scope_id=entry.event_id,
+            tenant_id=entry.tenant_id,
+            item_id=entry.pk,
+            forecast=shown.forecast,
+        )
     if status == RoomStatus.ADMITTED:
         session = room_selectors.entry_session(entry)
         if session is not None and session.is_live(now):

@@ -117,8 +117,23 @@ def test_eta_ranges():
     )
     assert history.basis == "history" and history.low_minutes < 20 < history.high_minutes
     assert positions.rule_in_words([("Priority", 3), ("Personal", 1)]).startswith(
-        "3 priority requests are served for every 1 personal one"
+        "For every 3 priority requests, 1 personal request is served;"
     )
+
+
+def test_rule_in_words_takes_the_weights_and_tips_it_is_given():
+    assert positions.rule_in_words([("Paid", 2, "$7.50"), ("Free", 3, "")]) == (
+        "For every 2 paid requests (tip of at least $7.50), 3 free requests (free) are served; "
+        "within a lane, in the order they joined."
+    )
+    assert positions.rule_in_words([("A", 1), ("B", 2), ("C", 1)]) == (
+        "Served in turns: 1 a request, then 2 b requests, then 1 c request; "
+        "within a lane, in the order they joined."
+    )
+    assert positions.rule_in_words([("Main", 1, "$1.00")]) == (
+        "Everyone is served in the order they joined (tip of at least $1.00)."
+    )
+    assert positions.rule_in_words([]) == "Nobody is being served from this queue right now."
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -168,6 +168,30 @@ def test_a_support_queue_is_filed_through_the_help_desk_form(client, tenant):
     assert reverse("queues:status_lookup") in home  # people already in line find their request
 
 
+def test_creator_page_states_the_lane_rule_from_the_real_weights_and_the_minimum_tip(client, tenant):
+    queue = creator_queue(tenant)
+    body = client.get(form_url(queue)).content.decode()
+    assert (
+        "For every 3 priority requests (tip of at least €5.00), 1 personal request (free) is served" in body
+    )
+    # The creator changes the interleave and the tip: the page says what the line really does now.
+    services.lane_update(tenant=tenant, actor=None, lane=lane(queue, "priority"), changes={"weight": 2})
+    services.lane_update(
+        tenant=tenant, actor=None, lane=lane(queue, "priority"), changes={"minimum_tip_cents": 750}
+    )
+    services.lane_update(tenant=tenant, actor=None, lane=lane(queue, "personal"), changes={"weight": 3})
+    body = client.get(form_url(queue)).content.decode()
+    assert (
+        "For every 2 priority requests (tip of at least €7.50), 3 personal requests (free) are served" in body
+    )
+    home = client.get(reverse("tenant_home", args=[tenant.slug])).content.decode()
+    assert "For every 2 priority requests (tip of at least €7.50)" in home
+    # A lane name is the creator's text: escaped in the rule.
+    services.lane_update(tenant=tenant, actor=None, lane=lane(queue, "personal"), changes={"name": "<b>Free"})
+    body = client.get(form_url(queue)).content.decode()
+    assert "3 &lt;b&gt;free requests (free)" in body and "<b>free" not in body
+
+
 def test_unknown_queue_is_404(client, tenant):
     assert client.get(f"/{tenant.slug}/q/nope/").status_code == 404
 
@@ -184,7 +208,9 @@ def test_status_page_shows_everything(client, tenant, owner):
     assert "approved" in body and "You are in line" in body
     assert 'data-live-field="position">3<' in body  # P P then the personal one
     assert "minutes" in body  # an ETA range from the configured minutes
-    assert "3 priority requests are served for every 1 personal one" in body
+    assert (
+        "For every 3 priority requests (tip of at least €5.00), 1 personal request (free) is served" in body
+    )
     assert "submitted" in body and "approve" in body  # history
     assert f"/ws/queues/status/{tickets[1].reference}/" in body
 
