@@ -437,6 +437,11 @@ class TicketEvent(models.Model):
     actor_label = models.CharField(max_length=100, blank=True, help_text="Who, when not a member.")
     note = models.TextField(blank=True)
     occurred_at = models.DateTimeField()
+    # The ticket's lane after the event (so the served order can be replayed: ``queues.served_order``);
+    # null on rows written before it was kept. No index: only the export reads it, by ticket.
+    lane = models.ForeignKey(
+        Lane, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     objects = TenantManager()
 

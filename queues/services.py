@@ -175,6 +175,7 @@ def _event(ticket: Ticket, *, event: str, from_state: str, to_state: str, actor,
         actor_label=label,
         note=note,
         occurred_at=now,
+        lane_id=ticket.lane_id,
     )
 
 

@@ -43,6 +43,8 @@ urlpatterns = [
     path(DASH + "<slug:queue_slug>/tickets/", dashboard.ticket_list, name="ticket_list"),
     path(DASH + "<slug:queue_slug>/settings/", dashboard.queue_settings, name="queue_settings"),
     path(DASH + "<slug:queue_slug>/eta/", insight.queue_eta, name="queue_eta"),
+    path(DASH + "<slug:queue_slug>/served/", insight.queue_served, name="queue_served"),
+    path(DASH + "<slug:queue_slug>/served.csv", insight.queue_served_csv, name="queue_served_csv"),
     path(DASH + "<slug:queue_slug>/lanes/<int:lane_id>/", dashboard.lane_settings, name="lane_settings"),
 ]
 

@@ -56,6 +56,8 @@ def dashboard_urls(tenant, setup):
         reverse("queues:queue_board", args=[slug, queue]),
         reverse("queues:ticket_list", args=[slug, queue]),
         reverse("queues:queue_settings", args=[slug, queue]),
+        reverse("queues:queue_served", args=[slug, queue]),
+        reverse("queues:queue_served_csv", args=[slug, queue]),
     ]
     post = [
         (reverse("queues:ticket_transition", args=[slug, ref]), {"event": "approve"}),
