@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("queues", "0005_eta_accuracy"),
+        ("queues", "0006_ticket_contact_snapshot"),
     ]
 
     operations = [
