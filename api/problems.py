@@ -7,12 +7,12 @@ on the docs page; they never change meaning once published.
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 
 from django.http import HttpResponse
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+from core.problems import PROBLEM_CONTENT_TYPE  # noqa: F401 - part of this module's interface
+from core.problems import problem_response as core_problem_response
 
 # code → (status, title). Domain errors bring their own code and status (core.errors); these are the
 # API layer's own.
@@ -48,27 +48,11 @@ class ApiProblem(Exception):
 
 
 def problem_response(
-    *,
-    status: int,
-    code: str,
-    detail: str,
-    title: str | None = None,
-    errors: list[dict] | None = None,
-    headers: dict | None = None,
+    *, status: int, code: str, detail: str, title: str | None = None, **extra
 ) -> HttpResponse:
-    body = {
-        "type": f"urn:virtualq:problem:{code}",
-        "title": title or API_PROBLEMS.get(code, (status, HTTPStatus(status).phrase))[1],
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors:
-        body["errors"] = errors
-    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
+    """A problem response with the API's own title for ``code`` (core.problems builds the body)."""
+    title = title or API_PROBLEMS.get(code, (status, HTTPStatus(status).phrase))[1]
+    return core_problem_response(status=status, code=code, detail=detail, title=title, **extra)
 
 
 def field_errors_list(field_errors: dict[str, list[str]]) -> list[dict]:

@@ -12,14 +12,14 @@ from tenants import views as tenant_views
 from tenants.lookup import tenant_lookup
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", tenant_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("robots.txt", core_views.robots, name="robots"),
     path("admin/", admin.site.urls),
     # The language switcher's target (POST); no URL carries a language prefix.
-    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("i18n/setlang/", tenant_views.set_language, name="set_language"),
     # django-allauth: login, logout, sign-up, email verification and change, password reset, 2FA.
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),

@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
 from core.errors import Busy, DomainError, RateLimited
+from core.problems import problem_response
 
 logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "We can't reach our database for a moment. Please try again in a few seconds."
@@ -128,11 +129,10 @@ class KnownMethodsMiddleware:
             return self.get_response(request)
         allow = ", ".join(KNOWN_METHODS)
         if request.path_info.startswith("/api/"):
-            from api.problems import problem_response
-
             return problem_response(
                 status=405,
                 code="method_not_allowed",
+                title="Method not allowed",
                 detail=f"{request.method} is not allowed here. Allowed: {allow}.",
                 headers={"Allow": allow},
             )

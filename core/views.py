@@ -7,8 +7,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
-from django.views.i18n import set_language as django_set_language
+from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
@@ -50,27 +49,6 @@ def readyz(request):
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
     )
-
-
-@require_POST
-def set_language(request):
-    """The language switcher (POST with CSRF): Django's ``set_language`` sets the language cookie and
-    redirects to ``next`` (same site only); a signed-in person's choice is also saved on their account,
-    so it follows them to other browsers and into their emails."""
-    from core.i18n import supported
-    from tenants.services import user_language_set
-
-    response = django_set_language(request)
-    language = supported(request.POST.get("language"))
-    if language and language == request.POST.get("language") and request.user.is_authenticated:
-        user_language_set(user=request.user, language=language)
-    return response
-
-
-def home(request):
-    from tenants.selectors import public_tenants
-
-    return render(request, "core/home.html", {"tenants": public_tenants()})
 
 
 def not_found(request, exception=None):

@@ -4,14 +4,16 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from core.errors import DomainError, NotFound
+from core.i18n import supported
 from core.registry import app_modules
 from tenants.access import get_public_tenant, member_required, resolve_membership
 from tenants.forms import TenantLanguageForm
 from tenants.models import Role
-from tenants.selectors import memberships_for
-from tenants.services import tenant_language_set
+from tenants.selectors import memberships_for, public_tenants
+from tenants.services import tenant_language_set, user_language_set
 
 # Apps contribute sections to the tenant's public home and dashboard home through ``<app>/sections.py``
 # (core.registry): ``public_section(request, tenant) -> str``, ``dashboard_section(request, tenant) -> str``
@@ -101,3 +103,22 @@ def tenant_language(request):
         {"tenant": tenant, "form": form},
         status=422 if request.method == "POST" else 200,
     )
+
+
+# --- the site: the home page listing public spaces, and the language switcher ------------------------
+
+
+@require_POST
+def set_language(request):
+    """The language switcher (POST with CSRF): Django's ``set_language`` sets the language cookie and
+    redirects to ``next`` (same site only); a signed-in person's choice is also saved on their account,
+    so it follows them to other browsers and into their emails."""
+    response = django_set_language(request)
+    language = supported(request.POST.get("language"))
+    if language and language == request.POST.get("language") and request.user.is_authenticated:
+        user_language_set(user=request.user, language=language)
+    return response
+
+
+def home(request):
+    return render(request, "core/home.html", {"tenants": public_tenants()})

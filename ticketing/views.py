@@ -34,6 +34,7 @@ from ticketing.forms import (
     VenueForm,
 )
 from ticketing.models import Event, Order, OrderStatus, SessionStatus, TicketTier, Venue
+from ticketing.panels import render_event_panels
 from ticketing.payments import PaymentDeclined, providers_for
 from ticketing.payments.receipts import receipt_view
 from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price, price_lines
@@ -78,7 +79,6 @@ def event_detail(request, tenant_slug, event_slug):
         and now < event.ends_at
     )
     any_left = any(tier.live_available > 0 and tier.on_sale_now for tier in tiers)
-    waitlist = waitlist_settings_for(event)
     return render(
         request,
         "ticketing/event_detail.html",
@@ -90,20 +90,13 @@ def event_detail(request, tenant_slug, event_slug):
             "any_left": any_left,
             # A sale behind a waiting room is bought from the entry page with an admission token.
             "through_waiting_room": event.waiting_room_enabled,
-            "waitlist_open": waitlist.enabled and event.status in services.SELLABLE_STATUSES,
+            "panels": render_event_panels(request, event),  # other apps' pieces (ticketing.panels)
             "sale_state": event.sale_state(now),
             "status_label": selectors.sale_status_label(event, now=now, any_left=any_left),
             "socket_path": f"/ws/ticketing/{tenant.id}/events/{event.id}/",
             "group": availability_group(tenant.id, event.id),
         },
     )
-
-
-def waitlist_settings_for(event: Event):
-    """The event's waitlist options (waitlists builds on ticketing, so it is imported here, not above)."""
-    from waitlists.services import settings_for
-
-    return settings_for(event)
 
 
 @require_POST

@@ -6,7 +6,10 @@ class WaitlistsConfig(AppConfig):
     verbose_name = "Waitlists"
 
     def ready(self) -> None:
+        from ticketing.panels import register_event_panel
         from ticketing.signals import seats_freed
+        from waitlists.panels import join_panel
         from waitlists.receivers import on_seats_freed
 
         seats_freed.connect(on_seats_freed, dispatch_uid="waitlists.offer_freed_seats")
+        register_event_panel("sold_out", join_panel)
