@@ -3,8 +3,9 @@
 Order for a page (the first that gives a supported language wins):
 1. the visitor's explicit choice: the language cookie that the switcher (``/i18n/setlang/``) sets;
 2. the signed-in person's saved language (``User.language``, saved by the switcher too);
-3. on a tenant's pages (public or dashboard), the tenant's default language: ``speak_tenant_language``,
-   called where the page looks its tenant up (``tenants.access``), so it costs no query;
+3. on a tenant's public pages, the tenant's default language: ``speak_tenant_language``, called where
+   the page looks its tenant up (``tenants.access.get_public_tenant``), so it costs no query (the
+   dashboard is the members' own: it follows their choice or their browser, not the tenant's default);
 4. the browser's ``Accept-Language``;
 5. English (``settings.LANGUAGE_CODE``).
 
@@ -82,10 +83,10 @@ def _activate(request, language: str) -> None:
 
 
 def speak_tenant_language(tenant) -> None:
-    """On a tenant's page: speak the tenant's default language, unless the visitor chose a language or
-    has a saved one. Called where a request's tenant is looked up (``tenants.access``), so a page whose
-    URL has no tenant slug (``/q/<reference>/``) can call it with the tenant it found. Outside a request
-    it does nothing."""
+    """On a tenant's public page: speak the tenant's default language, unless the visitor chose a
+    language or has a saved one. ``get_public_tenant`` calls it; a public page that finds its tenant
+    another way (``/status/<reference>/``) calls it with the tenant it found. Outside a request it does
+    nothing."""
     if not getattr(_state, "tenant_default", False):
         return
     language = supported(getattr(tenant, "language", ""))

@@ -6,12 +6,13 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import Busy, DomainError, RateLimited
 from core.problems import problem_response
 
 logger = logging.getLogger(__name__)
-DATABASE_UNAVAILABLE = "We can't reach our database for a moment. Please try again in a few seconds."
+DATABASE_UNAVAILABLE = _("We can't reach our database for a moment. Please try again in a few seconds.")
 
 
 def wants_json(request) -> bool:
@@ -68,7 +69,9 @@ def database_unavailable_response(request, exception: OperationalError):
 
 
 NUL = "\x00"
-NUL_MESSAGE = "The request contains a NUL character (%00), which no field accepts. Remove it and try again."
+NUL_MESSAGE = _(
+    "The request contains a NUL character (%00), which no field accepts. Remove it and try again."
+)
 
 
 class RejectNulBytesMiddleware:
@@ -136,6 +139,8 @@ class KnownMethodsMiddleware:
                 detail=f"{request.method} is not allowed here. Allowed: {allow}.",
                 headers={"Allow": allow},
             )
-        response = HttpResponse("Method not allowed.", status=405, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            _("Method not allowed."), status=405, content_type="text/plain; charset=utf-8"
+        )
         response["Allow"] = allow
         return response

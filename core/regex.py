@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import re2
+from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaValidationError
 
@@ -35,11 +36,13 @@ def _options() -> re2.Options:
 def compile_user_regex(pattern: str):
     """The RE2 program for ``pattern``; raises UnsafePattern with a message a person can act on."""
     if not isinstance(pattern, str):
-        raise UnsafePattern("A pattern must be text.")
+        raise UnsafePattern(_("A pattern must be text."))
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise UnsafePattern(f"The pattern is longer than {MAX_PATTERN_LENGTH} characters.")
+        raise UnsafePattern(
+            _("The pattern is longer than %(limit)s characters.") % {"limit": MAX_PATTERN_LENGTH}
+        )
     if "\x00" in pattern:
-        raise UnsafePattern("The pattern contains a NUL character.")
+        raise UnsafePattern(_("The pattern contains a NUL character."))
     try:
         return re2.compile(pattern, _options())
     except re2.error as error:
@@ -47,8 +50,11 @@ def compile_user_regex(pattern: str):
             error.args[0].decode(errors="replace") if error.args and isinstance(error.args[0], bytes) else ""
         )
         raise UnsafePattern(
-            f"The pattern {pattern!r} cannot be used ({detail or 'invalid'}): patterns run on RE2, which "
-            "has no back-references or look-around."
+            _(
+                "The pattern %(pattern)s cannot be used (%(detail)s): patterns run on RE2, which has no "
+                "back-references or look-around."
+            )
+            % {"pattern": repr(pattern), "detail": detail or _("invalid")}
         ) from None
 
 

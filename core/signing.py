@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 
@@ -16,6 +17,6 @@ def unsign(token: str, *, salt: str, max_age_seconds: int | None = None) -> dict
     try:
         return signing.loads(token, salt=salt, max_age=max_age_seconds)
     except signing.SignatureExpired:
-        raise NotFound("This link has expired. Ask for a new one.") from None
+        raise NotFound(_("This link has expired. Ask for a new one.")) from None
     except signing.BadSignature:
-        raise NotFound("This link is not valid. Check that you copied all of it.") from None
+        raise NotFound(_("This link is not valid. Check that you copied all of it.")) from None

@@ -12,7 +12,8 @@ import re
 import zoneinfo
 from datetime import UTC, datetime
 
-from django.utils import dateformat, timezone
+from babel.dates import format_skeleton
+from django.utils import dateformat, timezone, translation
 
 DEFAULT_FORMAT = "M j, H:i"
 
@@ -52,6 +53,14 @@ def format_zoned(value: datetime | None, zone_name, fmt: str = DEFAULT_FORMAT) -
     if value is None:
         return ""
     local = in_zone(value, zone_name)
+    if fmt == DEFAULT_FORMAT:
+        # The usual short form in the active language's order (CLDR via babel): "Dec 7, 14:05",
+        # "7. Dez., 14:05", "7 dic, 14:05". Explicit formats are Django's, whose names are translated too.
+        locale = translation.to_locale(translation.get_language() or "en")
+        text = (
+            f"{format_skeleton('MMMd', local, locale=locale)}, {format_skeleton('Hm', local, locale=locale)}"
+        )
+        return f"{text} {zone_abbreviation(local)}"
     fmt = _ZONE_CHARACTER.sub("", fmt).strip()
     text = dateformat.format(local, fmt)
     if not _TIME_OF_DAY.search(fmt):

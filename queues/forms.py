@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from core.money import format_money, parse_money
+from core.money import format_money, major_text, parse_money
 from core.numbers import set_range
 from core.references import new_token
 from queues import schema_forms
@@ -259,7 +259,7 @@ class LaneSettingsForm(forms.ModelForm):
         self.currency = currency
         set_range(self.fields["weight"], 1, 100)
         if self.instance.pk and not self.is_bound:
-            self.initial["minimum_tip"] = f"{self.instance.minimum_tip_cents / 100:.2f}"
+            self.initial["minimum_tip"] = major_text(self.instance.minimum_tip_cents, currency)
 
     def clean_minimum_tip(self):
         text = (self.cleaned_data.get("minimum_tip") or "0").strip()

@@ -81,7 +81,6 @@ def member_required(minimum_role: str = Role.STAFF):
                 )
             request.tenant = membership.tenant
             request.membership = membership
-            speak_tenant_language(membership.tenant)
             request.session["current_tenant"] = membership.tenant.slug
             return view(request, *args, **kwargs)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantManager, TimeStamped
 
@@ -26,7 +27,9 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone (for example Europe/Berlin).")
+        raise ValidationError(
+            _("%(zone)s is not an IANA time zone (for example Europe/Berlin).") % {"zone": repr(value)}
+        )
 
 
 @functools.cache
@@ -55,7 +58,7 @@ def url_prefixes() -> frozenset[str]:
 
 def validate_tenant_slug(value: str) -> None:
     if value.lower() in RESERVED_SLUGS or value.lower() in url_prefixes():
-        raise ValidationError(f"{value!r} is reserved; choose another address.")
+        raise ValidationError(_("%(slug)s is reserved; choose another address.") % {"slug": repr(value)})
 
 
 class UserManager(BaseUserManager):
@@ -85,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # The language chosen with the switcher while signed in ("" = not chosen: the tenant's or browser's).
     language = models.CharField(max_length=8, choices=LANGUAGES, blank=True, default="")
-    is_staff = models.BooleanField(default=False, help_text="Can log into the Django admin (operators).")
+    is_staff = models.BooleanField(default=False, help_text=_("Can log into the Django admin (operators)."))
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -128,13 +131,13 @@ class Tenant(TimeStamped):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="USD")
     language = models.CharField(
-        max_length=8, choices=LANGUAGES, default="en", help_text="Language of the public pages and emails."
+        max_length=8, choices=LANGUAGES, default="en", help_text=_("Language of the public pages and emails.")
     )
     require_two_factor = models.BooleanField(
-        default=False, help_text="Members must set up two-factor authentication before the dashboard."
+        default=False, help_text=_("Members must set up two-factor authentication before the dashboard.")
     )
     brand_colour = models.CharField(
-        max_length=7, default="#3b5bdb", help_text="Hex colour used on the tenant's public pages."
+        max_length=7, default="#3b5bdb", help_text=_("Hex colour used on the tenant's public pages.")
     )
     brand_intro = models.TextField(
         max_length=500, blank=True, help_text="A short introduction shown on the tenant's public page."
@@ -142,7 +145,7 @@ class Tenant(TimeStamped):
     # 0 = no logo; bumped on every logo change so public pages ask for the new file (branding.TenantLogo).
     brand_logo_version = models.PositiveIntegerField(default=0)
     settings = models.JSONField(default=dict, blank=True)
-    is_public = models.BooleanField(default=True, help_text="Listed on the VirtualQ home page.")
+    is_public = models.BooleanField(default=True, help_text=_("Listed on the VirtualQ home page."))
 
     class Meta:
         ordering = ["name"]
@@ -164,9 +167,9 @@ class Tenant(TimeStamped):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    STAFF = "staff", "Staff"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    STAFF = "staff", _("Staff")
 
 
 ROLE_RANK = {Role.STAFF: 1, Role.MANAGER: 2, Role.OWNER: 3}
@@ -221,4 +224,4 @@ class Customer(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.email or f"Customer {self.pk}"
+        return self.name or self.email or _("Customer %(number)s") % {"number": self.pk}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.money import parse_money
+from core.money import major_text, parse_money
 from core.numbers import set_range
 from ticketing.models import TierKind, Venue
 from ticketing.payments import PROVIDERS
@@ -194,7 +194,7 @@ class EventForm(forms.Form):
                         name: to_local_input(getattr(event, name), event.time_zone)
                         for name in self.DATETIME_FIELDS
                     },
-                    "fee_fixed": f"{event.fee_fixed_cents / 100:.2f}",
+                    "fee_fixed": major_text(event.fee_fixed_cents, event.currency),
                     "pay_at_door": "on" if event.pay_at_door_enabled else "off",
                     "venue": event.venue_id,
                 },
@@ -278,7 +278,7 @@ class TierForm(forms.Form):
                             "is_active",
                         )
                     },  # noqa: E501
-                    "price": f"{tier.price_cents / 100:.2f}",
+                    "price": major_text(tier.price_cents, event.currency),
                     "sale_starts_at": to_local_input(tier.sale_starts_at, event.time_zone),
                     "sale_ends_at": to_local_input(tier.sale_ends_at, event.time_zone),
                 },

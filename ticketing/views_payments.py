@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.csp import allow_stripe_on
 from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.money import format_money
 from core.ratelimit import check_rate, client_address
 from core.tenancy import get_for_tenant
 from payments.gateway import STRIPE, stripe_credentials
@@ -142,7 +143,9 @@ def order_refund_request(request, tenant_slug, token):
     ticket_ids = _ticket_ids(request)
     try:
         refund = order_refund_by_buyer(tenant=tenant, order=order, ticket_ids=ticket_ids or None)
-        messages.success(request, f"Refund of {refund.amount_cents / 100:.2f} {refund.currency} on its way.")
+        messages.success(
+            request, f"Refund of {format_money(refund.amount_cents, refund.currency)} on its way."
+        )
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("ticketing_public:order", tenant_slug=tenant.slug, token=order.access_token)
@@ -173,7 +176,7 @@ def dashboard_order_refund(request, order_id):
             reason=request.POST.get("reason", "")[:200],
         )
         state = "sent" if refund.status == "succeeded" else "recorded; the card processor is confirming it"
-        messages.success(request, f"Refund of {refund.amount_cents / 100:.2f} {refund.currency} {state}.")
+        messages.success(request, f"Refund of {format_money(refund.amount_cents, refund.currency)} {state}.")
     except (Conflict, ValidationError) as error:
         messages.error(request, error.message)
     return redirect("ticketing:order", tenant_slug=request.tenant.slug, order_id=order.id)

@@ -92,11 +92,25 @@ def test_signed_in_choice_is_saved_and_follows_the_person(client, tenant, owner)
     assert page_language(client.get(reverse("dashboard:tenant", args=[tenant.slug]))) == "de"
 
 
-def test_dashboard_speaks_the_tenant_default_to_a_member_without_a_choice(client, tenant, owner):
+def test_dashboard_follows_the_member_not_the_tenant_default(client, tenant, owner):
     tenant.language = "es"
     tenant.save()
     client.force_login(owner)
-    assert page_language(client.get(reverse("dashboard:tenant", args=[tenant.slug]))) == "es"
+    url = reverse("dashboard:tenant", args=[tenant.slug])
+    assert page_language(client.get(url)) == "en"
+    assert page_language(client.get(url, HTTP_ACCEPT_LANGUAGE="de")) == "de"
+
+
+def test_times_read_in_the_active_language_with_their_zone():
+    from datetime import UTC, datetime
+
+    from core.times import format_zoned
+
+    moment = datetime(2026, 12, 7, 13, 5, tzinfo=UTC)
+    expected = {"en": "Dec 7, 14:05 CET", "de": "7. Dez., 14:05 CET", "es": "7 dic, 14:05 CET"}
+    for language, text in expected.items():
+        with translation.override(language):
+            assert format_zoned(moment, "Europe/Berlin") == text
 
 
 def test_default_language_page_for_managers(client, tenant, manager, staff):

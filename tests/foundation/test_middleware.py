@@ -23,7 +23,7 @@ def test_a_lost_database_is_a_503_with_retry_after_in_json(caplog):
     request = RequestFactory().post("/api/anything/", HTTP_ACCEPT="application/json")
     response = answer(request)
     assert response.status_code == 503 and response["Retry-After"] == "2"
-    assert DATABASE_UNAVAILABLE in response.content.decode()
+    assert str(DATABASE_UNAVAILABLE) in response.content.decode()
     assert any("database unavailable" in record.getMessage() for record in caplog.records)
 
 
@@ -36,7 +36,7 @@ def test_the_page_falls_back_to_plain_text_when_it_cannot_render(monkeypatch):
     monkeypatch.setattr(core.middleware, "domain_error_response", broken)
     response = answer(RequestFactory().get("/somewhere/"))
     assert response.status_code == 503 and response["Retry-After"] == "2"
-    assert response.content.decode() == DATABASE_UNAVAILABLE
+    assert response.content.decode() == str(DATABASE_UNAVAILABLE)
 
 
 def test_other_exceptions_are_left_to_django():
