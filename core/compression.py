@@ -5,7 +5,7 @@ the attacker chose (the attacker makes the victim's browser ask many URLs of the
 the sizes). So a response is compressed (Django's GZipMiddleware, which also pads each gzip body with
 random bytes — "Heal the Breach") only when it holds no stable secret next to attacker-chosen text:
 
-- never for a signed-in person: every page they see carries their own data and forms;
+- never for a signed-in person (nor an API call with credentials): what they see carries their own data;
 - never for pages addressed by a secret (a request's status, a checkout, an order, a ticket, a signed
   my-tickets link, a waiting-room or waitlist entry): their body repeats the secret in its links;
 - never for an error or a redirect (they may echo the address asked for);
@@ -40,7 +40,7 @@ def may_compress(request, response) -> bool:
     if content_type not in COMPRESSIBLE or response.streaming or response.status_code != 200:
         return False
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if (user is not None and user.is_authenticated) or "HTTP_AUTHORIZATION" in request.META:
         return False
     if SECRET_PATHS.match(request.path):
         return False

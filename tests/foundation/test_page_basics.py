@@ -98,6 +98,12 @@ def test_html_is_compressed_where_no_secret_can_leak(client, tenant, owner):
         reverse("ticketing_public:ticket", kwargs={"tenant_slug": tenant.slug, "code": ticket.code}), **GZIP
     )
     assert secret_page.status_code == 200 and not secret_page.has_header("Content-Encoding")
+    with_credentials = client.get(
+        reverse("ticketing_public:events", kwargs={"tenant_slug": tenant.slug}),
+        HTTP_AUTHORIZATION="Bearer x",
+        **GZIP,
+    )
+    assert not with_credentials.has_header("Content-Encoding")
     client.force_login(owner)
     signed_in = client.get(reverse("ticketing_public:events", kwargs={"tenant_slug": tenant.slug}), **GZIP)
     assert signed_in.status_code == 200 and not signed_in.has_header("Content-Encoding")
