@@ -152,9 +152,14 @@ class EntryConsumer(LiveConsumer):
             if info is None:
                 return
             changed = info["sold_out"] != self.sold_out or info["status"] != "waiting"
+            drawn = self.ahead is None and info["ahead"] is not None
             self._take(info)
             if changed:
                 await self.send_json({"fields": {"notice": "The sale changed. Updating…"}, "reload": True})
+                return
+            if drawn:  # the pre-queue draw was made: reload to show the place and the revealed seed
+                notice = gettext("The draw was made. Showing your place…")
+                await self.send_json({"fields": {"notice": notice}, "reload": True})
                 return
         else:
             self.ahead = max(0, self.ahead - sum(1 for number in payload["gone"] if number < self.number))
