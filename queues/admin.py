@@ -9,6 +9,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from jsonschemaform.admin.widgets.jsonschema_widget import JSONSchemaWidget
 
 from core.adminkit import ServiceModelAdmin, changed_fields
@@ -248,8 +250,10 @@ class LaneBlockAdmin(admin.ModelAdmin):
 
 
 class TransitionActionForm(ActionForm):
-    event = forms.CharField(required=False, label="Workflow event", help_text="e.g. approve, start, complete")
-    note = forms.CharField(required=False, label="Note / reason")
+    event = forms.CharField(
+        required=False, label=_("Workflow event"), help_text=_("e.g. approve, start, complete")
+    )
+    note = forms.CharField(required=False, label=_("Note / reason"))
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -336,12 +340,14 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # tickets are submitted through the public form or the services
 
-    @admin.action(description="Apply a workflow event (through the service)")
+    @admin.action(description=_("Apply a workflow event (through the service)"))
     def apply_workflow_event(self, request, queryset):
         event = (request.POST.get("event") or "").strip()
         note = request.POST.get("note") or ""
         if not event:
-            self.message_user(request, "Type the workflow event to apply (e.g. approve).", messages.ERROR)
+            self.message_user(
+                request, gettext("Type the workflow event to apply (e.g. approve)."), messages.ERROR
+            )
             return
         done, failed = 0, []
         for ticket in queryset.select_related("ticket_type", "tenant", "lane", "queue", "customer"):
@@ -358,7 +364,16 @@ class TicketAdmin(admin.ModelAdmin):
             except DomainError as error:
                 failed.append(f"{ticket.reference}: {error.message}")
         if done:
-            self.message_user(request, f"Applied '{event}' to {done} ticket(s).", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext(
+                    "Applied “%(event)s” to %(count)s ticket.",
+                    "Applied “%(event)s” to %(count)s tickets.",
+                    done,
+                )
+                % {"event": event, "count": done},
+                messages.SUCCESS,
+            )
         for message in failed:
             self.message_user(request, message, messages.WARNING)
 

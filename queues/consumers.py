@@ -11,11 +11,12 @@ same card (``queues.selectors.linkable_queues``); help-desk queues have none."""
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.utils import translation
 
 from core.live import LiveConsumer, fact, last_payload, lookup_allowed, scope_user
 from queues.accuracy import anote_shown
-from queues.events import queue_group
-from queues.live import StatusWatch, read_status_state
+from queues.events import card_fields_of, queue_group
+from queues.live import StatusWatch, read_status_state, scope_language
 
 NOT_FOUND = 4404
 CARD_FACT_SECONDS = 10
@@ -39,14 +40,18 @@ class StatusConsumer(LiveConsumer):
         await self.join(queue_group(first["tenant"], first["queue"]))
         # Read again after joining, so no change between the read and the join can be missed.
         state = await database_sync_to_async(read_status_state)(reference)
-        self.watch = StatusWatch(state)
+        self.watch = StatusWatch(state, scope_language(self.scope))
         await self.accept()
-        await self.send_json({"type": "status", "fields": self.watch.fields()})
+        with translation.override(self.watch.language):
+            message = {"type": "status", "fields": self.watch.fields()}
+        await self.send_json(message)
         await self._note_shown()
 
     async def queue_changed(self, event):
         if self.watch is not None:
-            await self.send_json(self.watch.apply(event["payload"]))
+            with translation.override(self.watch.language):
+                message = self.watch.apply(event["payload"])
+            await self.send_json(message)
             await self._note_shown()
 
     async def _note_shown(self):
@@ -75,7 +80,10 @@ def _public_queue_tenant(queue_id: int) -> int | None:
 class QueueCardConsumer(LiveConsumer):
     """``ws/queues/queue/<id>/``: the public live card (per lane: now serving, next turn, waiting, ETA)."""
 
+    language = "en"
+
     async def connect(self):
+        self.language = scope_language(self.scope)
         queue_id = self.scope["url_route"]["kwargs"]["queue_id"]
         tenant_id = await fact(
             "public-queue",
@@ -92,11 +100,17 @@ class QueueCardConsumer(LiveConsumer):
         newest = await last_payload(group)  # read after joining: nothing newer can slip between
         await self.accept()
         if newest is not None:
-            await self.send_json({"type": "card", "fields": newest["fields"]})
+            with translation.override(self.language):
+                await self.send_json({"type": "card", "fields": card_fields_of(newest)})
 
     async def queue_changed(self, event):
         payload = event["payload"]
-        await self.send_shared(event, "card", lambda: {"type": "card", "fields": payload["fields"]})
+
+        def build():
+            with translation.override(self.language):
+                return {"type": "card", "fields": card_fields_of(payload)}
+
+        await self.send_shared(event, f"card:{self.language}", build)
 
 
 @database_sync_to_async

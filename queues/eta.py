@@ -119,8 +119,10 @@ def rounded(shown: Forecast) -> Forecast:
 
 def minutes_text(low_seconds: float, high_seconds: float) -> str:
     low, high = max(0, math.floor(low_seconds / 60)), max(1, math.ceil(high_seconds / 60))
+    from django.utils.translation import gettext, ngettext
+
     if high <= 1:
-        return "about a minute"
+        return gettext("about a minute")
     if low == high:
-        return f"about {low} minutes"
-    return f"{low}–{high} minutes"
+        return ngettext("about %(count)s minute", "about %(count)s minutes", low) % {"count": low}
+    return ngettext("%(low)s–%(high)s minute", "%(low)s–%(high)s minutes", high) % {"low": low, "high": high}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from queues import eta
 
@@ -34,9 +35,14 @@ def hit_rate_svg(days: list, *, title: str) -> SafeString:
     ]
     indexed = [(index, day) for index, day in enumerate(days) if day.rate is not None]
     summary = (
-        f"{len(indexed)} days; latest {round(indexed[-1][1].rate)}% served inside the range shown"
+        ngettext(
+            "%(days)s day; latest %(rate)s%% served inside the range shown",
+            "%(days)s days; latest %(rate)s%% served inside the range shown",
+            len(indexed),
+        )
+        % {"days": len(indexed), "rate": round(indexed[-1][1].rate)}
         if indexed
-        else "no days with scored forecasts"
+        else gettext("no days with scored forecasts")
     )
     parts.append(f'<desc id="eta-chart-desc">{escape(summary)}</desc>')
     for value in (0, 25, 50, 75, 100):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from core.broadcast import broadcast_on_commit, group_name
 from queues.eta import calibration_bounds
 
@@ -36,12 +38,15 @@ class ChangeSet:
     ):
         self.changes.append({"lane": lane_id, "version": version, "removed": removed, "added": added})
 
-    def ticket_change(self, ticket, *, rank: int | None, version: int | None, history: str = "") -> None:
+    def ticket_change(self, ticket, *, rank: int | None, version: int | None, history=None) -> None:
+        """``history``: the status page's new history line, one per language (see live.in_each_language)."""
+        from queues.live import in_each_language
+
         self.tickets.append(
             {
                 "id": ticket.pk,
                 "state": ticket.state,
-                "state_label": ticket.state_label,
+                "state_label": in_each_language(lambda: ticket.state_label),
                 "phase": ticket.phase,
                 "lane": ticket.lane_id,
                 "lane_name": ticket.lane.name,
@@ -49,7 +54,7 @@ class ChangeSet:
                 "turn": ticket.turn_label,
                 "rank": rank,
                 "version": version,
-                "history": history,
+                "history": history or "",
             }
         )
 
@@ -77,6 +82,8 @@ def queue_payload(
 
 
 def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> dict:
+    from queues.live import in_each_language
+
     queue = snapshot.queue
     lanes = []
     for lane in snapshot.lanes:
@@ -90,7 +97,7 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
                 "now_serving": f"{lane.prefix}-{lane.now_serving}" if lane.now_serving else "—",
                 "next_turn": f"{lane.prefix}-{lane.next_turn}",
                 "version": lane.version,
-                "eta": lane.eta_text,
+                "eta": in_each_language(lambda lane=lane: lane.eta_text),
             }
         )
     return {
@@ -110,18 +117,30 @@ def snapshot_payload(snapshot, *, changes: list[dict], tickets: list[dict]) -> d
         "lanes": lanes,
         "changes": changes,
         "tickets": tickets,
-        "fields": card_fields(lanes, queue),
+        "fields": card_fields(lanes, queue.pk, queue.enabled),
     }
 
 
-def card_fields(lanes: list[dict], queue) -> dict[str, str]:
-    """``data-live-field`` values of the public queue card (applied by static/js/live.js)."""
-    fields = {f"queue-{queue.pk}-status": "open" if queue.enabled else "closed"}
+def card_fields_of(payload: dict) -> dict[str, str]:
+    """The card's fields of a broadcast, worded in the active language."""
+    return card_fields(payload["lanes"], payload["queue"], payload["enabled"])
+
+
+def card_fields(lanes: list[dict], queue_id: int, enabled: bool) -> dict[str, str]:
+    """``data-live-field`` values of the public queue card (applied by static/js/live.js), in the active
+    language (the consumer activates its page's)."""
+    from django.utils.translation import get_language
+
+    from queues.live import pick
+
+    language = get_language() or ""
+    is_open, closed = gettext("open"), gettext("closed")
+    fields = {f"queue-{queue_id}-status": is_open if enabled else closed}
     for lane in lanes:
         prefix = f"lane-{lane['id']}"
         fields[f"{prefix}-waiting"] = str(lane["waiting"])
         fields[f"{prefix}-now-serving"] = lane["now_serving"]
         fields[f"{prefix}-next-turn"] = lane["next_turn"]
-        fields[f"{prefix}-eta"] = lane["eta"]
-        fields[f"{prefix}-enabled"] = "open" if lane["enabled"] and queue.enabled else "closed"
+        fields[f"{prefix}-eta"] = pick(lane["eta"], language)
+        fields[f"{prefix}-enabled"] = is_open if lane["enabled"] and enabled else closed
     return fields

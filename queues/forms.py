@@ -7,6 +7,7 @@ import json
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money, major_text, parse_money
@@ -36,25 +37,25 @@ class SubmitForm(forms.Form):
     """The public submission form; the type's custom fields are added from its JSON Schema."""
 
     submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    name = forms.CharField(max_length=200, label="Your name")
-    email = forms.EmailField(label="Email", help_text="We use it only for this request.")
-    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
-    location = forms.CharField(max_length=200, required=False, label="Where are you? (optional)")
-    social_handle = forms.CharField(max_length=100, required=False, label="Social handle (optional)")
+    name = forms.CharField(max_length=200, label=_("Your name"))
+    email = forms.EmailField(label=_("Email"), help_text=_("We use it only for this request."))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone (optional)"))
+    location = forms.CharField(max_length=200, required=False, label=_("Where are you? (optional)"))
+    social_handle = forms.CharField(max_length=100, required=False, label=_("Social handle (optional)"))
     need_text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label="What do you need?"
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=4000, label=_("What do you need?")
     )
-    lane = forms.ChoiceField(label="Lane", widget=forms.RadioSelect)
-    tip = forms.CharField(max_length=12, required=False, label="Tip")
-    attachments = MultipleFileField(required=False, label="Attachments (optional)")
-    email_consent = forms.BooleanField(required=False, label="Email me when my request moves")
+    lane = forms.ChoiceField(label=_("Lane"), widget=forms.RadioSelect)
+    tip = forms.CharField(max_length=12, required=False, label=_("Tip"))
+    attachments = MultipleFileField(required=False, label=_("Attachments (optional)"))
+    email_consent = forms.BooleanField(required=False, label=_("Email me when my request moves"))
     # A tip is authorised on the fan's card at submission (payments.tips): the test card's number, or
     # the PaymentMethod id Stripe's Payment Element created in the browser.
     card = forms.CharField(
         max_length=30,
         required=False,
-        label="Card number for the tip",
-        help_text="Held now, charged only when your request is accepted. Test mode: 4242 4242 4242 4242.",
+        label=_("Card number for the tip"),
+        help_text=_("Held now, charged only when your request is accepted. Test mode: 4242 4242 4242 4242."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
     )
     payment_method = forms.CharField(widget=forms.HiddenInput, max_length=100, required=False)
@@ -74,9 +75,12 @@ class SubmitForm(forms.Form):
         for lane in lanes:
             label = lane.name
             if lane.minimum_tip_cents:
-                label += f" — tip of at least {format_money(lane.minimum_tip_cents, currency)}"
+                label = gettext("%(lane)s — tip of at least %(amount)s") % {
+                    "lane": label,
+                    "amount": format_money(lane.minimum_tip_cents, currency),
+                }
             if not lane.enabled:
-                label += " (closed right now)"
+                label = gettext("%(lane)s (closed right now)") % {"lane": label}
             choices.append((str(lane.pk), label))
         self.fields["lane"].choices = choices
         if len(lanes) == 1:
@@ -88,22 +92,27 @@ class SubmitForm(forms.Form):
             )
         minimums = [lane for lane in lanes if lane.minimum_tip_cents]
         if minimums:
-            self.fields["tip"].help_text = (
-                " ".join(
-                    f"The {lane.name.lower()} lane needs a tip of at least "
-                    f"{format_money(lane.minimum_tip_cents, currency)}."
-                    for lane in minimums
-                )
-                + f" Amount in {currency}, e.g. 5 or 5.50."
+            self.fields["tip"].help_text = " ".join(
+                [
+                    *(
+                        gettext("The %(lane)s lane needs a tip of at least %(amount)s.")
+                        % {
+                            "lane": lane.name.lower(),
+                            "amount": format_money(lane.minimum_tip_cents, currency),
+                        }
+                        for lane in minimums
+                    ),
+                    gettext("Amount in %(currency)s, e.g. 5 or 5.50.") % {"currency": currency},
+                ]
             )
         else:
-            self.fields["tip"].help_text = f"Optional, in {currency}."
+            self.fields["tip"].help_text = gettext("Optional, in %(currency)s.") % {"currency": currency}
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024) or 1
-        self.fields[
-            "attachments"
-        ].help_text = f"Up to 3 files, {limit} MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3."
+        self.fields["attachments"].help_text = gettext(
+            "Up to 3 files, %(limit)s MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3."
+        ) % {"limit": limit}
         if queue.kind == QueueKind.SUPPORT:
-            self.fields["need_text"].label = "Describe the problem"
+            self.fields["need_text"].label = gettext("Describe the problem")
         self.schema = queue.ticket_type.custom_fields_schema or {}
         self.fields.update(schema_forms.form_fields(self.schema))
         if not self.is_bound:
@@ -123,11 +132,17 @@ class SubmitForm(forms.Form):
         lane = self.lanes.get(cleaned.get("lane") or "")
         if lane is not None and "tip" in cleaned and cleaned["tip"] < lane.minimum_tip_cents:
             minimum = format_money(lane.minimum_tip_cents, self.queue.tenant.currency)
-            self.add_error("tip", f"The {lane.name.lower()} lane needs a tip of at least {minimum}.")
+            self.add_error(
+                "tip",
+                gettext("The %(lane)s lane needs a tip of at least %(amount)s.")
+                % {"lane": lane.name.lower(), "amount": minimum},
+            )
         if lane is not None and not lane.enabled:
-            self.add_error("lane", f"The {lane.name.lower()} lane is closed right now.")
+            self.add_error(
+                "lane", gettext("The %(lane)s lane is closed right now.") % {"lane": lane.name.lower()}
+            )
         if cleaned.get("tip") and "card" in self.fields and not (cleaned.get("card") or "").strip():
-            self.add_error("card", "Enter the card number for your tip.")
+            self.add_error("card", gettext("Enter the card number for your tip."))
         return cleaned
 
     def chosen_lane(self) -> Lane:
@@ -144,7 +159,7 @@ class SubmitForm(forms.Form):
 
 class TransitionForm(forms.Form):
     event = forms.CharField(max_length=50)
-    note = forms.CharField(max_length=2000, required=False, label="Reason or note")
+    note = forms.CharField(max_length=2000, required=False, label=_("Reason or note"))
     state = forms.CharField(max_length=50, required=False)
 
 
@@ -192,18 +207,19 @@ class NoteForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=100)
-    state = forms.ChoiceField(required=False, label="State")
-    lane = forms.ChoiceField(required=False, label="Lane")
-    assignee = forms.ChoiceField(required=False, label="Assigned to")
+    q = forms.CharField(required=False, label=_("Search"), max_length=100)
+    state = forms.ChoiceField(required=False, label=_("State"))
+    lane = forms.ChoiceField(required=False, label=_("Lane"))
+    assignee = forms.ChoiceField(required=False, label=_("Assigned to"))
 
     def __init__(self, *args, queue: Queue, lanes, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "Any")] + [
-            (s, s.replace("_", " ")) for s in queue.ticket_type.machine.states
+        machine = queue.ticket_type.machine
+        self.fields["state"].choices = [("", gettext("Any"))] + [
+            (s, machine.state_label(s)) for s in machine.states
         ]
-        self.fields["lane"].choices = [("", "Any")] + [(lane.code, lane.name) for lane in lanes]
-        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody")] + [
+        self.fields["lane"].choices = [("", gettext("Any"))] + [(lane.code, lane.name) for lane in lanes]
+        self.fields["assignee"].choices = [("", gettext("Anyone")), ("none", gettext("Nobody"))] + [
             (str(m.user_id), m.user.get_full_name()) for m in members
         ]
 
@@ -213,8 +229,8 @@ class QueueSettingsForm(forms.ModelForm):
         model = Queue
         fields = ["name", "description", "enabled", "is_public", "default_service_minutes", "ttl_minutes"]
         labels = {
-            "default_service_minutes": "Default minutes per ticket",
-            "ttl_minutes": "Time limit (minutes)",
+            "default_service_minutes": _("Default minutes per ticket"),
+            "ttl_minutes": _("Time limit (minutes)"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -224,15 +240,20 @@ class QueueSettingsForm(forms.ModelForm):
 
 
 class QueueCreateForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    slug = forms.SlugField(max_length=60, label="Address", help_text="Used in /<your page>/q/<address>/.")
-    kind = forms.ChoiceField(choices=QueueKind.choices)
+    name = forms.CharField(max_length=120, label=_("Name"))
+    slug = forms.SlugField(
+        max_length=60, label=_("Address"), help_text=_("Used in /<your page>/q/<address>/.")
+    )
+    kind = forms.ChoiceField(choices=QueueKind.choices, label=_("Kind"))
     ticket_type = forms.ModelChoiceField(
         queryset=TicketType.objects.none(),
         required=False,
-        help_text="Leave empty to use the system type for the kind.",
+        label=_("Ticket type"),
+        help_text=_("Leave empty to use the system type for the kind."),
     )
-    default_service_minutes = forms.IntegerField(min_value=1, max_value=1440, required=False)
+    default_service_minutes = forms.IntegerField(
+        min_value=1, max_value=1440, required=False, label=_("Default minutes per ticket")
+    )
 
     RESERVED = {"new", "types", "tickets", "attachments"}
 
@@ -243,12 +264,12 @@ class QueueCreateForm(forms.Form):
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
         if slug in self.RESERVED:
-            raise forms.ValidationError("This address is reserved; choose another.")
+            raise forms.ValidationError(_("This address is reserved; choose another."))
         return slug
 
 
 class LaneSettingsForm(forms.ModelForm):
-    minimum_tip = forms.CharField(max_length=12, required=False, label="Minimum tip")
+    minimum_tip = forms.CharField(max_length=12, required=False, label=_("Minimum tip"))
 
     class Meta:
         model = Lane
@@ -271,11 +292,11 @@ class LaneSettingsForm(forms.ModelForm):
     def clean_weight(self):
         weight = self.cleaned_data["weight"]
         if weight < 1:
-            raise forms.ValidationError("The weight must be at least 1.")
+            raise forms.ValidationError(_("The weight must be at least 1."))
         return weight
 
 
-TOO_DEEP = "This JSON is nested too deeply."
+TOO_DEEP = _("This JSON is nested too deeply.")
 
 
 class JSONTextField(forms.CharField):
@@ -296,7 +317,10 @@ class JSONTextField(forms.CharField):
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise forms.ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+            raise forms.ValidationError(
+                gettext("Not valid JSON: %(problem)s (line %(line)s).")
+                % {"problem": error.msg, "line": error.lineno}
+            ) from None
         except RecursionError:  # the decoder recurses: thousands of nested brackets
             raise forms.ValidationError(TOO_DEEP) from None
 
@@ -319,11 +343,18 @@ class BoundedJSONField(forms.JSONField):
 
 
 class TicketTypeForm(forms.Form):
-    code = forms.SlugField(max_length=50)
-    name = forms.CharField(max_length=100)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    workflow = JSONTextField(help_text="init, states, transitions (name/from/to), phases per state.")
-    custom_fields_schema = JSONTextField(required=False, label="Custom fields (JSON Schema)")
+    code = forms.SlugField(max_length=50, label=_("Code"))
+    name = forms.CharField(max_length=100, label=_("Name"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Description")
+    )
+    workflow = JSONTextField(
+        label=_("Workflow"),
+        help_text=_(
+            "init, states, transitions (name/from/to), phases per state; optional labels per language."
+        ),
+    )
+    custom_fields_schema = JSONTextField(required=False, label=_("Custom fields (JSON Schema)"))
     ttl_minutes = forms.IntegerField(
-        min_value=1, max_value=43200, required=False, label="Time limit (minutes)"
+        min_value=1, max_value=43200, required=False, label=_("Time limit (minutes)")
     )

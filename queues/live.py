@@ -9,8 +9,12 @@ not close within a few messages asks the page to reload ("resync") rather than s
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
+
+from django.conf import settings
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from core.references import normalize_reference
 from queues import positions
@@ -20,25 +24,74 @@ from queues.eta import calibration_bounds
 MAX_GAP_MESSAGES = 3
 
 
+def in_each_language(build) -> dict[str, str]:
+    """``build()`` worded in every language of the site: a broadcast is read by watchers in any of them,
+    so the words travel with it (a watcher picks its own, see :func:`pick`)."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = str(build())
+    return texts
+
+
+def pick(texts, language: str) -> str:
+    """The text of ``texts`` (one per language, or a plain string) for ``language``."""
+    if isinstance(texts, str):
+        return texts
+    language = (language or "").lower()
+    found = texts.get(language) or texts.get(language.split("-")[0]) or texts.get(settings.LANGUAGE_CODE)
+    return found if found is not None else next(iter(texts.values()), "")
+
+
+def scope_language(scope) -> str:
+    """The language a live page was rendered in: the language cookie, else the browser's
+    Accept-Language, else the site's default (as LocaleMiddleware chooses for the page itself)."""
+    headers = dict(scope.get("headers") or [])
+    candidates = []
+    try:
+        cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1")).get(
+            settings.LANGUAGE_COOKIE_NAME
+        )
+    except CookieError:
+        cookie = None
+    if cookie is not None:
+        candidates.append(cookie.value)
+    accept = headers.get(b"accept-language", b"").decode("latin-1")[:200]
+    candidates += [
+        code for code, _q in translation.trans_real.parse_accept_lang_header(accept) if code != "*"
+    ]
+    for code in candidates:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
 def phase_text(phase: str, *, expired: bool, tenant_name: str) -> str:
     if expired:
-        return "This request waited longer than the queue's time limit and has expired."
+        return gettext("This request waited longer than the queue's time limit and has expired.")
+    if phase == wf.PENDING:
+        return gettext("Waiting for %(tenant)s to review it.") % {"tenant": tenant_name}
     return {
-        wf.PENDING: f"Waiting for {tenant_name} to review it.",
-        wf.WAITING: "You are in line.",
-        wf.SERVING: "It is your turn — being handled now.",
-        wf.DONE: "Done. Thank you!",
-    }.get(phase, "This request is closed.")
+        wf.WAITING: gettext("You are in line."),
+        wf.SERVING: gettext("It is your turn — being handled now."),
+        wf.DONE: gettext("Done. Thank you!"),
+    }.get(phase, gettext("This request is closed."))
 
 
 def eta_basis_text(basis: str | None, *, in_line: bool) -> str:
     if not in_line:
         return ""
     return {
-        "history": "From the last few requests served (too few served yet to check how accurate it is).",
-        "configured": "From the queue's usual time per request.",
-        "calibrated": "From recent waits, and checked: it is tuned so 8 in 10 people are served within it.",
-    }.get(basis or "", "There is no history yet to estimate from.")
+        "history": gettext(
+            "From the last few requests served (too few served yet to check how accurate it is)."
+        ),
+        "configured": gettext("From the queue's usual time per request."),
+        "calibrated": gettext(
+            "From recent waits, and checked: it is tuned so 8 in 10 people are served within it."
+        ),
+    }.get(basis or "", gettext("There is no history yet to estimate from."))
 
 
 def read_status_state(reference: str) -> dict | None:
@@ -71,7 +124,7 @@ def read_status_state(reference: str) -> dict | None:
         "lane_name": ticket.lane.name,
         "sequence": ticket.lane_sequence,
         "state": ticket.state,
-        "state_label": ticket.state_label,
+        "state_label": in_each_language(lambda: ticket.state_label),
         "phase": ticket.phase,
         "turn": ticket.turn_label,
         "expired": ticket.is_expired(timezone.now()),
@@ -91,7 +144,11 @@ def read_status_state(reference: str) -> dict | None:
 
 
 class StatusWatch:
-    def __init__(self, state: dict):
+    """``language``: the watcher's page language; the texts it sends are worded in it (the consumer
+    activates it around :meth:`apply` and :meth:`fields`)."""
+
+    def __init__(self, state: dict, language: str = ""):
+        self.language = language or settings.LANGUAGE_CODE
         self.ticket_id = state["ticket"]
         self.queue_id = state.get("queue")
         self.tenant_id = state.get("tenant")
@@ -132,7 +189,7 @@ class StatusWatch:
             self.lane, self.lane_name, self.turn = ticket["lane"], ticket["lane_name"], ticket["turn"]
             self.expired = False
             if ticket.get("history"):
-                self.history_add.append(ticket["history"])
+                self.history_add.append(pick(ticket["history"], self.language))
             if ticket["rank"] is not None and ticket["version"] is not None:
                 self.rank, self.lane_version = ticket["rank"], ticket["version"]
                 self.pending = {v: c for v, c in self.pending.items() if v > self.lane_version}
@@ -180,11 +237,13 @@ class StatusWatch:
         )
         self.shown = eta.forecast if eta else None
         return {
-            "state": "expired" if self.expired else self.state_label,
+            "state": pgettext("ticket state", "expired")
+            if self.expired
+            else pick(self.state_label, self.language),
             "phase": phase_text(self.phase, expired=self.expired, tenant_name=self.tenant_name),
             "position": str(place) if place else "—",
-            "eta": (eta.text() if eta else positions.NO_ESTIMATE) if place else "—",
+            "eta": (eta.text() if eta else str(positions.NO_ESTIMATE)) if place else "—",
             "eta_basis": eta_basis_text(eta.basis if eta else None, in_line=bool(place)),
             "lane": self.lane_name,
-            "turn_text": f" · your number {self.turn}" if self.turn else "",
+            "turn_text": gettext(" · your number %(turn)s") % {"turn": self.turn} if self.turn else "",
         }

@@ -17,6 +17,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Now
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantManager, TenantOwned, TimeStamped
 from queues import workflow as wf
@@ -26,24 +28,24 @@ TICKET_SEQUENCE = "queues_ticket_lane_sequence"
 
 
 class QueueKind(models.TextChoices):
-    CREATOR = "creator", "Creator request queue"
-    SERVICE = "service", "Service queue"
-    SUPPORT = "support", "Support queue"
+    CREATOR = "creator", _("Creator request queue")
+    SERVICE = "service", _("Service queue")
+    SUPPORT = "support", _("Support queue")
 
 
 class Phase(models.TextChoices):
-    PENDING = wf.PENDING, "Awaiting review"
-    WAITING = wf.WAITING, "In line"
-    SERVING = wf.SERVING, "Being served"
-    DONE = wf.DONE, "Done"
-    CANCELLED = wf.CANCELLED, "Closed"
+    PENDING = wf.PENDING, _("Awaiting review")
+    WAITING = wf.WAITING, _("In line")
+    SERVING = wf.SERVING, _("Being served")
+    DONE = wf.DONE, _("Done")
+    CANCELLED = wf.CANCELLED, _("Closed")
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class TicketTypeQuerySet(models.QuerySet):
@@ -65,16 +67,18 @@ class TicketType(TimeStamped):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     workflow = models.JSONField(
-        help_text="States and transitions (javascript-state-machine format) + phases."
+        help_text=_("States and transitions (javascript-state-machine format) + phases.")
     )
     custom_fields_schema = models.JSONField(
-        default=dict, blank=True, help_text="JSON Schema (draft 2020-12) of the ticket's custom data."
+        default=dict, blank=True, help_text=_("JSON Schema (draft 2020-12) of the ticket's custom data.")
     )
     item_states = models.JSONField(
-        default=list, blank=True, help_text="States a ticket item can be in; empty means items have no state."
+        default=list,
+        blank=True,
+        help_text=_("States a ticket item can be in; empty means items have no state."),
     )
     ttl_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Tickets of this type waiting longer than this expire."
+        null=True, blank=True, help_text=_("Tickets of this type waiting longer than this expire.")
     )
     version = models.PositiveIntegerField(default=1)
 
@@ -101,6 +105,11 @@ class TicketType(TimeStamped):
     def machine(self) -> wf.Workflow:
         return wf.parse_workflow(self.workflow)
 
+    @property
+    def state_labels(self) -> list[str]:
+        """The states as they read in the active language (tenant text: escaped on output)."""
+        return [self.machine.state_label(state) for state in self.machine.states]
+
     # Checked before Django's own field validation, which serialises the value (json.dumps recurses,
     # so a hostile document nested 10 000 levels deep would raise RecursionError instead of an error).
     def clean_fields(self, exclude=None):
@@ -117,7 +126,7 @@ class TicketType(TimeStamped):
             if name not in exclude:
                 problem = wf.json_shape_problem(getattr(self, name), max_depth=max_depth, max_bytes=max_bytes)
                 if problem:
-                    errors[name] = [f"This JSON is {problem}."]
+                    errors[name] = [gettext("This JSON is %(problem)s.") % {"problem": problem}]
         try:
             super().clean_fields(exclude=exclude | set(errors))
         except ValidationError as error:
@@ -138,7 +147,7 @@ class TicketType(TimeStamped):
         except ValueError as error:
             errors["custom_fields_schema"] = [str(error)]
         if not isinstance(self.item_states, list) or not all(isinstance(s, str) for s in self.item_states):
-            errors["item_states"] = ["Item states must be a list of names."]
+            errors["item_states"] = [gettext("Item states must be a list of names.")]
         if errors:
             raise ValidationError(errors)
 
@@ -155,14 +164,14 @@ class Queue(TenantOwned):
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=QueueKind.choices, default=QueueKind.SERVICE)
     ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="queues")
-    enabled = models.BooleanField(default=True, help_text="Accepts new tickets.")
-    is_public = models.BooleanField(default=True, help_text="Shown on the tenant's public page.")
+    enabled = models.BooleanField(default=True, help_text=_("Accepts new tickets."))
+    is_public = models.BooleanField(default=True, help_text=_("Shown on the tenant's public page."))
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     default_service_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Minutes per ticket used for the ETA until there is history."
+        null=True, blank=True, help_text=_("Minutes per ticket used for the ETA until there is history.")
     )
     ttl_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Tickets waiting longer than this expire (optional)."
+        null=True, blank=True, help_text=_("Tickets waiting longer than this expire (optional).")
     )
     # The interleave's phase: index in the lane cycle of the next slot to serve.
     interleave_phase = models.PositiveIntegerField(default=0)
@@ -195,12 +204,12 @@ class Lane(TenantOwned):
     name = models.CharField(max_length=80)
     description = models.CharField(max_length=200, blank=True)
     display_order = models.PositiveSmallIntegerField(default=0)
-    turn_prefix = models.CharField(max_length=3, blank=True, help_text="Shown before turn numbers (P-12).")
+    turn_prefix = models.CharField(max_length=3, blank=True, help_text=_("Shown before turn numbers (P-12)."))
     weight = models.PositiveSmallIntegerField(
-        default=1, help_text="Tickets served per turn of the interleave."
+        default=1, help_text=_("Tickets served per turn of the interleave.")
     )
     minimum_tip_cents = models.PositiveIntegerField(default=0)
-    enabled = models.BooleanField(default=True, help_text="Accepts new tickets.")
+    enabled = models.BooleanField(default=True, help_text=_("Accepts new tickets."))
     # Deli counter: the turn number last called, the next number to hand out, and the line length.
     now_serving = models.PositiveIntegerField(null=True, blank=True)
     next_turn = models.PositiveIntegerField(default=1)
@@ -281,7 +290,7 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=200, blank=True)
-    need_text = models.TextField(blank=True, help_text="What the person asks for (the description).")
+    need_text = models.TextField(blank=True, help_text=_("What the person asks for (the description)."))
     custom_data = models.JSONField(default=dict, blank=True)
     tip_cents = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="USD")
@@ -375,7 +384,8 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         transition = self.ticket_type.machine.find(self.state, event)
         if transition is None:
             raise InvalidTransition(
-                f"'{event}' is not allowed for a ticket that is {self.state.replace('_', ' ')}."
+                gettext("“%(action)s” is not allowed for a ticket that is %(state)s.")
+                % {"action": self.machine.transition_label(event), "state": self.state_label}
             )
         return transition.target
 
@@ -394,7 +404,8 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
 
     @property
     def state_label(self) -> str:
-        return self.state.replace("_", " ")
+        """The state as its type labels it in the active language (tenant text: escaped on output)."""
+        return self.machine.state_label(self.state)
 
     @property
     def contact(self):
@@ -411,7 +422,7 @@ class TicketItem(TenantOwned):
     name = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField(default=1)
     notes = models.CharField(max_length=500, blank=True)
-    state = models.CharField(max_length=50, blank=True, help_text="One of the type's item states, if any.")
+    state = models.CharField(max_length=50, blank=True, help_text=_("One of the type's item states, if any."))
 
     class Meta:
         ordering = ["ticket_id", "id"]
@@ -421,6 +432,17 @@ class TicketItem(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
+
+
+def event_words(event: str, machine: wf.Workflow) -> str:
+    """A history row's event in words: the service's own events (submission, lane change, assignment)
+    from the catalog, a workflow transition by its label."""
+    own = {
+        "submit": pgettext("ticket history", "submitted"),
+        "change_lane": pgettext("ticket history", "lane changed"),
+        "assign": pgettext("ticket history", "assigned"),
+    }
+    return own[event] if event in own else machine.transition_label(event)
 
 
 class TicketEvent(models.Model):
@@ -434,7 +456,7 @@ class TicketEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=100, blank=True, help_text="Who, when not a member.")
+    actor_label = models.CharField(max_length=100, blank=True, help_text=_("Who, when not a member."))
     note = models.TextField(blank=True)
     occurred_at = models.DateTimeField()
     # The ticket's lane after the event (so the served order can be replayed: ``queues.served_order``);
@@ -454,11 +476,13 @@ class TicketEvent(models.Model):
 
     @property
     def event_words(self) -> str:
-        return "submitted" if self.event == "submit" else self.event.replace("_", " ")
+        """What happened, in the active language: the transition's label (its type may label it per
+        language), or the words of the service's own events."""
+        return event_words(self.event, self.ticket.machine)
 
     @property
     def to_words(self) -> str:
-        return self.to_state.replace("_", " ")
+        return self.ticket.machine.state_label(self.to_state)
 
 
 class TicketComment(TenantOwned):
@@ -472,9 +496,9 @@ class TicketComment(TenantOwned):
         "tenants.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     body = models.TextField()
-    is_internal = models.BooleanField(default=False, help_text="Only members see internal comments.")
+    is_internal = models.BooleanField(default=False, help_text=_("Only members see internal comments."))
     edited_at = models.DateTimeField(null=True, blank=True)
-    edit_history = models.JSONField(default=list, blank=True, help_text="Earlier bodies with their times.")
+    edit_history = models.JSONField(default=list, blank=True, help_text=_("Earlier bodies with their times."))
 
     class Meta:
         ordering = ["ticket_id", "created_at", "id"]
@@ -521,15 +545,15 @@ class TicketAttachment(TenantOwned):
 
 
 class EtaScope(models.TextChoices):
-    QUEUE = "queue", "Queue"
-    ROOM = "room", "Waiting room"
+    QUEUE = "queue", _("Queue")
+    ROOM = "room", _("Waiting room")
 
 
 class EtaOutcome(models.TextChoices):
-    PENDING = "pending", "Not served yet"
-    HIT = "hit", "Served inside the range"
-    MISS = "miss", "Served outside the range"
-    DROPPED = "dropped", "Left without being served"
+    PENDING = "pending", _("Not served yet")
+    HIT = "hit", _("Served inside the range")
+    MISS = "miss", _("Served outside the range")
+    DROPPED = "dropped", _("Left without being served")
 
 
 class EtaForecast(TenantOwned):
@@ -538,8 +562,8 @@ class EtaForecast(TenantOwned):
     person is served: a queue ticket when it starts being served, a waiting-room entry when admitted."""
 
     scope = models.CharField(max_length=5, choices=EtaScope.choices)
-    scope_id = models.BigIntegerField(help_text="The queue's or the waiting room's event id.")
-    item_id = models.BigIntegerField(help_text="The ticket's or the entry's id.")
+    scope_id = models.BigIntegerField(help_text=_("The queue's or the waiting room's event id."))
+    item_id = models.BigIntegerField(help_text=_("The ticket's or the entry's id."))
     shown_at = models.DateTimeField()
     position = models.PositiveIntegerField()
     centre_seconds = models.FloatField()

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from queues import eta as eta_model
 
@@ -170,14 +170,20 @@ class Eta:
     forecast: eta_model.Forecast | None = None
 
     def text(self) -> str:
+        """The range in words, in the active language."""
         if self.high_minutes <= 1:
-            return "about a minute"
+            return gettext("about a minute")
         if self.low_minutes == self.high_minutes:
-            return f"about {self.low_minutes} minutes"
-        return f"{self.low_minutes}–{self.high_minutes} minutes"
+            return ngettext("about %(count)s minute", "about %(count)s minutes", self.low_minutes) % {
+                "count": self.low_minutes
+            }
+        return ngettext("%(low)s–%(high)s minute", "%(low)s–%(high)s minutes", self.high_minutes) % {
+            "low": self.low_minutes,
+            "high": self.high_minutes,
+        }
 
 
-NO_ESTIMATE = "no estimate yet"
+NO_ESTIMATE = gettext_lazy("no estimate yet")
 
 
 def estimate(

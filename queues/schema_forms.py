@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils.translation import gettext
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -30,9 +31,9 @@ def check_schema(schema: dict) -> None:
         return
     problem = json_shape_problem(schema, max_depth=MAX_SCHEMA_DEPTH, max_bytes=MAX_SCHEMA_BYTES)
     if problem:  # before jsonschema, which recurses into the document
-        raise ValueError(f"The custom-fields schema is {problem}.")
+        raise ValueError(gettext("The custom-fields schema is %(problem)s.") % {"problem": problem})
     if not isinstance(schema, dict):
-        raise ValueError("The custom-fields schema must be a JSON object.")
+        raise ValueError(gettext("The custom-fields schema must be a JSON object."))
     # Patterns run on RE2 (linear time); one it cannot run is refused here, not at a customer's submit.
     for pattern in schema_patterns(schema):
         try:
@@ -42,24 +43,34 @@ def check_schema(schema: dict) -> None:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        raise ValueError(f"Not a valid JSON Schema: {error.message}") from None
+        raise ValueError(
+            gettext("Not a valid JSON Schema: %(problem)s") % {"problem": error.message}
+        ) from None
     if schema.get("type") != "object":
-        raise ValueError('The custom-fields schema must have "type": "object" at the top.')
+        raise ValueError(gettext('The custom-fields schema must have "type": "object" at the top.'))
     properties = schema.get("properties", {})
     for name, spec in properties.items():
         kind = spec.get("type")
         if kind == "array":
             items = spec.get("items", {})
             if items.get("type") != "string" or "enum" not in items:
-                raise ValueError(f"Custom field '{name}': lists must be of string choices (items with enum).")
+                raise ValueError(
+                    gettext("Custom field '%(name)s': lists must be of string choices (items with enum).")
+                    % {"name": name}
+                )
         elif kind not in ("string", "integer", "number", "boolean"):
             raise ValueError(
-                f"Custom field '{name}': type {kind!r} cannot be shown on a form "
-                "(use string, integer, number, boolean or a list of choices)."
+                gettext(
+                    "Custom field '%(name)s': type %(kind)r cannot be shown on a form "
+                    "(use string, integer, number, boolean or a list of choices)."
+                )
+                % {"name": name, "kind": kind}
             )
     for name in schema.get("required", []):
         if name not in properties:
-            raise ValueError(f"Required custom field '{name}' is not among the properties.")
+            raise ValueError(
+                gettext("Required custom field '%(name)s' is not among the properties.") % {"name": name}
+            )
 
 
 # Numbers a schema leaves unbounded still get a range: JSON (and the JavaScript that reads it back) holds
@@ -147,7 +158,7 @@ def data_from_cleaned(schema: dict, cleaned: dict) -> dict:
 def validate_custom_data(schema: dict, data: dict) -> dict[str, list[str]]:
     """Validate ``data`` against ``schema``; return errors keyed by field name ("" for the whole object)."""
     if not schema:
-        return {} if not data else {"": ["This ticket type has no custom fields."]}
+        return {} if not data else {"": [gettext("This ticket type has no custom fields.")]}
     # RE2 for every pattern keyword (core.regex), never Python's backtracking re.
     validator = SafeValidator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}

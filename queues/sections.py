@@ -1,10 +1,11 @@
 """Queue sections on the tenant's public page (a live card per public queue) and dashboard home."""
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from queues import selectors
 
-DASHBOARD_NAV = [("Queues", "queues:queue_list")]
+DASHBOARD_NAV = [(_("Queues"), "queues:queue_list")]
 
 
 def public_section(request, tenant) -> str:

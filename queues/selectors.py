@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from core.errors import NotFound
 from core.money import format_money
@@ -31,7 +32,12 @@ class LaneState:
     next_turn: int
     version: int
     prefix: str
-    eta_text: str = ""
+    eta: object = None  # positions.Eta or None (no estimate)
+
+    @property
+    def eta_text(self) -> str:
+        """The wait if one joins now, in the active language."""
+        return self.eta.text() if self.eta else str(positions.NO_ESTIMATE)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -137,8 +143,7 @@ def queue_snapshot(queue: Queue, *, rank_for: Ticket | None = None) -> QueueSnap
     if rank_for is not None:
         snapshot.ranks[rank_for.pk] = int(models[rank_for.lane_id].ticket_rank)
     for lane in lanes:
-        eta = snapshot.lane_eta(lane.id)
-        lane.eta_text = eta.text() if eta else positions.NO_ESTIMATE
+        lane.eta = snapshot.lane_eta(lane.id)
     return snapshot
 
 
@@ -212,10 +217,11 @@ class LineEntry:
     expires_at: object
     customer: Person | None
     assignee: Person | None
+    machine: object = None  # the queue's workflow, for the state's label
 
     @property
     def state_label(self) -> str:
-        return self.state.replace("_", " ")
+        return self.machine.state_label(self.state) if self.machine else self.state.replace("_", " ")
 
     @property
     def turn_label(self) -> str:
@@ -273,6 +279,7 @@ def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, Li
     ]
     rows = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
     heads: dict[int, list[LineEntry]] = {lane_id: [] for lane_id in lane_ids}
+    machine = snapshot.queue.ticket_type.machine
     for row in sorted(rows, key=lambda row: row["lane_sequence"]):
         heads[row["lane_id"]].append(
             LineEntry(
@@ -288,6 +295,7 @@ def main_line(snapshot: QueueSnapshot, *, limit: int = 50) -> list[tuple[int, Li
                 assignee=Person(row["assignee__name"], row["assignee__email"])
                 if row["assignee_id"]
                 else None,
+                machine=machine,
             )
         )
     order = positions.interleave(cycle=snapshot.cycle, phase=snapshot.phase, heads=heads, limit=limit)
@@ -298,14 +306,14 @@ def ticket_for_status(reference: str) -> Ticket:
     """The ticket with this public reference (any spelling), or NotFound."""
     normalized = normalize_reference(reference)
     if normalized is None:
-        raise NotFound("There is no ticket with that reference number. Check it and try again.")
+        raise NotFound(gettext("There is no ticket with that reference number. Check it and try again."))
     ticket = (
         Ticket.objects.select_related("queue__tenant", "lane", "ticket_type", "tenant", "customer")
         .filter(reference=normalized)
         .first()
     )
     if ticket is None:
-        raise NotFound("There is no ticket with that reference number. Check it and try again.")
+        raise NotFound(gettext("There is no ticket with that reference number. Check it and try again."))
     return ticket
 
 
@@ -315,7 +323,10 @@ def ticket_history(ticket: Ticket, *, public: bool = True) -> list[TicketEvent]:
     events = TicketEvent.objects.filter(ticket=ticket)
     if public:
         events = events.exclude(event__startswith="item_")
-    return list(events.order_by("occurred_at", "id"))
+    events = list(events.order_by("occurred_at", "id"))
+    for event in events:
+        event.ticket = ticket  # their words come from the ticket's workflow: no query per row
+    return events
 
 
 def public_comments(ticket: Ticket) -> list[TicketComment]:
@@ -358,7 +369,7 @@ def linkable_queues(tenant) -> QuerySet[Queue]:
 def pending_tickets(queue: Queue, *, limit: int = 50) -> list[Ticket]:
     return list(
         Ticket.objects.filter(queue=queue, phase=Phase.PENDING)
-        .select_related("customer", "lane")
+        .select_related("customer", "lane", "ticket_type")
         .order_by("submitted_at", "id")[:limit]
     )
 
@@ -366,14 +377,14 @@ def pending_tickets(queue: Queue, *, limit: int = 50) -> list[Ticket]:
 def serving_tickets(queue: Queue, *, limit: int = 50) -> list[Ticket]:
     return list(
         Ticket.objects.filter(queue=queue, phase=Phase.SERVING)
-        .select_related("customer", "lane", "assignee")
+        .select_related("customer", "lane", "assignee", "ticket_type")
         .order_by("started_at", "id")[:limit]
     )
 
 
 def search_tickets(queue: Queue, *, filters: dict, limit: int = 50) -> QuerySet[Ticket]:
     """Filter by state, phase, lane, assignee ("none" or an id) and free text (reference, name, email)."""
-    tickets = Ticket.objects.filter(queue=queue).select_related("customer", "lane", "assignee")
+    tickets = Ticket.objects.filter(queue=queue).select_related("customer", "lane", "assignee", "ticket_type")
     if filters.get("state"):
         tickets = tickets.filter(state=filters["state"])
     if filters.get("phase"):

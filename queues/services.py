@@ -28,6 +28,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -96,14 +97,16 @@ def _lock_queue(queue_id: int) -> Queue:
                 queue = Queue.objects.select_for_update().get(pk=queue_id)
         except OperationalError as error:
             if is_lock_timeout(error):
-                raise Busy("Someone else is updating this queue right now. Please try again.") from error
+                raise Busy(
+                    gettext("Someone else is updating this queue right now. Please try again.")
+                ) from error
             raise
         finally:
             cursor.execute("SET LOCAL lock_timeout = 0")
     return queue
 
 
-ALREADY_CHANGED = (
+ALREADY_CHANGED = gettext_lazy(
     "Someone else changed this ticket at the same moment; nothing was changed. Reload and try again."
 )
 
@@ -117,7 +120,7 @@ def _check_unchanged(ticket: Ticket) -> None:
     if current is None:
         raise NotFound()
     if current != (ticket.state, ticket.lane_id):
-        raise Conflict(ALREADY_CHANGED)
+        raise Conflict(str(ALREADY_CHANGED))
 
 
 def _lane_join(lane_id: int, sequence: int) -> tuple[int, int]:
@@ -189,12 +192,24 @@ def status_path(ticket: Ticket) -> str:
     return reverse("queues:status", args=[ticket.reference])
 
 
-def _notify_customer(ticket: Ticket, event_type: str, headline: str, body: str, now) -> None:
+def _notify_customer(ticket: Ticket, event_type: str, headline, body, now) -> None:
+    """``headline`` and ``body``: lazy (marked) texts, or a note the member typed; notify words them in
+    the customer's language (the context is built under it)."""
     # Support tickets tell their customer through the help desk's own messages (support.updated),
     # worded for a conversation, not for a turn in a line.
     if ticket.customer_id is None or ticket.queue.kind == QueueKind.SUPPORT:
         return
     from notifications.services import notify
+
+    def context() -> dict:
+        text = str(headline)
+        return {
+            "subject": gettext("%(queue)s: %(headline)s") % {"queue": ticket.queue.name, "headline": text},
+            "headline": text,
+            "body": str(body),
+            "action_url": status_path(ticket),
+            "action_label": gettext("See your status"),
+        }
 
     notify(
         tenant=ticket.tenant,
@@ -202,13 +217,7 @@ def _notify_customer(ticket: Ticket, event_type: str, headline: str, body: str, 
         customer=ticket.customer,
         related=ticket,
         now=now,
-        context={
-            "subject": f"{ticket.queue.name}: {headline}",
-            "headline": headline,
-            "body": body,
-            "action_url": status_path(ticket),
-            "action_label": "See your status",
-        },
+        context=context,
     )
 
 
@@ -232,7 +241,17 @@ def _notify_team(ticket: Ticket, now) -> None:
     from notifications.services import notify
 
     managers = Membership.objects.filter(tenant_id=ticket.tenant_id, role__in=[Role.OWNER, Role.MANAGER])
-    subject, headline = new_ticket_subject(ticket)
+
+    def context() -> dict:  # built in each manager's language
+        subject, headline = new_ticket_subject(ticket)
+        return {
+            "subject": subject,
+            "headline": headline,
+            "body": (ticket.need_text or ticket.title)[:500],
+            "action_url": reverse("queues:queue_board", args=[ticket.tenant.slug, ticket.queue.slug]),
+            "action_label": gettext("Open the queue"),
+        }
+
     for membership in managers.select_related("user"):
         notify(
             tenant=ticket.tenant,
@@ -240,13 +259,7 @@ def _notify_team(ticket: Ticket, now) -> None:
             user=membership.user,
             related=ticket,
             now=now,
-            context={
-                "subject": subject,
-                "headline": headline,
-                "body": (ticket.need_text or ticket.title)[:500],
-                "action_url": reverse("queues:queue_board", args=[ticket.tenant.slug, ticket.queue.slug]),
-                "action_label": "Open the queue",
-            },
+            context=context,
         )
 
 
@@ -274,13 +287,16 @@ def validate_upload(upload: UploadedFile) -> tuple[str, str]:
     name = (upload.name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][-100:]
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if upload.size is None or upload.size < 1:
-        raise ValidationError(f"{name} is empty.", field_errors={"attachments": [f"{name} is empty."]})
+        message = gettext("%(name)s is empty.") % {"name": name}
+        raise ValidationError(message, field_errors={"attachments": [message]})
     if upload.size > settings.UPLOAD_MAX_BYTES:
         limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024) or 1
-        message = f"{name} is larger than {limit} MB."
+        message = gettext("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": limit}
         raise ValidationError(message, field_errors={"attachments": [message]})
     allowed = ALLOWED_UPLOADS.get(extension)
-    message = f"{name}: only images (JPEG, PNG, GIF, WebP), PDF, plain text and MP3 files can be attached."
+    message = gettext(
+        "%(name)s: only images (JPEG, PNG, GIF, WebP), PDF, plain text and MP3 files can be attached."
+    ) % {"name": name}
     if allowed is None:
         raise ValidationError(message, field_errors={"attachments": [message]})
     content_type, magics = allowed
@@ -294,7 +310,10 @@ def validate_upload(upload: UploadedFile) -> tuple[str, str]:
             if len(head) < 2048:  # a cut multi-byte character at the boundary is fine
                 raise ValidationError(message, field_errors={"attachments": [message]}) from None
     elif not any(head.startswith(magic) for magic in magics):
-        message = f"{name} does not look like a {extension[1:].upper()} file."
+        message = gettext("%(name)s does not look like a %(kind)s file.") % {
+            "name": name,
+            "kind": extension[1:].upper(),
+        }
         raise ValidationError(message, field_errors={"attachments": [message]})
     return name, content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -352,15 +371,21 @@ def ticket_type_save(
     except ValueError as error:
         errors["custom_fields_schema"] = [str(error)]
     if errors:
-        raise ValidationError("The ticket type has errors.", field_errors=errors)
+        raise ValidationError(gettext("The ticket type has errors."), field_errors=errors)
     with transaction.atomic(durable=True):
         if ticket_type is None:
             if TicketType.objects.filter(tenant=tenant, code=code).exists():
-                raise ValidationError(field_errors={"code": ["You already have a type with this code."]})
+                raise ValidationError(
+                    field_errors={"code": [gettext("You already have a type with this code.")]}
+                )
             ticket_type = TicketType(tenant=tenant, code=code)
         else:
             if ticket_type.tenant_id != tenant.pk:
-                raise NotFound() if ticket_type.tenant_id else PermissionDenied("System types are read-only.")
+                raise (
+                    NotFound()
+                    if ticket_type.tenant_id
+                    else PermissionDenied(gettext("System types are read-only."))
+                )
             ticket_type = TicketType.objects.select_for_update().get(pk=ticket_type.pk)
             in_use = set(ticket_type.tickets.values_list("state", flat=True).distinct())
             missing = sorted(in_use - set(machine.states))
@@ -368,7 +393,8 @@ def ticket_type_save(
                 raise ValidationError(
                     field_errors={
                         "workflow": [
-                            f"State '{s}' is still held by tickets; keep it or move them first."
+                            gettext("State “%(state)s” is still held by tickets; keep it or move them first.")
+                            % {"state": s}
                             for s in missing
                         ]
                     }
@@ -440,7 +466,7 @@ def queue_create(
             else [LaneSpec("main", "Main", 1, 0)]
         )
     if Queue.objects.filter(tenant=tenant, slug=slug).exists():
-        raise ValidationError(field_errors={"slug": ["You already have a queue at this address."]})
+        raise ValidationError(field_errors={"slug": [gettext("You already have a queue at this address.")]})
     with transaction.atomic(durable=True):
         queue = Queue.objects.create(
             tenant=tenant,
@@ -478,7 +504,9 @@ def queue_update(*, tenant: Tenant, actor, queue: Queue, changes: dict) -> Queue
     _check_tenant(tenant, queue)
     unknown = set(changes) - QUEUE_SETTINGS
     if unknown:
-        raise ValidationError(f"Unknown queue settings: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown queue settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic(durable=True):
         locked = _lock_queue(queue.pk)
         for key, value in changes.items():
@@ -495,9 +523,11 @@ def lane_update(*, tenant: Tenant, actor, lane: Lane, changes: dict) -> Lane:
     _check_tenant(tenant, lane)
     unknown = set(changes) - LANE_SETTINGS
     if unknown:
-        raise ValidationError(f"Unknown lane settings: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown lane settings: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+        )
     if "weight" in changes and int(changes["weight"]) < 1:
-        raise ValidationError(field_errors={"weight": ["The weight must be at least 1."]})
+        raise ValidationError(field_errors={"weight": [gettext("The weight must be at least 1.")]})
     with transaction.atomic(durable=True):
         _lock_queue(lane.queue_id)
         locked = Lane.objects.select_for_update().get(pk=lane.pk)
@@ -555,33 +585,43 @@ def ticket_submit(
         if existing is not None:
             return existing
     if not queue.enabled:
-        raise ValidationError(f"{queue.name} is not taking new requests right now. Nothing was sent.")
+        raise ValidationError(
+            gettext("%(queue)s is not taking new requests right now. Nothing was sent.")
+            % {"queue": queue.name}
+        )
     if not lane.enabled:
         raise ValidationError(
-            f"The {lane.name.lower()} lane is closed right now. Nothing was sent.",
-            field_errors={"lane": [f"The {lane.name.lower()} lane is closed right now."]},
+            gettext("The %(lane)s lane is closed right now. Nothing was sent.") % {"lane": lane.name.lower()},
+            field_errors={
+                "lane": [gettext("The %(lane)s lane is closed right now.") % {"lane": lane.name.lower()}]
+            },
         )
     if tip_cents < 0:
-        raise ValidationError(field_errors={"tip": ["The tip cannot be negative."]})
+        raise ValidationError(field_errors={"tip": [gettext("The tip cannot be negative.")]})
     if tip_cents < lane.minimum_tip_cents:
         from core.money import format_money
 
         minimum = format_money(lane.minimum_tip_cents, tenant.currency)
-        raise ValidationError(
-            f"The {lane.name.lower()} lane needs a tip of at least {minimum}.",
-            field_errors={"tip": [f"The {lane.name.lower()} lane needs a tip of at least {minimum}."]},
-        )
+        message = gettext("The %(lane)s lane needs a tip of at least %(amount)s.") % {
+            "lane": lane.name.lower(),
+            "amount": minimum,
+        }
+        raise ValidationError(message, field_errors={"tip": [message]})
     ticket_type = queue.ticket_type
     custom_data = custom_data or {}
     errors = validate_custom_data(ticket_type.custom_fields_schema, custom_data)
     if errors:
         raise ValidationError(
-            "Some answers need another look.",
+            gettext("Some answers need another look."),
             field_errors={f"custom__{key}" if key else "__all__": value for key, value in errors.items()},
         )
     uploads = list(attachments)
     if len(uploads) > MAX_ATTACHMENTS:
-        raise ValidationError(field_errors={"attachments": [f"Attach at most {MAX_ATTACHMENTS} files."]})
+        raise ValidationError(
+            field_errors={
+                "attachments": [gettext("Attach at most %(count)s files.") % {"count": MAX_ATTACHMENTS}]
+            }
+        )
     checked = [(upload, *validate_upload(upload)) for upload in uploads]
     machine = ticket_type.machine
     phase = machine.phase(machine.init)
@@ -673,8 +713,12 @@ def _renamed(upload: UploadedFile, name: str) -> UploadedFile:
 
 
 CUSTOMER_NOTICES = {
-    "approve": ("ticket.approved", "Your request was approved", "You are in line now."),
-    "reject": ("ticket.rejected", "Your request was not accepted", ""),
+    "approve": (
+        "ticket.approved",
+        gettext_lazy("Your request was approved"),
+        gettext_lazy("You are in line now."),
+    ),
+    "reject": ("ticket.rejected", gettext_lazy("Your request was not accepted"), ""),
 }
 
 
@@ -694,14 +738,19 @@ def _apply(
     machine = ticket.machine
     found = machine.find(ticket.state, event)
     if found is None:
+        allowed = ", ".join(f"“{t.shown_label}”" for t in machine.allowed(ticket.state))
         raise InvalidTransition(
-            f"'{event}' is not allowed for a ticket that is {ticket.state_label} "
-            f"(allowed: {', '.join(t.name for t in machine.allowed(ticket.state)) or 'nothing'})."
+            gettext("“%(action)s” is not allowed for a ticket that is %(state)s (allowed: %(allowed)s).")
+            % {
+                "action": machine.transition_label(event),
+                "state": ticket.state_label,
+                "allowed": allowed or pgettext("allowed actions", "nothing"),
+            }
         )
     if found.needs_reason and not note.strip():
         raise ValidationError(
-            f"Please give a reason to {found.label.lower()}.",
-            field_errors={"note": ["A reason is required."]},
+            gettext("Please give a reason for “%(action)s”.") % {"action": found.shown_label},
+            field_errors={"note": [gettext("A reason is required.")]},
         )
     from_state, from_phase = ticket.state, ticket.phase
     to_phase = machine.phase(found.target)
@@ -743,7 +792,7 @@ def _apply(
     try:
         ticket.save(update_fields=updated)
     except django_fsm.ConcurrentTransition:
-        raise Conflict(ALREADY_CHANGED) from None
+        raise Conflict(str(ALREADY_CHANGED)) from None
     _event(
         ticket,
         event=event,
@@ -763,7 +812,7 @@ def _apply(
         ticket,
         rank=_rank(ticket) if to_phase == wf.WAITING else None,
         version=version,
-        history=_history_line(queue, now, event, from_state, ticket.state, note),
+        history=_history_line(ticket, now, event, from_state, ticket.state, note),
     )
     if to_phase == wf.DONE and from_phase == wf.SERVING:
         _refresh_service_stats(queue)
@@ -775,21 +824,41 @@ def _apply(
         event_type, headline, body = CUSTOMER_NOTICES[event]
         _notify_customer(ticket, event_type, headline, note or body, now)
     elif from_phase in (wf.WAITING, wf.PENDING) and to_phase == wf.SERVING:
-        _notify_customer(ticket, "ticket.called", "It is your turn", "Please come forward now.", now)
+        _notify_customer(
+            ticket,
+            "ticket.called",
+            gettext_lazy("It is your turn"),
+            gettext_lazy("Please come forward now."),
+            now,
+        )
     elif to_phase == wf.DONE and from_phase != wf.DONE:
-        _notify_customer(ticket, "ticket.completed", "Your request is complete", note or "Thank you!", now)
+        _notify_customer(
+            ticket,
+            "ticket.completed",
+            gettext_lazy("Your request is complete"),
+            note or gettext_lazy("Thank you!"),
+            now,
+        )
     return ticket
 
 
-def _history_line(queue: Queue, now: datetime, event: str, from_state: str, to_state: str, note: str) -> str:
-    """The status page's history line for a transition (same words as the server-rendered list)."""
-    when = format_zoned(now, queue.time_zone)
-    line = f"{when} — {event.replace('_', ' ')}"
-    if to_state != from_state:
-        line += f" → {to_state.replace('_', ' ')}"
-    if note and event == "reject":
-        line += f": {note}"
-    return line
+def _history_line(ticket: Ticket, now: datetime, event: str, from_state: str, to_state: str, note: str):
+    """The status page's history line for a transition (same words as the server-rendered list), in
+    every language (watchers read it in theirs)."""
+    from queues.live import in_each_language
+    from queues.models import event_words
+
+    machine, zone = ticket.machine, ticket.queue.time_zone
+
+    def line() -> str:
+        text = f"{format_zoned(now, zone)} — {event_words(event, machine)}"
+        if to_state != from_state:
+            text += f" → {machine.state_label(to_state)}"
+        if note and event == "reject":
+            text += f": {note}"
+        return text
+
+    return in_each_language(line)
 
 
 def ticket_transition(
@@ -896,7 +965,8 @@ def ticket_call_next(*, tenant: Tenant, actor, queue: Queue, now: datetime | Non
             serve = head.machine.first_into(head.state, wf.SERVING)
             if serve is None:
                 raise InvalidTransition(
-                    f"Tickets that are {head.state_label} cannot be called in this workflow."
+                    gettext("Tickets that are %(state)s cannot be called in this workflow.")
+                    % {"state": head.state_label}
                 )
             queue.interleave_phase = next_phase
             Queue.objects.filter(pk=queue.pk).update(interleave_phase=next_phase)
@@ -923,7 +993,7 @@ def ticket_change_lane(
     Raises ValidationError for a lane of another queue, Conflict if the ticket changed meanwhile."""
     _check_tenant(tenant, ticket, lane)
     if lane.queue_id != ticket.queue_id:
-        raise ValidationError(field_errors={"lane": ["Choose a lane of the same queue."]})
+        raise ValidationError(field_errors={"lane": [gettext("Choose a lane of the same queue.")]})
     if lane.pk == ticket.lane_id:
         return ticket
     now = _now(now)
@@ -960,7 +1030,7 @@ def ticket_change_lane(
             from_state=ticket.state,
             to_state=ticket.state,
             actor=actor,
-            note=note or f"Moved to {lane.name}",
+            note=note or gettext("Moved to %(lane)s") % {"lane": lane.name},
             now=now,
         )
         rank = _rank(ticket) if ticket.phase == wf.WAITING else None
@@ -977,7 +1047,7 @@ def ticket_assign(*, tenant: Tenant, actor, ticket: Ticket, assignee, now: datet
     Writes an "assign" event."""
     _check_tenant(tenant, ticket)
     if assignee is not None and not Membership.objects.filter(tenant=tenant, user=assignee).exists():
-        raise ValidationError(field_errors={"assignee": ["Assign to a member of this team."]})
+        raise ValidationError(field_errors={"assignee": [gettext("Assign to a member of this team.")]})
     now = _now(now)
     with transaction.atomic(durable=True):
         current = (
@@ -987,7 +1057,9 @@ def ticket_assign(*, tenant: Tenant, actor, ticket: Ticket, assignee, now: datet
             .first()
         )
         if current != ticket.assignee_id:
-            raise Conflict("Someone else assigned this ticket at the same moment; nothing was changed.")
+            raise Conflict(
+                gettext("Someone else assigned this ticket at the same moment; nothing was changed.")
+            )
         Ticket.objects.filter(pk=ticket.pk).update(assignee=assignee, updated_at=now)
         ticket.assignee = assignee
         _event(
@@ -996,7 +1068,9 @@ def ticket_assign(*, tenant: Tenant, actor, ticket: Ticket, assignee, now: datet
             from_state=ticket.state,
             to_state=ticket.state,
             actor=actor,
-            note=f"Assigned to {assignee.get_full_name()}" if assignee else "Unassigned",
+            note=gettext("Assigned to %(name)s") % {"name": assignee.get_full_name()}
+            if assignee
+            else gettext("Unassigned"),
             now=now,
         )
         ChangeSet(tenant_id=tenant.pk, queue_id=ticket.queue_id).broadcast_on_commit()
@@ -1018,7 +1092,7 @@ def ticket_comment_add(
     comments. Attachments are checked like on submission. No locks."""
     _check_tenant(tenant, ticket)
     if not body.strip():
-        raise ValidationError(field_errors={"body": ["Write something first."]})
+        raise ValidationError(field_errors={"body": [gettext("Write something first.")]})
     if customer is not None and (customer.tenant_id != tenant.pk or is_internal):
         raise PermissionDenied()
     checked = [(upload, *validate_upload(upload)) for upload in attachments]
@@ -1053,7 +1127,7 @@ def ticket_comment_edit(
     with transaction.atomic(durable=True):
         locked = TicketComment.objects.select_for_update().get(pk=comment.pk)
         if locked.author_user_id != getattr(actor, "pk", None):
-            raise PermissionDenied("You can only edit your own comments.")
+            raise PermissionDenied(gettext("You can only edit your own comments."))
         locked.edit_history = [*locked.edit_history, {"body": locked.body, "until": now.isoformat()}]
         locked.body = body
         locked.edited_at = now
@@ -1081,7 +1155,7 @@ def tickets_expire_due(*, now: datetime | None = None, limit: int = 500) -> int:
                 ticket=ticket,
                 event="expire",
                 actor_label="system",
-                note="Waited longer than the queue's time limit.",
+                note=gettext("Waited longer than the queue's time limit."),
                 now=now,
             )
             expired += 1

@@ -144,7 +144,11 @@ EXTRA_ROWS = {"states": 2, "transitions": 2, "fields": 1}
 def workflow_rows(workflow: dict) -> tuple[list[dict], list[dict]]:
     """State rows and transition rows of a (valid) workflow document."""
     phases = workflow.get("phases", {})
-    states = [{"name": state, "phase": phases.get(state, wf.WAITING)} for state in workflow.get("states", [])]
+    # A state may be an object carrying its labels (``workflow``): the row shows its name.
+    names = [
+        state.get("name", "") if isinstance(state, dict) else state for state in workflow.get("states", [])
+    ]
+    states = [{"name": name, "phase": phases.get(name, wf.WAITING)} for name in names]
     transitions = []
     for raw in workflow.get("transitions", []):
         source = raw.get("from")

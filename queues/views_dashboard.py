@@ -9,6 +9,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -92,7 +93,7 @@ def queue_create(request):
                 for message in errors:
                     form.add_error(key if key in form.fields else None, message)
         else:
-            messages.success(request, f"{queue.name} is ready.")
+            messages.success(request, gettext("%(queue)s is ready.") % {"queue": queue.name})
             return redirect("queues:queue_board", request.tenant.slug, queue.slug)
     return render(request, "queues/dashboard/queue_create.html", {"form": form, "tenant": request.tenant})
 
@@ -132,10 +133,12 @@ def call_next(request, queue_slug: str):
     queue = _queue(request, queue_slug)
     ticket = services.ticket_call_next(tenant=request.tenant, actor=request.user, queue=queue)
     if ticket is None:
-        messages.info(request, "Nobody is waiting.")
+        messages.info(request, gettext("Nobody is waiting."))
     else:
         messages.success(
-            request, f"Called {ticket.turn_label or ticket.reference} ({str(ticket.contact) or 'guest'})."
+            request,
+            gettext("Called %(turn)s (%(who)s).")
+            % {"turn": ticket.turn_label or ticket.reference, "who": str(ticket.contact) or gettext("guest")},
         )
     return redirect("queues:queue_board", request.tenant.slug, queue.slug)
 
@@ -299,12 +302,14 @@ def ticket_transition(request, reference: str):
     ticket = _ticket(request, reference)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        raise ValidationError("Choose an action.")
+        raise ValidationError(gettext("Choose an action."))
     # The state the member saw: if it moved since, the optimistic check reports a conflict.
     seen = form.cleaned_data.get("state")
     if seen and seen != ticket.state:
         messages.error(
-            request, f"{ticket.reference} changed meanwhile (now {ticket.state_label}); nothing was done."
+            request,
+            gettext("%(reference)s changed meanwhile (now %(state)s); nothing was done.")
+            % {"reference": ticket.reference, "state": ticket.state_label},
         )
         return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
     try:
@@ -318,7 +323,11 @@ def ticket_transition(request, reference: str):
     except DomainError as error:
         messages.error(request, f"{ticket.reference}: {error.message}")
     else:
-        messages.success(request, f"{ticket.reference} is now {ticket.state_label}.")
+        messages.success(
+            request,
+            gettext("%(reference)s is now %(state)s.")
+            % {"reference": ticket.reference, "state": ticket.state_label},
+        )
     return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
 
 
@@ -334,7 +343,7 @@ def ticket_assign(request, reference: str):
         )
         membership = membership.select_related("user").first()
         if membership is None:
-            raise NotFound("That person is not on this team.")
+            raise NotFound(gettext("That person is not on this team."))
         assignee = membership.user
     try:
         services.ticket_assign(tenant=request.tenant, actor=request.user, ticket=ticket, assignee=assignee)
@@ -342,7 +351,12 @@ def ticket_assign(request, reference: str):
         messages.error(request, f"{ticket.reference}: {error.message}")
     else:
         messages.success(
-            request, f"{ticket.reference} assigned to {assignee.get_full_name() if assignee else 'nobody'}."
+            request,
+            gettext("%(reference)s assigned to %(who)s.")
+            % {
+                "reference": ticket.reference,
+                "who": assignee.get_full_name() if assignee else gettext("nobody"),
+            },
         )
     return _back(request, reverse("queues:ticket_detail", args=[request.tenant.slug, ticket.reference]))
 
@@ -354,7 +368,10 @@ def ticket_lane(request, reference: str):
     lane_id = request.POST.get("lane", "")
     lane = get_for_tenant(Lane, request.tenant, pk=lane_id if lane_id.isdigit() else 0)
     services.ticket_change_lane(tenant=request.tenant, actor=request.user, ticket=ticket, lane=lane)
-    messages.success(request, f"{ticket.reference} moved to {lane.name}.")
+    messages.success(
+        request,
+        gettext("%(reference)s moved to %(lane)s.") % {"reference": ticket.reference, "lane": lane.name},
+    )
     return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
 
 
@@ -416,7 +433,7 @@ def queue_settings(request, queue_slug: str):
             queue=queue,
             changes={name: form.cleaned_data[name] for name in form.changed_data},
         )
-        messages.success(request, _("Queue settings saved."))
+        messages.success(request, gettext("Queue settings saved."))
         return redirect("queues:queue_settings", request.tenant.slug, queue.slug)
     return _settings_page(request, queue, form=form, status=400 if request.method == "POST" else 200)
 
@@ -488,7 +505,11 @@ def type_edit(request, pk: int | None = None):
                 for message in errors:
                     form.add_error(key if key in form.fields else None, message)
         else:
-            messages.success(request, f"Saved {saved.name} (version {saved.version}).")
+            messages.success(
+                request,
+                gettext("Saved %(name)s (version %(version)s).")
+                % {"name": saved.name, "version": saved.version},
+            )
             return redirect("queues:type_list", request.tenant.slug)
     from queues.views_types import _preview
 

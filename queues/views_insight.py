@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from queues import accuracy, positions, served_order
@@ -19,7 +20,9 @@ def queue_eta(request, queue_slug: str):
     context = {"tenant": request.tenant, "queue": queue}
     context.update(
         accuracy.accuracy_context(
-            scope=EtaScope.QUEUE, scope_id=queue.pk, title=f"ETA hit rate per day, {queue.name}"
+            scope=EtaScope.QUEUE,
+            scope_id=queue.pk,
+            title=gettext("ETA hit rate per day, %(queue)s") % {"queue": queue.name},
         )
     )
     return render(request, "queues/dashboard/eta.html", context)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from core.csp import allow_stripe_on
@@ -40,7 +41,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
         .first()
     )
     if queue is None:
-        raise NotFound("There is no queue at this address.")
+        raise NotFound(gettext("There is no queue at this address."))
     if queue.kind == QueueKind.SUPPORT:  # help-desk tickets are filed through the help desk's own form
         return redirect("support_public:submit", tenant_slug=tenant.slug, queue_slug=queue.slug)
     lanes = list(Lane.objects.filter(queue=queue).order_by("display_order", "id"))
@@ -79,11 +80,17 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 form.add_error(None, error.message)
         else:
             messages.success(
-                request, f"Sent! Your reference number is {ticket.reference}. Keep it to check back."
+                request,
+                gettext("Sent! Your reference number is %(reference)s. Keep it to check back.")
+                % {"reference": ticket.reference},
             )
             return redirect("queues:status", reference=ticket.reference)
     if request.method == "POST" and not queue.enabled:
-        messages.error(request, f"{queue.name} is not taking new requests right now. Nothing was sent.")
+        messages.error(
+            request,
+            gettext("%(queue)s is not taking new requests right now. Nothing was sent.")
+            % {"queue": queue.name},
+        )
     status = 200 if request.method == "GET" else 400
     page = render(
         request,
@@ -113,7 +120,10 @@ def status_lookup(request):
         return render(
             request,
             "queues/status_lookup.html",
-            {"error": "That does not look like a reference number (12 letters and digits).", "value": text},
+            {
+                "error": gettext("That does not look like a reference number (12 letters and digits)."),
+                "value": text,
+            },
             status=404,
         )
     return render(request, "queues/status_lookup.html", {})
@@ -130,7 +140,7 @@ def status(request, reference: str):
             request,
             "queues/status_lookup.html",
             {
-                "error": "There is no ticket with that reference number. Check it and try again.",
+                "error": gettext("There is no ticket with that reference number. Check it and try again."),
                 "value": reference,
             },
             status=404,

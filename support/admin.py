@@ -3,6 +3,8 @@ here — they are configuration, validated by the models' constraints; clocks an
 records written by ``support.services`` and are read-only. The "escalate now" action calls the service."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from support import services
 from support.models import (
@@ -124,14 +126,22 @@ class SupportTicketAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Escalate now if past the escalation deadline")
+    @admin.action(description=_("Escalate now if past the escalation deadline"))
     def escalate_now(self, request, queryset):
         done = sum(
             1
             for clock in queryset
             if services.support_ticket_escalate(ticket_id=clock.ticket_id, skip_locked=True) is not None
         )
-        messages.info(request, f"Escalated {done} ticket(s); the others were not due or already escalated.")
+        messages.info(
+            request,
+            ngettext(
+                "Escalated %(count)s ticket; the others were not due or already escalated.",
+                "Escalated %(count)s tickets; the others were not due or already escalated.",
+                done,
+            )
+            % {"count": done},
+        )
 
 
 @admin.register(Escalation)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.utils.translation import gettext
+
 MAX_DAYS = 3 * 366  # search horizon: a schedule that never opens is an error, not an endless loop
 ALL_DAY = ((time(0), time(0)),)
 
@@ -52,7 +54,7 @@ class Schedule:
                 if end <= moment:
                     continue
                 yield max(start, moment), end
-        raise ValueError("This schedule is never open: add opening hours or remove holidays.")
+        raise ValueError(gettext("This schedule is never open: add opening hours or remove holidays."))
 
     def is_open(self, moment: datetime) -> bool:
         moment = moment.astimezone(UTC)
@@ -68,7 +70,7 @@ def add_business_time(schedule: Schedule, start: datetime, seconds: float) -> da
     """The moment ``seconds`` of open time after ``start`` (UTC). Zero seconds → the next open moment,
     or ``start`` itself while open."""
     if seconds < 0:
-        raise ValueError("Use a non-negative amount of business time.")
+        raise ValueError(gettext("Use a non-negative amount of business time."))
     remaining = timedelta(seconds=seconds)
     for begin, end in schedule.intervals_from(start):
         available = end - begin

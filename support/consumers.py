@@ -5,13 +5,16 @@ unguessable reference (rate limited like the status page), read-only, and it for
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from core.live import LiveConsumer, last_payload, lookup_allowed
 from queues.consumers import NOT_FOUND
+from queues.live import pick, scope_language
 from support.events import customer_group
 
-REPLY = "The team replied. Reload the page to read it."
-UPDATED = "Your ticket was updated. Reload the page to see it."
+REPLY = _("The team replied. Reload the page to read it.")
+UPDATED = _("Your ticket was updated. Reload the page to see it.")
 
 
 @database_sync_to_async
@@ -38,7 +41,10 @@ def _seen_at(scope) -> float:
 
 
 class CustomerTicketConsumer(LiveConsumer):
+    language = "en"
+
     async def connect(self):
+        self.language = scope_language(self.scope)
         if not await lookup_allowed(self.scope):
             await self.close(code=4429)
             return
@@ -57,8 +63,8 @@ class CustomerTicketConsumer(LiveConsumer):
     async def support_customer(self, event):
         await self.send_json(self._fields(event["payload"]))
 
-    @staticmethod
-    def _fields(payload: dict) -> dict:
-        return {
-            "fields": {"status": payload["status"], "changed": REPLY if payload.get("reply") else UPDATED}
-        }
+    def _fields(self, payload: dict) -> dict:
+        """The notice in the page's language."""
+        with translation.override(self.language):
+            changed = str(REPLY if payload.get("reply") else UPDATED)
+        return {"fields": {"status": pick(payload["status"], self.language), "changed": changed}}

@@ -21,7 +21,9 @@ def customer_group(tenant_id: int, ticket_id: int) -> str:
 
 def announce_to_customer(ticket, *, reply: bool) -> None:
     """Inside the change's transaction: tell the customer's open page after commit."""
-    status = ticket.state_label
+    from queues.live import in_each_language
+
+    status = in_each_language(lambda: ticket.state_label)  # the page reads it in its own language
 
     def payload() -> dict:
         return {"status": status, "reply": reply, "at": time.time()}

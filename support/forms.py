@@ -6,42 +6,45 @@ from datetime import date, time
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.references import new_token
 from queues import schema_forms
 from queues.forms import MultipleFileField
 from queues.models import Priority, Queue
-from support.models import AssignmentMode, SupportQueue, Weekday
+from support.models import AssignmentMode, SupportQueue
 
 PUBLIC_PRIORITIES = [
-    (Priority.LOW, "Low — whenever you can"),
-    (Priority.NORMAL, "Normal"),
-    (Priority.HIGH, "High — it blocks my work"),
+    (Priority.LOW, _("Low — whenever you can")),
+    (Priority.NORMAL, _("Normal")),
+    (Priority.HIGH, _("High — it blocks my work")),
 ]
 
 
 def _attachments_help() -> str:
     limit = settings.UPLOAD_MAX_BYTES // (1024 * 1024) or 1
-    return f"Up to 3 files, {limit} MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3."
+    return gettext("Up to 3 files, %(limit)s MB each: images (JPEG, PNG, GIF, WebP), PDF, text or MP3.") % {
+        "limit": limit
+    }
 
 
 class SupportTicketForm(forms.Form):
     """The public help-desk form of one support queue; the type's custom fields come from its schema."""
 
     submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    name = forms.CharField(max_length=200, label="Your name")
-    email = forms.EmailField(label="Email", help_text="We write to you here only about this ticket.")
-    title = forms.CharField(max_length=200, label="Short summary")
+    name = forms.CharField(max_length=200, label=_("Your name"))
+    email = forms.EmailField(label=_("Email"), help_text=_("We write to you here only about this ticket."))
+    title = forms.CharField(max_length=200, label=_("Short summary"))
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), max_length=8000, label="Describe the problem"
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=8000, label=_("Describe the problem")
     )
     priority = forms.ChoiceField(
-        choices=PUBLIC_PRIORITIES, initial=Priority.NORMAL, label="How urgent is it?"
+        choices=PUBLIC_PRIORITIES, initial=Priority.NORMAL, label=_("How urgent is it?")
     )
-    location = forms.CharField(max_length=200, required=False, label="Where? (building, room — optional)")
-    attachments = MultipleFileField(required=False, label="Attachments (optional)")
-    email_consent = forms.BooleanField(required=False, label="Email me when the team replies")
+    location = forms.CharField(max_length=200, required=False, label=_("Where? (building, room — optional)"))
+    attachments = MultipleFileField(required=False, label=_("Attachments (optional)"))
+    email_consent = forms.BooleanField(required=False, label=_("Email me when the team replies"))
 
     def __init__(self, *args, queue: Queue, user=None, subcategories=(), **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -73,17 +76,17 @@ class SupportTicketForm(forms.Form):
 
 
 class StaffCommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label="Reply")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label=_("Reply"))
     visibility = forms.ChoiceField(
         choices=[
-            ("public", "Public reply (the customer sees it and is emailed)"),
-            ("internal", "Internal note (team only)"),
+            ("public", _("Public reply (the customer sees it and is emailed)")),
+            ("internal", _("Internal note (team only)")),
         ],
         initial="public",
         widget=forms.RadioSelect,
-        label="Who sees it",
+        label=_("Who sees it"),
     )
-    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+    attachments = MultipleFileField(required=False, label=_("Attachments (optional)"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -92,8 +95,8 @@ class StaffCommentForm(forms.Form):
 
 
 class CustomerReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label="Your reply")
-    attachments = MultipleFileField(required=False, label="Attachments (optional)")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label=_("Your reply"))
+    attachments = MultipleFileField(required=False, label=_("Attachments (optional)"))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -102,7 +105,7 @@ class CustomerReplyForm(forms.Form):
 
 
 class EditCommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=8000, label="Edit")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=8000, label=_("Edit"))
 
 
 def _parse_time(text: str, *, closing: bool = False) -> time:
@@ -122,55 +125,55 @@ class SupportSettingsForm(forms.Form):
     """A support queue's rules. Hours: one line per interval, e.g. ``Mon-Fri 09:00-17:00`` or
     ``Sat 10:00-14:00``; holidays: ``2026-12-25 Christmas``; agents: chosen per member below."""
 
-    assignment_mode = forms.ChoiceField(choices=AssignmentMode.choices, label="New tickets go to")
+    assignment_mode = forms.ChoiceField(choices=AssignmentMode.choices, label=_("New tickets go to"))
     default_turnaround_minutes = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, label="Turnaround (business minutes)"
+        min_value=1, max_value=MAX_MINUTES, label=_("Turnaround (business minutes)")
     )
     turnaround_low = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, required=False, label="Low priority"
+        min_value=1, max_value=MAX_MINUTES, required=False, label=_("Low priority")
     )
     turnaround_normal = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, required=False, label="Normal priority"
+        min_value=1, max_value=MAX_MINUTES, required=False, label=_("Normal priority")
     )
     turnaround_high = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, required=False, label="High priority"
+        min_value=1, max_value=MAX_MINUTES, required=False, label=_("High priority")
     )
     turnaround_urgent = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, required=False, label="Urgent priority"
+        min_value=1, max_value=MAX_MINUTES, required=False, label=_("Urgent priority")
     )
     second_escalation_minutes = forms.IntegerField(
-        min_value=1, max_value=MAX_MINUTES, label="Level 2 (owner) after, business minutes past due"
+        min_value=1, max_value=MAX_MINUTES, label=_("Level 2 (owner) after, business minutes past due")
     )
     due_soon_minutes = forms.IntegerField(
-        min_value=0, max_value=MAX_MINUTES, label="'Due soon' window (minutes)"
+        min_value=0, max_value=MAX_MINUTES, label=_("'Due soon' window (minutes)")
     )
     hours = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
-        label="Business hours (queue time zone)",
-        help_text=(
+        label=_("Business hours (queue time zone)"),
+        help_text=_(
             "One per line, e.g. “Mon-Fri 09:00-17:00”, “Sat 10:00-14:00”. Empty: open around the clock."
         ),
     )
     holidays = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        label="Holidays",
-        help_text="One per line: “2026-12-25 Christmas”.",
+        label=_("Holidays"),
+        help_text=_("One per line: “2026-12-25 Christmas”."),
     )
-    escalation_manager = forms.ChoiceField(required=False, label="Level 1 goes to")
-    escalation_owner = forms.ChoiceField(required=False, label="Level 2 goes to")
+    escalation_manager = forms.ChoiceField(required=False, label=_("Level 1 goes to"))
+    escalation_owner = forms.ChoiceField(required=False, label=_("Level 2 goes to"))
 
-    DAY_NAMES = {label[:3].lower(): value for value, label in Weekday.choices}
+    # The hours syntax is English whatever the page's language (as in the help text): Mon … Sun.
+    DAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    DAY_NAMES = {name.lower(): value for value, name in enumerate(DAY_ABBREVIATIONS)}
 
     def __init__(self, *args, members, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        people = [
-            (str(m.user_id), f"{m.user.get_full_name()} ({m.get_role_display().lower()})") for m in members
-        ]
-        self.fields["escalation_manager"].choices = [("", "The first manager")] + people
-        self.fields["escalation_owner"].choices = [("", "The first owner")] + people
+        people = [(str(m.user_id), f"{m.user.get_full_name()} ({m.get_role_display()})") for m in members]
+        self.fields["escalation_manager"].choices = [("", gettext("The first manager"))] + people
+        self.fields["escalation_owner"].choices = [("", gettext("The first owner"))] + people
 
     @classmethod
     def initial_for(cls, support_queue: SupportQueue) -> dict:
@@ -189,7 +192,7 @@ class SupportSettingsForm(forms.Form):
         lines = []
         for row in support_queue.hours.all():
             closes = "24:00" if row.closes == time(0) else row.closes.strftime("%H:%M")
-            lines.append(f"{Weekday(row.weekday).label[:3]} {row.opens:%H:%M}-{closes}")
+            lines.append(f"{cls.DAY_ABBREVIATIONS[row.weekday]} {row.opens:%H:%M}-{closes}")
         initial["hours"] = "\n".join(lines)
         initial["holidays"] = "\n".join(
             f"{row.date.isoformat()} {row.name}" for row in support_queue.holidays.all()
@@ -209,9 +212,13 @@ class SupportSettingsForm(forms.Form):
                 start, end = self.DAY_NAMES[first[:3]], self.DAY_NAMES[(last or first)[:3]]
                 opens, closes = _parse_time(opens_text), _parse_time(closes_text, closing=True)
             except (ValueError, KeyError):
-                raise forms.ValidationError(f"Line {number}: write it like “Mon-Fri 09:00-17:00”.") from None
+                raise forms.ValidationError(
+                    gettext("Line %(number)s: write it like “Mon-Fri 09:00-17:00”.") % {"number": number}
+                ) from None
             if end < start:
-                raise forms.ValidationError(f"Line {number}: the days run backwards.")
+                raise forms.ValidationError(
+                    gettext("Line %(number)s: the days run backwards.") % {"number": number}
+                )
             result.extend((day, opens, closes) for day in range(start, end + 1))
         return result
 
@@ -225,8 +232,10 @@ class SupportSettingsForm(forms.Form):
             try:
                 day = date.fromisoformat(day_text)
             except ValueError:
-                raise forms.ValidationError(f"Line {number}: start with a date like 2026-12-25.") from None
-            result.append((day, name.strip() or "Holiday"))
+                raise forms.ValidationError(
+                    gettext("Line %(number)s: start with a date like 2026-12-25.") % {"number": number}
+                ) from None
+            result.append((day, name.strip() or gettext("Holiday")))
         return result
 
     def turnarounds(self) -> dict[str, int]:

@@ -22,6 +22,7 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 from queues.models import Priority
@@ -31,9 +32,9 @@ MAX_ESCALATION_LEVEL = 2
 
 
 class AssignmentMode(models.TextChoices):
-    PRIMARY = "primary", "Primary agent first (then the priority order)"
-    LEAST_LOADED = "least_loaded", "Least-loaded agent (ties: priority order)"
-    MANUAL = "manual", "Nobody automatically (staff pick)"
+    PRIMARY = "primary", _("Primary agent first (then the priority order)")
+    LEAST_LOADED = "least_loaded", _("Least-loaded agent (ties: priority order)")
+    MANUAL = "manual", _("Nobody automatically (staff pick)")
 
 
 class SupportQueue(TenantOwned):
@@ -42,13 +43,13 @@ class SupportQueue(TenantOwned):
         max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.LEAST_LOADED
     )
     default_turnaround_minutes = models.PositiveIntegerField(
-        default=480, help_text="Business minutes to resolve, when the priority has no own turnaround."
+        default=480, help_text=_("Business minutes to resolve, when the priority has no own turnaround.")
     )
     second_escalation_minutes = models.PositiveIntegerField(
-        default=240, help_text="Business minutes past the due time before level 2 (owner)."
+        default=240, help_text=_("Business minutes past the due time before level 2 (owner).")
     )
     due_soon_minutes = models.PositiveIntegerField(
-        default=120, help_text="A ticket is 'due soon' this many minutes before its due time."
+        default=120, help_text=_("A ticket is 'due soon' this many minutes before its due time.")
     )
     escalation_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -56,7 +57,7 @@ class SupportQueue(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Level 1. Empty: the first manager of the team (else an owner).",
+        help_text=_("Level 1. Empty: the first manager of the team (else an owner)."),
     )
     escalation_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -64,7 +65,7 @@ class SupportQueue(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Level 2. Empty: the first owner of the team.",
+        help_text=_("Level 2. Empty: the first owner of the team."),
     )
 
     class Meta:
@@ -128,13 +129,13 @@ class Turnaround(TenantOwned):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class BusinessHours(TenantOwned):
@@ -187,9 +188,9 @@ class SupportAgent(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_agents"
     )
     is_primary = models.BooleanField(default=False)
-    priority = models.PositiveSmallIntegerField(default=10, help_text="Lower goes first.")
+    priority = models.PositiveSmallIntegerField(default=10, help_text=_("Lower goes first."))
     receives_assignments = models.BooleanField(
-        default=True, help_text="Off: sees and works the queue but gets no automatic assignments."
+        default=True, help_text=_("Off: sees and works the queue but gets no automatic assignments.")
     )
 
     class Meta:
@@ -211,18 +212,18 @@ class SupportTicket(TenantOwned):
 
     ticket = models.OneToOneField("queues.Ticket", on_delete=models.CASCADE, related_name="support_clock")
     support_queue = models.ForeignKey(SupportQueue, on_delete=models.CASCADE, related_name="clocks")
-    turnaround_minutes = models.PositiveIntegerField(help_text="Snapshot at submission (or reopening).")
-    first_due_at = models.DateTimeField(help_text="The due time first promised.")
+    turnaround_minutes = models.PositiveIntegerField(help_text=_("Snapshot at submission (or reopening)."))
+    first_due_at = models.DateTimeField(help_text=_("The due time first promised."))
     # Incremented when a resolved ticket is reopened: escalations count again from level 1.
     cycle = models.PositiveSmallIntegerField(default=1)
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     due_at_when_paused = models.DateTimeField(null=True, blank=True)
     paused_business_seconds = models.PositiveBigIntegerField(
-        default=0, help_text="Business time spent waiting on the customer (added to the due time)."
+        default=0, help_text=_("Business time spent waiting on the customer (added to the due time).")
     )
-    paused_seconds = models.PositiveBigIntegerField(default=0, help_text="Wall-clock time paused.")
-    breached_at = models.DateTimeField(null=True, blank=True, help_text="First found past due.")
+    paused_seconds = models.PositiveBigIntegerField(default=0, help_text=_("Wall-clock time paused."))
+    breached_at = models.DateTimeField(null=True, blank=True, help_text=_("First found past due."))
 
     class Meta:
         ordering = ["ticket_id"]
@@ -262,7 +263,7 @@ class Escalation(TenantOwned):
     ticket = models.ForeignKey("queues.Ticket", on_delete=models.CASCADE, related_name="escalations")
     cycle = models.PositiveSmallIntegerField(default=1)
     level = models.PositiveSmallIntegerField()
-    breached_deadline = models.DateTimeField(help_text="The deadline that was missed.")
+    breached_deadline = models.DateTimeField(help_text=_("The deadline that was missed."))
     escalated_at = models.DateTimeField()
     from_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -276,9 +277,9 @@ class Escalation(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The agent who escalated by hand; empty for an automatic escalation.",
+        help_text=_("The agent who escalated by hand; empty for an automatic escalation."),
     )
-    reason = models.TextField(blank=True, help_text="Why an agent escalated by hand.")
+    reason = models.TextField(blank=True, help_text=_("Why an agent escalated by hand."))
 
     class Meta:
         ordering = ["ticket_id", "escalated_at", "id"]
@@ -310,7 +311,7 @@ class Subcategory(TenantOwned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Tickets of this subcategory go to this person (else the queue's assignment rule).",
+        help_text=_("Tickets of this subcategory go to this person (else the queue's assignment rule)."),
     )
 
     class Meta:

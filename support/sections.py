@@ -3,11 +3,12 @@ dashboard home (only the queues in their scope)."""
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from support import selectors
 from tenants.models import Membership
 
-DASHBOARD_NAV = [("Help desk", "support:inbox")]
+DASHBOARD_NAV = [(_("Help desk"), "support:inbox")]
 
 
 def public_section(request, tenant) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
@@ -28,14 +29,14 @@ from tenants.models import Membership, Role
 ACTIVE_PHASES = (wf.PENDING, wf.WAITING, wf.SERVING)
 PAUSED_STATES = ("awaiting_customer",)
 INBOX_VIEWS = {
-    "mine": "My tickets",
-    "unassigned": "Unassigned",
-    "overdue": "Overdue",
-    "due_soon": "Due soon",
-    "escalated": "Escalated",
-    "waiting": "Waiting on customer",
-    "all": "All open",
-    "closed": "Resolved & closed",
+    "mine": gettext_lazy("My tickets"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "overdue": gettext_lazy("Overdue"),
+    "due_soon": gettext_lazy("Due soon"),
+    "escalated": gettext_lazy("Escalated"),
+    "waiting": gettext_lazy("Waiting on customer"),
+    "all": gettext_lazy("All open"),
+    "closed": gettext_lazy("Resolved & closed"),
 }
 INBOX_LIMIT = 100
 INBOX_PAGE_SIZE = 50  # seed 004: lists page by 50
@@ -88,7 +89,7 @@ def staff_ticket(membership: Membership, reference: str) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound("There is no such ticket in your help-desk queues.")
+        raise NotFound(gettext("There is no such ticket in your help-desk queues."))
     return ticket
 
 
@@ -107,25 +108,30 @@ def sla_badge(ticket: Ticket, *, now: datetime, viewer_zone, due_soon_minutes: i
     due = ticket.due_at
     due_local = timezone.localtime(due, viewer_zone) if due else None
     if ticket.phase not in ACTIVE_PHASES:
-        return SlaBadge("Resolved" if ticket.phase == wf.DONE else "Closed", "done", due_local)
+        label = pgettext("SLA", "Resolved") if ticket.phase == wf.DONE else pgettext("SLA", "Closed")
+        return SlaBadge(label, "done", due_local)
     if ticket.state in PAUSED_STATES or due is None:
-        return SlaBadge("Paused (waiting on customer)", "paused", None)
+        return SlaBadge(gettext("Paused (waiting on customer)"), "paused", None)
     remaining = due - now
     if remaining.total_seconds() < 0:
-        return SlaBadge(f"Overdue by {_duration(-remaining)}", "overdue", due_local)
+        return SlaBadge(
+            gettext("Overdue by %(time)s") % {"time": _duration(-remaining)}, "overdue", due_local
+        )
     if remaining <= timedelta(minutes=due_soon_minutes):
-        return SlaBadge(f"Due in {_duration(remaining)}", "soon", due_local)
-    return SlaBadge(f"Due in {_duration(remaining)}", "ok", due_local)
+        return SlaBadge(gettext("Due in %(time)s") % {"time": _duration(remaining)}, "soon", due_local)
+    return SlaBadge(gettext("Due in %(time)s") % {"time": _duration(remaining)}, "ok", due_local)
 
 
 def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+        if minutes:
+            return gettext("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+        return gettext("%(hours)s h") % {"hours": hours}
+    return ngettext("%(days)s day", "%(days)s days", hours // 24) % {"days": hours // 24}
 
 
 def _view_condition(view: str, *, now: datetime, user_id: int, due_soon: dict[int, int]) -> Q:
@@ -182,11 +188,15 @@ def inbox_tickets(
         subcategory=subcategory,
     )
     if limit is None:
-        return tickets.select_related("queue", "assignee", "customer").order_by(*order)
+        return tickets.select_related("queue", "assignee", "customer", "ticket_type").order_by(*order)
     # Sort and cut the narrow rows first, then join the wide ones for just the page (with tens of
     # thousands of open tickets, sorting joined rows costs ~40x more).
     page = tickets.order_by(*order).values("id")[offset : offset + limit]
-    return Ticket.objects.filter(pk__in=page).select_related("queue", "assignee", "customer").order_by(*order)
+    return (
+        Ticket.objects.filter(pk__in=page)
+        .select_related("queue", "assignee", "customer", "ticket_type")
+        .order_by(*order)
+    )
 
 
 @dataclass(frozen=True)
@@ -304,21 +314,28 @@ class ActivityEntry:
     details: tuple[str, ...] = ()  # what came with the change (the notifications an escalation sent)
 
 
-def _event_title(event: TicketEvent) -> str:
+def _event_title(event: TicketEvent, machine: wf.Workflow) -> str:
     if event.event == "submit":
-        return "Ticket filed"
+        return gettext("Ticket filed")
     if event.event == "assign":
-        return event.note or "Assignment changed"
+        return event.note or gettext("Assignment changed")
+    action = machine.transition_label(event.event)
     if event.from_state != event.to_state:
-        change = f"{event.from_state.replace('_', ' ')} → {event.to_state.replace('_', ' ')}"
-        return f"{change} ({event.event.replace('_', ' ')})"
-    return event.event.replace("_", " ")
+        return gettext("%(from)s → %(to)s (%(action)s)") % {
+            "from": machine.state_label(event.from_state),
+            "to": machine.state_label(event.to_state),
+            "action": action,
+        }
+    return action
+
+
+ACTOR_LABELS = {"system": gettext_lazy("system"), "customer": gettext_lazy("customer")}
 
 
 def _actor_name(user, label: str = "") -> str:
     if user is not None:
         return user.get_full_name()
-    return label or "system"
+    return str(ACTOR_LABELS.get(label or "system", label))
 
 
 def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
@@ -328,6 +345,7 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
     from notifications.models import OutboxMessage
 
     entries: list[tuple[tuple, ActivityEntry]] = []
+    machine = ticket.machine
     # One escalation is one entry: the reassignment it made (a history row at the same instant) and the
     # notifications it sent are part of it, not entries of their own repeating "Escalated to level 1".
     escalations = list(
@@ -348,7 +366,7 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                 ActivityEntry(
                     at=event.occurred_at,
                     kind=kind,
-                    title=_event_title(event),
+                    title=_event_title(event, machine),
                     body=event.note if kind == "transition" else "",
                     actor=_actor_name(event.actor, event.actor_label),
                 ),
@@ -360,12 +378,12 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
         author = (
             comment.author_user.get_full_name()
             if comment.author_user
-            else str(comment.author_customer or "customer")
+            else str(comment.author_customer or gettext("customer"))
         )
         title = (
-            "Internal note"
+            gettext("Internal note")
             if comment.is_internal
-            else ("Customer reply" if comment.author_customer_id else "Public reply")
+            else (gettext("Customer reply") if comment.author_customer_id else gettext("Public reply"))
         )
         entries.append(
             (
@@ -389,7 +407,7 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
         delivery = _("%(channel)s to %(recipient)s — %(status)s") % {
             "channel": message.get_channel_display(),
             "recipient": message.recipient,
-            "status": message.get_status_display().lower(),
+            "status": message.get_status_display(),
         }
         if message.event_type == "support.escalated" and escalations:
             # Written in the escalation's transaction, after its row: the last escalation made before it.
@@ -405,17 +423,21 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                 ActivityEntry(
                     at=message.created_at,
                     kind="notification",
-                    title=(
-                        f"Notification by {message.channel}: "
-                        f"{message.payload.get('headline') or message.event_type}"
-                    ),
-                    body=f"To {message.recipient} — {message.get_status_display().lower()}",
-                    actor="system",
+                    title=gettext("Notification by %(channel)s: %(headline)s")
+                    % {
+                        "channel": message.get_channel_display(),
+                        "headline": message.payload.get("headline") or message.event_type,
+                    },
+                    body=gettext("To %(recipient)s — %(status)s")
+                    % {"recipient": message.recipient, "status": message.get_status_display()},
+                    actor=gettext("system"),
                 ),
             )
         )
     for escalation in escalations:
-        target = escalation.to_assignee.get_full_name() if escalation.to_assignee else "nobody available"
+        target = (
+            escalation.to_assignee.get_full_name() if escalation.to_assignee else gettext("nobody available")
+        )
         if escalation.escalated_by_id:
             body = _("Escalated by hand: %(reason)s; now with %(target)s.") % {
                 "reason": escalation.reason,
@@ -432,9 +454,11 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
                 ActivityEntry(
                     at=escalation.escalated_at,
                     kind="escalation",
-                    title=f"Escalated to level {escalation.level}",
+                    title=gettext("Escalated to level %(level)s") % {"level": escalation.level},
                     body=body,
-                    actor=_actor_name(escalation.escalated_by) if escalation.escalated_by_id else "system",
+                    actor=_actor_name(escalation.escalated_by)
+                    if escalation.escalated_by_id
+                    else gettext("system"),
                     details=tuple(told[escalation.pk]),
                 ),
             )
@@ -443,14 +467,14 @@ def staff_activity(ticket: Ticket) -> list[ActivityEntry]:
 
 
 CUSTOMER_EVENT_TEXT = {
-    "submit": "Ticket received",
-    "start": "Our team started working on it",
-    "ask_customer": "We asked you for more information",
-    "customer_replied": "You replied; back with our team",
-    "resolve": "Resolved",
-    "close": "Closed",
-    "reopen": "Reopened",
-    "forward": "Forwarded to another team",
+    "submit": gettext_lazy("Ticket received"),
+    "start": gettext_lazy("Our team started working on it"),
+    "ask_customer": gettext_lazy("We asked you for more information"),
+    "customer_replied": gettext_lazy("You replied; back with our team"),
+    "resolve": pgettext_lazy("ticket history", "Resolved"),
+    "close": pgettext_lazy("ticket history", "Closed"),
+    "reopen": pgettext_lazy("ticket history", "Reopened"),
+    "forward": gettext_lazy("Forwarded to another team"),
 }
 
 
@@ -459,6 +483,7 @@ def customer_activity(ticket: Ticket) -> list[ActivityEntry]:
     Internal comments are excluded in the query; assignments, escalations, notes and notification
     records are staff-only and never read here."""
     entries: list[tuple[tuple, ActivityEntry]] = []
+    machine = ticket.machine
     events = (
         TicketEvent.objects.filter(ticket=ticket)
         .exclude(event="assign")
@@ -467,7 +492,8 @@ def customer_activity(ticket: Ticket) -> list[ActivityEntry]:
     for event in events:
         if event.event != "submit" and event.from_state == event.to_state:
             continue
-        text = CUSTOMER_EVENT_TEXT.get(event.event, event.to_state.replace("_", " "))
+        standard = CUSTOMER_EVENT_TEXT.get(event.event)
+        text = str(standard) if standard is not None else machine.state_label(event.to_state)
         entries.append(
             (
                 (event.occurred_at, 0, event.pk),
@@ -478,7 +504,11 @@ def customer_activity(ticket: Ticket) -> list[ActivityEntry]:
         "author_customer", "author_user"
     )
     for comment in public:
-        author = "You" if comment.author_customer_id else f"{ticket.tenant.name} team"
+        author = (
+            gettext("You")
+            if comment.author_customer_id
+            else gettext("%(tenant)s team") % {"tenant": ticket.tenant.name}
+        )
         entries.append(
             (
                 (comment.created_at, 1, comment.pk),
@@ -499,7 +529,7 @@ def customer_ticket(reference: str) -> Ticket:
         .first()
     )
     if ticket is None:
-        raise NotFound("There is no help-desk ticket with that reference number.")
+        raise NotFound(gettext("There is no help-desk ticket with that reference number."))
     return ticket
 
 

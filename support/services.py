@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -51,6 +52,7 @@ from support.models import (
     SupportQueue,
     SupportTicket,
     Turnaround,
+    Weekday,
 )
 from tenants.models import Membership, Role, Tenant
 
@@ -73,7 +75,7 @@ def support_queue_for(queue: Queue) -> SupportQueue:
     """The queue's help-desk settings (created with defaults on first use). Not durable: callable inside
     another service's transaction."""
     if queue.kind != QueueKind.SUPPORT:
-        raise NotFound("This is not a support queue.")
+        raise NotFound(gettext("This is not a support queue."))
     support_queue, _ = SupportQueue.objects.get_or_create(
         queue=queue, defaults={"tenant_id": queue.tenant_id}
     )
@@ -118,40 +120,42 @@ def support_queue_configure(
     """
     queue_services._check_tenant(tenant, queue)
     if queue.kind != QueueKind.SUPPORT:
-        raise NotFound("This is not a support queue.")
+        raise NotFound(gettext("This is not a support queue."))
     errors: dict[str, list[str]] = {}
     if assignment_mode not in AssignmentMode.values:
-        errors["assignment_mode"] = ["Choose an assignment rule."]
+        errors["assignment_mode"] = [gettext("Choose an assignment rule.")]
     for name, value in [
         ("default_turnaround_minutes", default_turnaround_minutes),
         ("second_escalation_minutes", second_escalation_minutes),
     ]:
         if value is None or int(value) < 1:
-            errors[name] = ["At least 1 minute."]
+            errors[name] = [gettext("At least 1 minute.")]
     if due_soon_minutes is None or int(due_soon_minutes) < 0:
-        errors["due_soon_minutes"] = ["Zero or more minutes."]
+        errors["due_soon_minutes"] = [gettext("Zero or more minutes.")]
     turnarounds = {key: value for key, value in (turnarounds or {}).items() if value}
     for priority, minutes in turnarounds.items():
         if priority not in Priority.values:
-            errors[f"turnaround_{priority}"] = ["Unknown priority."]
+            errors[f"turnaround_{priority}"] = [gettext("Unknown priority.")]
         elif int(minutes) < 1:
-            errors[f"turnaround_{priority}"] = ["At least 1 minute."]
+            errors[f"turnaround_{priority}"] = [gettext("At least 1 minute.")]
     hours = sorted(hours)
     for weekday, opens, closes in hours:
         if not (closes > opens or closes == time(0)):
-            errors.setdefault("hours", []).append(f"Day {weekday}: closing must be after opening.")
+            errors.setdefault("hours", []).append(
+                gettext("%(day)s: closing must be after opening.") % {"day": Weekday(weekday).label}
+            )
     for (day_a, _o, close_a), (day_b, open_b, _c) in zip(hours, hours[1:], strict=False):
         if day_a == day_b and (close_a == time(0) or close_a > open_b):
-            errors.setdefault("hours", []).append("Opening intervals of a day must not overlap.")
+            errors.setdefault("hours", []).append(gettext("Opening intervals of a day must not overlap."))
     agents = list(agents)
     if sum(1 for agent in agents if agent.is_primary) > 1:
-        errors["agents"] = ["Choose one primary agent at most."]
+        errors["agents"] = [gettext("Choose one primary agent at most.")]
     member_ids = set(Membership.objects.filter(tenant=tenant).values_list("user_id", flat=True))
     if any(agent.user_id not in member_ids for agent in agents):
-        errors.setdefault("agents", []).append("Agents must be members of this team.")
+        errors.setdefault("agents", []).append(gettext("Agents must be members of this team."))
     for field, person in [("escalation_manager", escalation_manager), ("escalation_owner", escalation_owner)]:
         if person is not None and person.pk not in member_ids:
-            errors[field] = ["Choose a member of this team."]
+            errors[field] = [gettext("Choose a member of this team.")]
     holidays = list(holidays)
     if not errors and hours:
         schedule = business_hours.Schedule(
@@ -164,7 +168,7 @@ def support_queue_configure(
         except ValueError as error:
             errors["hours"] = [str(error)]
     if errors:
-        raise ValidationError("The support settings have errors.", field_errors=errors)
+        raise ValidationError(gettext("The support settings have errors."), field_errors=errors)
     with transaction.atomic(durable=True):
         support_queue, _ = SupportQueue.objects.get_or_create(queue=queue, defaults={"tenant": tenant})
         support_queue = SupportQueue.objects.select_for_update().get(pk=support_queue.pk)
@@ -290,33 +294,60 @@ def staff_ticket_url(ticket: Ticket) -> str:
     return reverse("support:ticket", args=[ticket.tenant.slug, ticket.reference])
 
 
+RULE_WORDS = {
+    AssignmentMode.PRIMARY: gettext_lazy("primary agent first"),
+    AssignmentMode.LEAST_LOADED: gettext_lazy("least-loaded agent"),
+    AssignmentMode.MANUAL: gettext_lazy("by hand"),
+}
+
+
+class _lazy_format:  # noqa: N801 - reads like the function it stands for
+    """A marked text with its values, worded when str() is called (in the recipient's language)."""
+
+    def __init__(self, text, **values):
+        self.text, self.values = text, values
+
+    def __str__(self) -> str:
+        return str(self.text) % self.values
+
+
 def customer_ticket_url(ticket: Ticket) -> str:
     return reverse("support:customer_ticket", args=[ticket.reference])
 
 
-def _notify_staff(ticket: Ticket, user, *, event_type: str, headline: str, body: str, now) -> None:
+def _notify_staff(ticket: Ticket, user, *, event_type: str, headline, body, now) -> None:
+    """``headline``/``body``: lazy texts or what someone wrote; notify words them in the member's
+    language (the context is built under it)."""
     from notifications.services import notify
 
-    notify(
-        tenant=ticket.tenant,
-        event_type=event_type,
-        user=user,
-        related=ticket,
-        now=now,
-        context={
-            "subject": f"[{ticket.reference}] {headline}",
-            "headline": headline,
-            "body": body[:1000],
+    def context() -> dict:
+        text = str(headline)
+        return {
+            "subject": f"[{ticket.reference}] {text}",
+            "headline": text,
+            "body": str(body)[:1000],
             "action_url": staff_ticket_url(ticket),
-            "action_label": "Open the ticket",
-        },
-    )
+            "action_label": gettext("Open the ticket"),
+        }
+
+    notify(tenant=ticket.tenant, event_type=event_type, user=user, related=ticket, now=now, context=context)
 
 
-def _notify_customer(ticket: Ticket, *, headline: str, body: str, now) -> None:
+def _notify_customer(ticket: Ticket, *, headline, body, now) -> None:
+    """As _notify_staff, worded in the customer's language."""
     if ticket.customer_id is None:
         return
     from notifications.services import notify
+
+    def context() -> dict:
+        text = str(headline)
+        return {
+            "subject": f"[{ticket.reference}] {text}",
+            "headline": text,
+            "body": str(body)[:2000],
+            "action_url": customer_ticket_url(ticket),
+            "action_label": gettext("See your ticket and reply"),
+        }
 
     notify(
         tenant=ticket.tenant,
@@ -324,13 +355,7 @@ def _notify_customer(ticket: Ticket, *, headline: str, body: str, now) -> None:
         customer=ticket.customer,
         related=ticket,
         now=now,
-        context={
-            "subject": f"[{ticket.reference}] {headline}",
-            "headline": headline,
-            "body": body[:2000],
-            "action_url": customer_ticket_url(ticket),
-            "action_label": "See your ticket and reply",
-        },
+        context=context,
     )
 
 
@@ -357,17 +382,24 @@ def route_new_ticket(ticket: Ticket, *, now: datetime) -> SupportTicket:
     routed = routed_assignee(ticket)  # a subcategory's routing rule comes before the queue's
     assignee = routed or pick_assignee(support_queue)
     if assignee is not None:
-        rule = AssignmentMode(support_queue.assignment_mode).label.split(" (")[0].lower()
+        rule = str(RULE_WORDS.get(support_queue.assignment_mode, support_queue.assignment_mode))
         if routed is not None:
-            rule = f"routing rule of subcategory {ticket.metadata[METADATA_KEY]}"
+            rule = gettext("routing rule of subcategory %(name)s") % {"name": ticket.metadata[METADATA_KEY]}
         _set_assignee(
-            ticket, assignee, actor=None, note=f"Assigned to {assignee.get_full_name()} ({rule})", now=now
+            ticket,
+            assignee,
+            actor=None,
+            note=gettext("Assigned to %(name)s (%(rule)s)")
+            % {"name": assignee.get_full_name(), "rule": rule},
+            now=now,
         )
         _notify_staff(
             ticket,
             assignee,
             event_type="support.updated",
-            headline=f"New ticket for you: {ticket.title or ticket.reference}",
+            headline=_lazy_format(
+                gettext_lazy("New ticket for you: %(title)s"), title=ticket.title or ticket.reference
+            ),
             body=ticket.need_text,
             now=now,
         )
@@ -428,8 +460,10 @@ def clock_on_transition(ticket: Ticket, *, from_state: str, to_state: str, now: 
     if to_state in PAUSED_STATES and from_state not in PAUSED_STATES:
         _notify_customer(
             ticket,
-            headline="We need a reply from you",
-            body="Our team needs more information to go on. Open your ticket to read our question and reply.",
+            headline=gettext_lazy("We need a reply from you"),
+            body=gettext_lazy(
+                "Our team needs more information to go on. Open your ticket to read our question and reply."
+            ),
             now=now,
         )
 
@@ -444,7 +478,11 @@ def notify_manual_assignment(ticket: Ticket, *, actor, now: datetime) -> None:
         ticket,
         assignee,
         event_type="support.updated",
-        headline=f"{actor.get_full_name()} assigned you {ticket.title or ticket.reference}",
+        headline=_lazy_format(
+            gettext_lazy("%(name)s assigned you %(title)s"),
+            name=actor.get_full_name(),
+            title=ticket.title or ticket.reference,
+        ),
         body=ticket.need_text,
         now=now,
     )
@@ -470,13 +508,20 @@ def notify_on_comment(comment: TicketComment) -> None:
                 ticket,
                 ticket.assignee,
                 event_type="support.updated",
-                headline=f"The customer replied on {ticket.reference}",
+                headline=_lazy_format(
+                    gettext_lazy("The customer replied on %(reference)s"), reference=ticket.reference
+                ),
                 body=comment.body,
                 now=now,
             )
         return
     _notify_customer(
-        ticket, headline=f"New reply on your ticket {ticket.reference}", body=comment.body, now=now
+        ticket,
+        headline=_lazy_format(
+            gettext_lazy("New reply on your ticket %(reference)s"), reference=ticket.reference
+        ),
+        body=comment.body,
+        now=now,
     )
 
 
@@ -641,7 +686,7 @@ def _escalate_locked(
             clock.breached_at = clock.breached_at or now
         clock.next_escalation_at = _next_escalation(support_queue, due_at=ticket.due_at, level=level)
         clock.save(update_fields=["breached_at", "next_escalation_at", "updated_at"])
-    who = "manager" if level == 1 else "owner"
+    who = gettext("manager") if level == 1 else gettext("owner")
     emit(
         tenant=ticket.tenant,
         event_type="support.ticket.escalated",
@@ -661,16 +706,43 @@ def _escalate_locked(
             ticket,
             target,
             actor=None,
-            note=f"Escalated to level {level} ({who}): {target.get_full_name()}",
+            note=gettext("Escalated to level %(level)s (%(who)s): %(name)s")
+            % {"level": level, "who": who, "name": target.get_full_name()},
             now=now,
         )
     recipients = [target] if target is not None else []
     if previous is not None and previous not in recipients:
         recipients.append(previous)
+    values = {
+        "reference": ticket.reference,
+        "queue": ticket.queue.name,
+        "level": level,
+        "name": target.get_full_name() if target else "",
+        "by": actor.get_full_name() if actor else "",
+        "reason": reason,
+    }
     if actor is None:
-        why = f"passed its due time and was escalated to the {who}"
+        body = (
+            gettext_lazy(
+                "%(reference)s in %(queue)s passed its due time and was escalated to level %(level)s "
+                "(now with %(name)s)."
+            )
+            if target
+            else gettext_lazy(
+                "%(reference)s in %(queue)s passed its due time and was escalated to level %(level)s."
+            )
+        )
     else:
-        why = f"was escalated to the {who} by {actor.get_full_name()}: {reason}"
+        body = (
+            gettext_lazy(
+                "%(reference)s in %(queue)s was escalated to level %(level)s by %(by)s: %(reason)s "
+                "(now with %(name)s)."
+            )
+            if target
+            else gettext_lazy(
+                "%(reference)s in %(queue)s was escalated to level %(level)s by %(by)s: %(reason)s."
+            )
+        )
     for person in recipients:
         if actor is not None and person.pk == actor.pk:
             continue  # nobody is told about their own choice
@@ -678,11 +750,12 @@ def _escalate_locked(
             ticket,
             person,
             event_type="support.escalated",
-            headline=f"Escalated to level {level}: {ticket.title or ticket.reference}",
-            body=(
-                f"{ticket.reference} in {ticket.queue.name} {why}"
-                + (f" (now with {target.get_full_name()})." if target else ".")
+            headline=_lazy_format(
+                gettext_lazy("Escalated to level %(level)s: %(title)s"),
+                level=level,
+                title=ticket.title or ticket.reference,
             ),
+            body=_lazy_format(body, **values),
             now=now,
         )
     ChangeSet(tenant_id=ticket.tenant_id, queue_id=ticket.queue_id).broadcast_on_commit()
@@ -742,11 +815,11 @@ def support_ticket_submit(
     ValidationError (field errors), NotFound for a non-support queue."""
     queue_services._check_tenant(tenant, queue)
     if queue.kind != QueueKind.SUPPORT:
-        raise NotFound("There is no help desk at this address.")
+        raise NotFound(gettext("There is no help desk at this address."))
     if priority not in Priority.values:
-        raise ValidationError(field_errors={"priority": ["Choose a priority."]})
+        raise ValidationError(field_errors={"priority": [gettext("Choose a priority.")]})
     if not title.strip():
-        raise ValidationError(field_errors={"title": ["Give your ticket a short title."]})
+        raise ValidationError(field_errors={"title": [gettext("Give your ticket a short title.")]})
     from support.subcategories import METADATA_KEY, subcategory_for_submission
 
     chosen = subcategory_for_submission(queue, subcategory)  # required when the queue has subcategories
@@ -754,7 +827,10 @@ def support_ticket_submit(
         metadata = {**(metadata or {}), METADATA_KEY: chosen.name}
     lane = queue.lanes.filter(enabled=True).order_by("display_order", "id").first()
     if lane is None:
-        raise ValidationError(f"{queue.name} is not taking new tickets right now. Nothing was sent.")
+        raise ValidationError(
+            gettext("%(queue)s is not taking new tickets right now. Nothing was sent.")
+            % {"queue": queue.name}
+        )
     return queue_services.ticket_submit(
         tenant=tenant,
         queue=queue,
@@ -800,7 +876,9 @@ def support_ticket_assign(
         target = Membership.objects.filter(tenant_id=ticket.tenant_id, user=assignee).first()
         if target is None or not can_see_queue(target, ticket.queue_id):
             raise ValidationError(
-                field_errors={"assignee": ["Assign to an agent of this queue, a manager or an owner."]}
+                field_errors={
+                    "assignee": [gettext("Assign to an agent of this queue, a manager or an owner.")]
+                }
             )
     return queue_services.ticket_assign(
         tenant=membership.tenant, actor=membership.user, ticket=ticket, assignee=assignee, now=now
@@ -836,7 +914,7 @@ def support_comment_edit(
     """Edit one's own comment (earlier text kept in its history). Raises NotFound outside scope."""
     _check_scope(membership, comment.ticket)
     if not body.strip():
-        raise ValidationError(field_errors={"body": ["Write something first."]})
+        raise ValidationError(field_errors={"body": [gettext("Write something first.")]})
     return queue_services.ticket_comment_edit(
         tenant=membership.tenant, actor=membership.user, comment=comment, body=body, now=now
     )
@@ -854,7 +932,7 @@ def support_customer_reply(
     if ticket.queue.kind != QueueKind.SUPPORT or ticket.customer_id is None:
         raise NotFound()
     if ticket.phase in CLOSED_PHASES:
-        raise ValidationError("This ticket is closed. Please open a new one.")
+        raise ValidationError(gettext("This ticket is closed. Please open a new one."))
     comment = queue_services.ticket_comment_add(
         tenant=ticket.tenant,
         ticket=ticket,
@@ -897,7 +975,7 @@ def support_bulk_apply(
     from support.selectors import staff_ticket
 
     if action not in ("assign", "transition"):
-        raise ValidationError("Choose what to do with the selected tickets.")
+        raise ValidationError(gettext("Choose what to do with the selected tickets."))
     result = BulkResult(done=[], failed=[])
     for reference in dict.fromkeys(references):
         try:

@@ -17,12 +17,14 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.numbers import whole_number
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
+from queues.workflow import STANDARD_TRANSITION_LABELS
 from support import selectors, services
 from support.forms import EditCommentForm, StaffCommentForm, SubcategoriesForm, SupportSettingsForm
 from support.models import MAX_ESCALATION_LEVEL
@@ -119,10 +121,13 @@ def inbox(request):
             "meta_value": metadata_value,
             "people": people,
             "events": [
-                ("start", "Start work"),
-                ("ask_customer", "Ask customer"),
-                ("resolve", "Resolve"),
-                ("close", "Close"),
+                (name, str(STANDARD_TRANSITION_LABELS[label]))
+                for name, label in (
+                    ("start", "Start work"),
+                    ("ask_customer", "Ask customer"),
+                    ("resolve", "Resolve"),
+                    ("close", "Close"),
+                )
             ],
             "is_lead": selectors.is_lead(membership),
         },
@@ -144,7 +149,7 @@ def bulk(request):
     back = request.POST.get("next", "")
     target = back if back.startswith(reverse("support:inbox", args=[request.tenant.slug])) else None
     if not references:
-        messages.error(request, "Select at least one ticket first.")
+        messages.error(request, gettext("Select at least one ticket first."))
         return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
     action = request.POST.get("action", "")
     assignee = None
@@ -154,7 +159,7 @@ def bulk(request):
         if user_id != "nobody":
             assignee = User.objects.filter(pk=whole_number(user_id, default=0)).first()
             if assignee is None:
-                messages.error(request, "Choose someone to assign to.")
+                messages.error(request, gettext("Choose someone to assign to."))
                 return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
         action = "assign"
     elif action.startswith("event:"):
@@ -172,7 +177,15 @@ def bulk(request):
         messages.error(request, _error_text(error))
     else:
         if result.done:
-            messages.success(request, f"Done for {len(result.done)} ticket(s): {', '.join(result.done)}.")
+            messages.success(
+                request,
+                ngettext(
+                    "Done for %(count)s ticket: %(references)s.",
+                    "Done for %(count)s tickets: %(references)s.",
+                    len(result.done),
+                )
+                % {"count": len(result.done), "references": ", ".join(result.done)},
+            )
         for reference, reason in result.failed:
             messages.error(request, f"{reference}: {reason}")
     return redirect(target or reverse("support:inbox", args=[request.tenant.slug]))
@@ -234,7 +247,10 @@ def comment(request, reference: str):
     form = StaffCommentForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(
-            request, "Write something first." if "body" in form.errors else "Check the comment form."
+            request,
+            gettext("Write something first.")
+            if "body" in form.errors
+            else gettext("Check the comment form."),
         )
         return _ticket_redirect(request, found.reference)
     try:
@@ -249,7 +265,9 @@ def comment(request, reference: str):
         messages.error(request, _error_text(error))
     else:
         internal = form.cleaned_data["visibility"] == "internal"
-        messages.success(request, "Internal note added." if internal else "Reply sent to the customer.")
+        messages.success(
+            request, gettext("Internal note added.") if internal else gettext("Reply sent to the customer.")
+        )
     return _ticket_redirect(request, found.reference)
 
 
@@ -269,9 +287,9 @@ def comment_edit(request, reference: str, pk: int):
         except ValidationError as error:
             messages.error(request, _error_text(error))
         else:
-            messages.success(request, "Comment updated; the earlier text is kept in its history.")
+            messages.success(request, gettext("Comment updated; the earlier text is kept in its history."))
     else:
-        messages.error(request, "Write something first.")
+        messages.error(request, gettext("Write something first."))
     return _ticket_redirect(request, found.reference)
 
 
@@ -282,7 +300,8 @@ def transition(request, reference: str):
     expected = request.POST.get("state", "")
     if expected and expected != found.state:
         messages.error(
-            request, "Someone changed this ticket meanwhile; nothing was changed. Check and try again."
+            request,
+            gettext("Someone changed this ticket meanwhile; nothing was changed. Check and try again."),
         )
         return _ticket_redirect(request, found.reference)
     try:
@@ -295,7 +314,7 @@ def transition(request, reference: str):
     except (ValidationError, Conflict) as error:
         messages.error(request, _error_text(error))
     else:
-        messages.success(request, f"Ticket is now {found.state_label}.")
+        messages.success(request, gettext("Ticket is now %(state)s.") % {"state": found.state_label})
     return _ticket_redirect(request, found.reference)
 
 
@@ -324,14 +343,19 @@ def assign(request, reference: str):
     if value:
         assignee = User.objects.filter(pk=whole_number(value, default=0)).first()
         if assignee is None:
-            messages.error(request, "Choose someone from the list.")
+            messages.error(request, gettext("Choose someone from the list."))
             return _ticket_redirect(request, found.reference)
     try:
         services.support_ticket_assign(membership=request.membership, ticket=found, assignee=assignee)
     except (ValidationError, Conflict) as error:
         messages.error(request, _error_text(error))
     else:
-        messages.success(request, f"Assigned to {assignee.get_full_name()}." if assignee else "Unassigned.")
+        messages.success(
+            request,
+            gettext("Assigned to %(name)s.") % {"name": assignee.get_full_name()}
+            if assignee
+            else gettext("Unassigned."),
+        )
     return _ticket_redirect(request, found.reference)
 
 
@@ -459,7 +483,9 @@ def settings_edit(request, queue_slug: str):
             if not error.field_errors:
                 form.add_error(None, error.message)
         else:
-            messages.success(request, f"Saved the help-desk settings of {queue.name}.")
+            messages.success(
+                request, gettext("Saved the help-desk settings of %(queue)s.") % {"queue": queue.name}
+            )
             return redirect("support:settings_edit", request.tenant.slug, queue.slug)
     return render(
         request,

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from core.errors import NotFound, ValidationError
@@ -33,7 +34,7 @@ def _support_queue(tenant, queue_slug: str) -> Queue:
         .first()
     )
     if queue is None:
-        raise NotFound("There is no help desk at this address.")
+        raise NotFound(gettext("There is no help desk at this address."))
     return queue
 
 
@@ -61,7 +62,7 @@ def help_home(request, tenant_slug: str):
             ticket = None
         if ticket is not None and ticket.tenant_id == tenant.pk:
             return redirect("support:customer_ticket", reference=ticket.reference)
-        context["error"] = "There is no ticket with that number here. Check it and try again."
+        context["error"] = gettext("There is no ticket with that number here. Check it and try again.")
         return render(request, "support/help_home.html", context, status=404)
     return render(request, "support/help_home.html", context)
 
@@ -80,7 +81,11 @@ def submit(request, tenant_slug: str, queue_slug: str):
         initial={"subcategory": request.GET.get("subcategory", "")[:100]},
     )
     if request.method == "POST" and not queue.enabled:
-        messages.error(request, f"{queue.name} is not taking new tickets right now. Nothing was sent.")
+        messages.error(
+            request,
+            gettext("%(queue)s is not taking new tickets right now. Nothing was sent.")
+            % {"queue": queue.name},
+        )
     elif request.method == "POST" and form.is_valid():
         limit_submission(request, "support-submit", email=form.cleaned_data["email"])
         try:
@@ -108,7 +113,9 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 form.add_error(None, error.message)
         else:
             messages.success(
-                request, f"Sent! Your ticket number is {ticket.reference}. Keep it to follow and reply."
+                request,
+                gettext("Sent! Your ticket number is %(reference)s. Keep it to follow and reply.")
+                % {"reference": ticket.reference},
             )
             return redirect("support:customer_ticket", reference=ticket.reference)
     status = 200 if request.method == "GET" else 400
@@ -141,7 +148,7 @@ def customer_ticket(request, reference: str):
                 for problem in problems:
                     form.add_error(None, problem)
         else:
-            messages.success(request, "Thanks, your reply was sent to the team.")
+            messages.success(request, gettext("Thanks, your reply was sent to the team."))
             return redirect("support:customer_ticket", reference=ticket.reference)
     activity = selectors.customer_activity(ticket)
     public_comment_ids = [entry.comment.pk for entry in activity if entry.comment is not None]

@@ -46,7 +46,7 @@ def test_status_socket_updates_when_the_ticket_moves(tenant, owner):
         assert update["fields"]["position"] == "2"
         assert "minutes" in update["fields"]["eta"]
         assert update["fields"]["turn_text"] == " · your number F-1"
-        assert update["history"][0].endswith("— approve → approved")
+        assert update["history"][0].endswith("— Approve → approved")
 
         await database_sync_to_async(services.ticket_call_next)(tenant=tenant, actor=owner, queue=queue)
         update = await socket.receive_json_from(timeout=5)

@@ -294,7 +294,7 @@ def test_activity_log_merges_everything(client, tenant, owner, manager, staff, d
     assert {"assign", "comment", "transition", "escalation", "notification"} <= set(kinds)
     client.force_login(owner)
     page = client.get(reverse("support:ticket", args=[tenant.slug, ticket.reference])).content.decode()
-    assert "Escalated to level 1" in page and "Notification by email" in page and "Internal note" in page
+    assert "Escalated to level 1" in page and "Notification by Email" in page and "Internal note" in page
 
 
 def test_settings_form_saves_rules(client, tenant, owner, staff, manager, desk):
