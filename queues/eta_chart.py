@@ -36,8 +36,8 @@ def hit_rate_svg(days: list, *, title: str) -> SafeString:
     indexed = [(index, day) for index, day in enumerate(days) if day.rate is not None]
     summary = (
         ngettext(
-            "%(days)s day; latest %(rate)s%% served inside the range shown",
-            "%(days)s days; latest %(rate)s%% served inside the range shown",
+            "%(days)s day; served inside the range shown on the latest: %(rate)s%%",
+            "%(days)s days; served inside the range shown on the latest: %(rate)s%%",
             len(indexed),
         )
         % {"days": len(indexed), "rate": round(indexed[-1][1].rate)}
