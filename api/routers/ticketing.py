@@ -209,12 +209,17 @@ class IssuedTicketPage(Schema):
 
 class CheckInIn(Schema):
     code: str = Field(..., min_length=1, max_length=2000, description="Ticket code or scanned QR payload.")
+    payment_collected: bool = Field(
+        False,
+        description="The door took the payment of an unpaid (pay-at-the-door) ticket's order: mark it paid "
+        "and admit in one step.",
+    )
 
 
 class CheckInOut(Schema):
     outcome: str = Field(
-        description="admitted, unpaid (pay at the door: mark the order paid, then scan again), already_used, "
-        "cancelled, event_cancelled, unpaid_expired, wrong_event or not_found."
+        description="admitted, unpaid (pay at the door: collect, then scan with payment_collected), "
+        "already_used, cancelled, event_cancelled, unpaid_expired, wrong_event or not_found."
     )
     admitted: bool
     message: str
@@ -428,7 +433,11 @@ def check_in(request, payload: CheckInIn, event_id: int = Path(..., ge=1, le=BIG
     principal = request.auth
     event = _event(principal.tenant, event_id)
     result = services.ticket_check_in(
-        tenant=principal.tenant, actor=principal.actor, event=event, code=payload.code
+        tenant=principal.tenant,
+        actor=principal.actor,
+        event=event,
+        code=payload.code,
+        payment_collected=payload.payment_collected,
     )
     return {
         "outcome": result.outcome,

@@ -60,3 +60,18 @@ def test_the_check_in_page_says_not_paid_and_offers_payment_collected(tenant, ow
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.USED
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_the_api_door_flags_unpaid_and_admits_with_payment_collected(client, tenant):
+    from tests.api.conftest import ApiClient, make_key
+
+    event = make_event(tenant=tenant, tiers=(("General", 1500, 10),))
+    order = buy(tenant=tenant, event=event, quantities={event.tiers.get().id: 1}, provider="pay_at_door")
+    code = order.tickets.get().code
+    door = ApiClient(client, make_key(tenant, ["check_in"])[1])
+    url = f"/api/v1/events/{event.id}/check-ins"
+    flagged = door.post(url, {"code": code}).json()
+    assert (flagged["outcome"], flagged["admitted"]) == ("unpaid", False)
+    admitted = door.post(url, {"code": code, "payment_collected": True}).json()
+    assert (admitted["outcome"], admitted["admitted"]) == ("admitted", True)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
