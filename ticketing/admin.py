@@ -4,6 +4,8 @@ quantity raised here offers the new seats to its waitlist, as on the dashboard. 
 or a refund (events, tiers, orders, issued tickets, checkouts) can be deleted here."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.adminkit import ServiceModelAdmin, changed_fields
 from core.errors import DomainError
@@ -132,10 +134,14 @@ class CheckoutSessionAdmin(NoDeleteMixin, admin.ModelAdmin):
     inlines = [CheckoutItemInline]
     actions = ["expire_due"]
 
-    @admin.action(description="Expire selected sessions whose hold has passed (releases seats)")
+    @admin.action(description=_("Expire selected sessions whose hold has passed (releases seats)"))
     def expire_due(self, request, queryset):
         expired = sum(services.checkout_expire(session_id=pk) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Expired {expired} session(s).")
+        self.message_user(
+            request,
+            ngettext("Expired %(count)s session.", "Expired %(count)s sessions.", expired)
+            % {"count": expired},
+        )
 
 
 @admin.register(CheckoutItem)
@@ -182,7 +188,7 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     inlines = [OrderItemInline]
     actions = ["mark_paid", "cancel_orders"]
 
-    @admin.action(description="Mark selected pay-at-door orders paid")
+    @admin.action(description=_("Mark selected pay-at-door orders paid"))
     def mark_paid(self, request, queryset):
         done = 0
         for order in queryset.filter(status=OrderStatus.PENDING).select_related("tenant"):
@@ -191,9 +197,12 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{order.reference}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Marked {done} order(s) paid.")
+        self.message_user(
+            request,
+            ngettext("Marked %(count)s order paid.", "Marked %(count)s orders paid.", done) % {"count": done},
+        )
 
-    @admin.action(description="Cancel selected orders (tickets cancelled, seats returned)")
+    @admin.action(description=_("Cancel selected orders (tickets cancelled, seats returned)"))
     def cancel_orders(self, request, queryset):
         done = 0
         for order in queryset.select_related("tenant"):
@@ -202,7 +211,10 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{order.reference}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Cancelled {done} order(s).")
+        self.message_user(
+            request,
+            ngettext("Cancelled %(count)s order.", "Cancelled %(count)s orders.", done) % {"count": done},
+        )
 
 
 @admin.register(OrderItem)

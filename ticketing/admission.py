@@ -64,15 +64,15 @@ def admission_verify(
     ``user_id``, the ones presenting it)."""
     now = now or timezone.now()
     if not token:
-        raise PermissionDenied("This sale uses a waiting room. Join it to get your turn at checkout.")
+        raise PermissionDenied(_("This sale uses a waiting room. Join it to get your turn at checkout."))
     try:
         payload = unsign(token, salt=ADMISSION_SALT)
     except Exception:  # noqa: BLE001 - any bad token is refused the same way
-        raise PermissionDenied("This admission is not valid. Rejoin the waiting room.") from None
+        raise PermissionDenied(_("This admission is not valid. Rejoin the waiting room.")) from None
     if payload.get("ev") != event_id:
-        raise PermissionDenied("This admission is for another event.")
+        raise PermissionDenied(_("This admission is for another event."))
     if int(payload.get("exp", 0)) <= int(now.timestamp()):
-        raise PermissionDenied("Your admission has expired. Rejoin the waiting room.")
+        raise PermissionDenied(_("Your admission has expired. Rejoin the waiting room."))
     bound_browser, bound_user = payload.get("hk", ""), payload.get("u")
     if bound_browser or bound_user is not None:
         same_user = bound_user is not None and user_id is not None and bound_user == user_id

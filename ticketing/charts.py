@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.formats import date_format
+
 WIDTH, HEIGHT, PAD = 600, 180, 24
 
 
@@ -25,7 +27,7 @@ def sales_chart(per_day: list[dict]) -> dict:
                 "y": round(HEIGHT - PAD - height, 1),
                 "width": round(bar_width, 1),
                 "height": round(height, 1),
-                "label": row["day"].strftime("%d %b") if row["day"] else "",
+                "label": date_format(row["day"], "j M") if row["day"] else "",
                 "count": row["count"],
                 "label_x": round(x + bar_width / 2, 1),
             }

@@ -3,7 +3,10 @@
 Group ``ticketing.availability.<tenant_id>.<event_id>``; message type ``availability.update``; payload
 ``{"fields": {"tier-<id>-available": "12 left", "event-status": "On sale", "checkout-free": "…"},
 "checkout_free": 2}`` in the shape
-``static/js/live.js`` applies. Built once per change (not per watcher) after commit.
+``static/js/live.js`` applies. Built once per change (not per watcher) after commit. Watchers read the
+page in different languages, so ``fields_by_language`` carries the same fields in every language of
+the product (``tenants.models.LANGUAGES``); live.js picks the page's ``<html lang>``, ``fields`` is the
+default language.
 
 Coalescing: a hot sale commits many holds a second, and building + sending a payload costs about as
 much as the purchase itself. So after commit an event is only marked dirty; one daemon thread per process
@@ -21,10 +24,12 @@ import time
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.broadcast import broadcast_on_commit, group_name, send_now
+from tenants.models import LANGUAGES as PRODUCT_LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +46,28 @@ def availability_group(tenant_id: int, event_id: int) -> str:
 
 
 def availability_payload(event_id: int) -> dict:
-    from ticketing.selectors import event_availability
+    from ticketing.selectors import event_availability, sale_status_label
 
     event, tiers = event_availability(event_id)
-    fields = {f"tier-{tier['id']}-available": availability_text(tier["available"]) for tier in tiers}
-    fields["event-status"] = event["status_label"]
-    fields["checkout-free"] = checkout_places_text(event["checkout_free"])
-    return {"fields": fields, "tiers": tiers, "event_id": event_id, "checkout_free": event["checkout_free"]}
+
+    def fields_in(language: str) -> dict[str, str]:
+        with translation.override(language):
+            fields = {f"tier-{tier['id']}-available": availability_text(tier["available"]) for tier in tiers}
+            fields["event-status"] = sale_status_label(
+                event["event"], now=event["now"], any_left=event["any_left"]
+            )
+            fields["checkout-free"] = checkout_places_text(event["checkout_free"])
+        return fields
+
+    by_language = {code: fields_in(code) for code, _name in PRODUCT_LANGUAGES}
+    default = by_language.get(settings.LANGUAGE_CODE.split("-")[0]) or fields_in(settings.LANGUAGE_CODE)
+    return {
+        "fields": default,
+        "fields_by_language": by_language,
+        "tiers": tiers,
+        "event_id": event_id,
+        "checkout_free": event["checkout_free"],
+    }
 
 
 def checkout_places_text(free: int) -> str:
@@ -59,7 +79,9 @@ def checkout_places_text(free: int) -> str:
 
 
 def availability_text(available: int) -> str:
-    return "Sold out" if available <= 0 else f"{available} left"
+    if available <= 0:
+        return _("Sold out")
+    return ngettext("%(count)s left", "%(count)s left", available) % {"count": available}
 
 
 def _coalesce_seconds() -> float:

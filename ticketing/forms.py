@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import UTC, datetime
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from core.money import major_text, parse_money
@@ -27,8 +28,8 @@ def to_utc(value: datetime | None, zone_name: str) -> datetime | None:
     aware = naive.replace(tzinfo=zone, fold=0)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise forms.ValidationError(
-            f"{naive:%H:%M} does not exist on {naive:%d %B %Y} in {zone_name} (the clocks go forward). "
-            "Choose another time."
+            _("%(time)s does not exist on %(date)s in %(zone)s (the clocks go forward). Choose another time.")
+            % {"time": f"{naive:%H:%M}", "date": date_format(naive, "j F Y"), "zone": zone_name}
         )
     return aware.astimezone(UTC)
 
@@ -55,7 +56,7 @@ class LocalDateTimeField(forms.DateTimeField):
                 return datetime.strptime(str(value).strip(), fmt)
             except ValueError:
                 continue
-        raise forms.ValidationError("Enter a date and time, for example 2026-03-29 19:30.")
+        raise forms.ValidationError(_("Enter a date and time, for example 2026-03-29 19:30."))
 
 
 class MoneyField(forms.CharField):
@@ -77,7 +78,16 @@ class VenueForm(forms.ModelForm):
     class Meta:
         model = Venue
         fields = ["name", "address", "city", "time_zone", "latitude", "longitude", "capacity"]
-        help_texts = {"time_zone": "IANA name, for example Europe/London. Event times are shown in it."}
+        labels = {
+            "name": _("Name"),
+            "address": _("Address"),
+            "city": _("City"),
+            "time_zone": _("Time zone"),
+            "latitude": _("Latitude"),
+            "longitude": _("Longitude"),
+            "capacity": _("Capacity"),
+        }
+        help_texts = {"time_zone": _("IANA name, for example Europe/London. Event times are shown in it.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,55 +99,66 @@ class VenueForm(forms.ModelForm):
 class EventForm(forms.Form):
     DATETIME_FIELDS = ("starts_at", "ends_at", "doors_open_at", "sale_starts_at", "sale_ends_at")
 
-    venue = forms.ModelChoiceField(queryset=Venue.objects.none())
-    title = forms.CharField(max_length=200)
-    performer = forms.CharField(max_length=200, required=False, label="Artist / performer")
-    description = forms.CharField(widget=forms.Textarea, required=False)
-    starts_at = LocalDateTimeField(label="Starts")
-    ends_at = LocalDateTimeField(label="Ends")
-    doors_open_at = LocalDateTimeField(label="Doors open", required=False)
-    sale_starts_at = LocalDateTimeField(label="Sale starts", required=False)
-    sale_ends_at = LocalDateTimeField(label="Sale ends", required=False)
+    venue = forms.ModelChoiceField(queryset=Venue.objects.none(), label=_("Venue"))
+    title = forms.CharField(max_length=200, label=_("Title"))
+    performer = forms.CharField(max_length=200, required=False, label=_("Artist / performer"))
+    description = forms.CharField(widget=forms.Textarea, required=False, label=_("Description"))
+    starts_at = LocalDateTimeField(label=_("Starts"))
+    ends_at = LocalDateTimeField(label=_("Ends"))
+    doors_open_at = LocalDateTimeField(label=_("Doors open"), required=False)
+    sale_starts_at = LocalDateTimeField(label=_("Sale starts"), required=False)
+    sale_ends_at = LocalDateTimeField(label=_("Sale ends"), required=False)
     checkout_limit = forms.IntegerField(
-        min_value=1, max_value=10000, initial=5, help_text="Checkouts open at once."
+        min_value=1,
+        max_value=10000,
+        initial=5,
+        label=_("Checkout limit"),
+        help_text=_("Checkouts open at once."),
     )
     checkout_minutes = forms.IntegerField(
-        min_value=1, max_value=120, initial=10, help_text="Minutes a checkout holds seats."
+        min_value=1,
+        max_value=120,
+        initial=10,
+        label=_("Checkout minutes"),
+        help_text=_("Minutes a checkout holds seats."),
     )
-    per_order_max = forms.IntegerField(min_value=1, max_value=100, initial=10, label="Most tickets per order")
-    fee_fixed = MoneyField(required=False, label="Service fee per ticket (fixed)", initial="0")
+    per_order_max = forms.IntegerField(
+        min_value=1, max_value=100, initial=10, label=_("Most tickets per order")
+    )
+    fee_fixed = MoneyField(required=False, label=_("Service fee per ticket (fixed)"), initial="0")
     fee_percent = forms.DecimalField(
-        min_value=0, max_value=100, decimal_places=2, initial=0, label="Service fee per ticket (%)"
+        min_value=0, max_value=100, decimal_places=2, initial=0, label=_("Service fee per ticket (%)")
     )
     tax_percent = forms.DecimalField(
-        min_value=0, max_value=100, decimal_places=2, initial=0, label="Tax (% of tickets + fees)"
+        min_value=0, max_value=100, decimal_places=2, initial=0, label=_("Tax (% of tickets + fees)")
     )
-    waiting_room_enabled = forms.BooleanField(required=False, label="Use a waiting room for this sale")
+    waiting_room_enabled = forms.BooleanField(required=False, label=_("Use a waiting room for this sale"))
     capacity = forms.IntegerField(
         min_value=1,
         max_value=1_000_000,
         required=False,
-        help_text="Most tickets all tiers together may offer. Empty: the venue's capacity.",
+        label=_("Capacity"),
+        help_text=_("Most tickets all tiers together may offer. Empty: the venue's capacity."),
     )
     pay_at_door = forms.ChoiceField(
         choices=[
-            ("", "Default (allowed, except behind a waiting room)"),
-            ("on", "Allowed"),
-            ("off", "Not allowed"),
+            ("", _("Default (allowed, except behind a waiting room)")),
+            ("on", _("Allowed")),
+            ("off", _("Not allowed")),
         ],
         required=False,
-        label="Pay at the door",
-        help_text="Buyers reserve without paying; unpaid reservations expire and go back on sale.",
+        label=_("Pay at the door"),
+        help_text=_("Buyers reserve without paying; unpaid reservations expire and go back on sale."),
     )
     pay_at_door_max_per_buyer = forms.IntegerField(
-        min_value=1, max_value=100, initial=4, required=False, label="Most unpaid tickets per buyer"
+        min_value=1, max_value=100, initial=4, required=False, label=_("Most unpaid tickets per buyer")
     )
     pay_at_door_hold_hours = forms.IntegerField(
         min_value=1,
         max_value=24 * 60,
         initial=48,
         required=False,
-        label="Hours an unpaid reservation is held",
+        label=_("Hours an unpaid reservation is held"),
     )
     pay_at_door_max_outstanding = forms.IntegerField(
         min_value=1,
@@ -206,7 +227,7 @@ class EventForm(forms.Form):
             del self.fields["venue"]
         zone = event.time_zone if event else "the venue's time zone"
         for name in self.DATETIME_FIELDS:
-            self.fields[name].help_text = f"In {zone}."
+            self.fields[name].help_text = _("In %(zone)s.") % {"zone": zone}
 
     def clean(self):
         data = super().clean()
@@ -218,15 +239,15 @@ class EventForm(forms.Form):
                 except forms.ValidationError as error:
                     self.add_error(name, error)
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", "The event must end after it starts.")
+            self.add_error("ends_at", _("The event must end after it starts."))
         if data.get("doors_open_at") and data.get("starts_at") and data["doors_open_at"] > data["starts_at"]:
-            self.add_error("doors_open_at", "Doors must open at or before the start time.")
+            self.add_error("doors_open_at", _("Doors must open at or before the start time."))
         if (
             data.get("sale_starts_at")
             and data.get("sale_ends_at")
             and data["sale_ends_at"] <= data["sale_starts_at"]
         ):
-            self.add_error("sale_ends_at", "The sale must end after it starts.")
+            self.add_error("sale_ends_at", _("The sale must end after it starts."))
         return data
 
     def service_fields(self) -> dict:
@@ -249,16 +270,18 @@ class EventForm(forms.Form):
 
 
 class TierForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=TierKind.choices)
-    price = MoneyField(label="Price", help_text="0 for free tickets.")
-    quantity = forms.IntegerField(min_value=0, max_value=1_000_000)
-    sale_starts_at = LocalDateTimeField(label="Sale starts", required=False)
-    sale_ends_at = LocalDateTimeField(label="Sale ends", required=False)
-    min_per_order = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Fewest per order")
-    max_per_order = forms.IntegerField(min_value=1, max_value=100, initial=10, label="Most per order")
-    position = forms.IntegerField(min_value=0, max_value=10_000, initial=0, help_text="Lower comes first.")
-    is_active = forms.BooleanField(required=False, initial=True, label="On sale (shown on the event page)")
+    name = forms.CharField(max_length=120, label=_("Name"))
+    kind = forms.ChoiceField(choices=TierKind.choices, label=_("Kind"))
+    price = MoneyField(label=_("Price"), help_text=_("0 for free tickets."))
+    quantity = forms.IntegerField(min_value=0, max_value=1_000_000, label=_("Quantity"))
+    sale_starts_at = LocalDateTimeField(label=_("Sale starts"), required=False)
+    sale_ends_at = LocalDateTimeField(label=_("Sale ends"), required=False)
+    min_per_order = forms.IntegerField(min_value=1, max_value=100, initial=1, label=_("Fewest per order"))
+    max_per_order = forms.IntegerField(min_value=1, max_value=100, initial=10, label=_("Most per order"))
+    position = forms.IntegerField(
+        min_value=0, max_value=10_000, initial=0, label=_("Position"), help_text=_("Lower comes first.")
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label=_("On sale (shown on the event page)"))
 
     def __init__(self, *args, event, tier=None, **kwargs):
         self.event = event
@@ -286,7 +309,9 @@ class TierForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["price"].currency = event.currency
         for name in ("sale_starts_at", "sale_ends_at"):
-            self.fields[name].help_text = f"In {event.time_zone}. Leave empty to follow the event's sale."
+            self.fields[name].help_text = _("In %(zone)s. Leave empty to follow the event's sale.") % {
+                "zone": event.time_zone
+            }
 
     def clean(self):
         data = super().clean()
@@ -300,13 +325,13 @@ class TierForm(forms.Form):
             and data.get("max_per_order")
             and data["min_per_order"] > data["max_per_order"]
         ):
-            self.add_error("max_per_order", "The most per order cannot be below the fewest.")
+            self.add_error("max_per_order", _("The most per order cannot be below the fewest."))
         if (
             data.get("sale_starts_at")
             and data.get("sale_ends_at")
             and data["sale_ends_at"] <= data["sale_starts_at"]
         ):
-            self.add_error("sale_ends_at", "The sale must end after it starts.")
+            self.add_error("sale_ends_at", _("The sale must end after it starts."))
         return data
 
     def service_fields(self) -> dict:
@@ -316,21 +341,21 @@ class TierForm(forms.Form):
 
 
 class CustomerDetailsForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Your name")
-    email = forms.EmailField(label="Email", help_text="We send your tickets here.")
-    phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
+    name = forms.CharField(max_length=200, label=_("Your name"))
+    email = forms.EmailField(label=_("Email"), help_text=_("We send your tickets here."))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone (optional)"))
     email_consent = forms.BooleanField(
-        required=False, label="Email me about future events from this organiser"
+        required=False, label=_("Email me about future events from this organiser")
     )
 
 
 class PaymentForm(forms.Form):
-    provider = forms.ChoiceField(widget=forms.RadioSelect, label="How would you like to pay?")
+    provider = forms.ChoiceField(widget=forms.RadioSelect, label=_("How would you like to pay?"))
     card_number = forms.CharField(
         max_length=30,
         required=False,
-        label="Card number",
-        help_text="Test mode: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.",
+        label=_("Card number"),
+        help_text=_("Test mode: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -351,15 +376,15 @@ class PaymentForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("provider") == "test_card" and not (data.get("card_number") or "").strip():
-            self.add_error("card_number", "Enter the card number.")
+            self.add_error("card_number", _("Enter the card number."))
         return data
 
 
 class CheckInForm(forms.Form):
     code = forms.CharField(
         max_length=400,
-        label="Ticket code",
-        help_text="Scan the QR code or type the code printed under it.",
+        label=_("Ticket code"),
+        help_text=_("Scan the QR code or type the code printed under it."),
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off", "autocapitalize": "off"}),
     )
     # Sent by the "payment collected — admit" button of an unpaid (pay-at-the-door) ticket's answer.
@@ -367,7 +392,7 @@ class CheckInForm(forms.Form):
 
 
 class MyTicketsForm(forms.Form):
-    email = forms.EmailField(label="The email you bought with")
+    email = forms.EmailField(label=_("The email you bought with"))
 
 
 PROVIDER_NAMES = list(PROVIDERS)
@@ -375,9 +400,9 @@ PROVIDER_NAMES = list(PROVIDERS)
 
 class RefundPolicyForm(forms.Form):
     buyer_refunds_until = LocalDateTimeField(
-        label="Buyers can refund their own tickets until",
+        label=_("Buyers can refund their own tickets until"),
         required=False,
-        help_text="In the event's time zone. Leave empty to allow no self-service refunds.",
+        help_text=_("In the event's time zone. Leave empty to allow no self-service refunds."),
     )
 
     def __init__(self, *args, event, **kwargs):

@@ -25,6 +25,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import SoldOut
 from ticketing.models import TicketTier
@@ -55,8 +57,15 @@ def take(tier_quantities: dict[int, int], *, tier_names: dict[int, str] | None =
                 row = cursor.fetchone()
             remaining = None if row is None else row[0]
         if remaining is None:
-            name = (tier_names or {}).get(tier_id, "This ticket type")
-            raise SoldOut(f"{name} is sold out, or fewer than {quantity} are left.")
+            name = (tier_names or {}).get(tier_id) or _("This ticket type")
+            raise SoldOut(
+                ngettext(
+                    "%(tier)s is sold out, or fewer than %(count)s is left.",
+                    "%(tier)s is sold out, or fewer than %(count)s are left.",
+                    quantity,
+                )
+                % {"tier": name, "count": quantity}
+            )
         filled = filled or remaining == 0
     return filled
 

@@ -24,7 +24,9 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import Busy, Conflict
 from tenants.models import Tenant, User
@@ -41,7 +43,7 @@ from ticketing.models import (
 
 logger = logging.getLogger(__name__)
 
-CANCELLED_EVENT_ANSWER = "Event cancelled — do not admit. The ticket was refunded or cancelled."
+CANCELLED_EVENT_ANSWER = gettext_lazy("Event cancelled — do not admit. The ticket was refunded or cancelled.")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -62,9 +64,9 @@ def event_settle_cancelled(
 
     now = _now(now)
     if event.tenant_id != tenant.id:
-        raise Conflict("That event belongs to someone else.")
+        raise Conflict(_("That event belongs to someone else."))
     if Event.objects.values_list("status", flat=True).get(pk=event.pk) != EventStatus.CANCELLED:
-        raise Conflict("Only a cancelled event's orders are closed this way.")
+        raise Conflict(_("Only a cancelled event's orders are closed this way."))
     for session in CheckoutSession.objects.filter(event=event, status=SessionStatus.ACTIVE).only(
         "pk", "tenant_id"
     ):
@@ -128,32 +130,53 @@ def notify_order_closed(*, order: Order, reason: str, now: datetime) -> None:
 
     from core.money import format_money
     from notifications.services import notify
+    from ticketing.texts import customer_language
 
     event = order.event
     refunded = order.status == OrderStatus.REFUNDED
     amount = format_money(order.total_cents, order.currency)
-    closed = "refunded" if refunded else "cancelled"
-    why = {
-        "event": f"{event.title} has been cancelled by the organiser.",
-        "unpaid": f"Your pay-at-the-door reservation for {event.title} was not paid in time.",
-        "staff": f"Your order for {event.title} was {closed} by the organiser.",
-    }[reason]
-    money = f"{amount} is being refunded to your payment method." if refunded else "Nothing was charged."
-    if order.status == OrderStatus.CANCELLED and order.paid_at is not None:
-        money = "Contact the organiser about the amount you paid."
     order_url = settings.SITE_URL + reverse(
         "ticketing_public:order", kwargs={"tenant_slug": order.tenant.slug, "token": order.access_token}
     )
+    with customer_language(order.customer):
+        names = {"event": event.title}
+        if reason == "event":
+            why = _("%(event)s has been cancelled by the organiser.") % names
+        elif reason == "unpaid":
+            why = _("Your pay-at-the-door reservation for %(event)s was not paid in time.") % names
+        elif refunded:
+            why = _("Your order for %(event)s was refunded by the organiser.") % names
+        else:
+            why = _("Your order for %(event)s was cancelled by the organiser.") % names
+        if refunded:
+            money = _("%(amount)s is being refunded to your payment method.") % {"amount": amount}
+        else:
+            money = _("Nothing was charged.")
+        if order.status == OrderStatus.CANCELLED and order.paid_at is not None:
+            money = _("Contact the organiser about the amount you paid.")
+        subject = (
+            _("Your order for %(event)s was refunded")
+            if refunded
+            else _("Your order for %(event)s was cancelled")
+        ) % names
+        context = {
+            "subject": subject,
+            "headline": why,
+            "body": "\n".join(
+                [
+                    why,
+                    _("Order %(reference)s: its tickets are no longer valid.")
+                    % {"reference": order.reference},
+                    money,
+                ]
+            ),
+            "action_url": order_url,
+            "action_label": _("See your order"),
+        }
     notify(
         tenant=order.tenant,
         event_type="order.cancelled",
-        context={
-            "subject": f"Your order for {event.title} was {closed}",
-            "headline": why,
-            "body": "\n".join([why, f"Order {order.reference}: its tickets are no longer valid.", money]),
-            "action_url": order_url,
-            "action_label": "See your order",
-        },
+        context=context,
         customer=order.customer,
         related=order,
         now=now,
@@ -207,15 +230,24 @@ def orders_expire_unpaid(
     for orders in cancelled.values():
         event = orders[0].event
         references = ", ".join(order.reference for order in orders)
+        with translation.override(event.tenant.language or None):  # for the staff: the tenant's language
+            context = {
+                "subject": ngettext(
+                    "%(count)s unpaid reservation for %(event)s expired",
+                    "%(count)s unpaid reservations for %(event)s expired",
+                    len(orders),
+                )
+                % {"count": len(orders), "event": event.title},
+                "headline": _("Unpaid pay-at-the-door reservations for %(event)s expired")
+                % {"event": event.title},
+                "body": _("Cancelled and their seats put back on sale: %(references)s.")
+                % {"references": references},
+            }
         with transaction.atomic(durable=True):
             notify(
                 tenant=event.tenant,
                 event_type="orders.expired",
-                context={
-                    "subject": f"{len(orders)} unpaid reservation(s) for {event.title} expired",
-                    "headline": f"Unpaid pay-at-the-door reservations for {event.title} expired",
-                    "body": f"Cancelled and their seats put back on sale: {references}.",
-                },
+                context=context,
                 related=event,
                 now=now,
             )

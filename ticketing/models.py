@@ -66,11 +66,11 @@ class Venue(TenantOwned):
 
 
 class EventStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ON_SALE = "on_sale", "On sale"
-    SOLD_OUT = "sold_out", "Sold out"
-    CANCELLED = "cancelled", "Cancelled"
-    ENDED = "ended", "Ended"
+    DRAFT = "draft", _("Draft")
+    ON_SALE = "on_sale", _("On sale")
+    SOLD_OUT = "sold_out", _("Sold out")
+    CANCELLED = "cancelled", _("Cancelled")
+    ENDED = "ended", _("Ended")
 
 
 class Event(TenantOwned):
@@ -91,28 +91,35 @@ class Event(TenantOwned):
     sale_starts_at = models.DateTimeField(null=True, blank=True)
     sale_ends_at = models.DateTimeField(null=True, blank=True)
     checkout_limit = models.PositiveIntegerField(
-        default=5, help_text="How many checkout sessions may be open at once."
+        default=5, help_text=_("How many checkout sessions may be open at once.")
     )
-    checkout_minutes = models.PositiveIntegerField(default=10, help_text="How long a checkout holds seats.")
+    checkout_minutes = models.PositiveIntegerField(
+        default=10, help_text=_("How long a checkout holds seats.")
+    )
     per_order_max = models.PositiveIntegerField(default=10)
     currency = models.CharField(max_length=3, default="USD")
-    fee_fixed_cents = models.PositiveIntegerField(default=0, help_text="Service fee per ticket, fixed part.")
+    fee_fixed_cents = models.PositiveIntegerField(
+        default=0, help_text=_("Service fee per ticket, fixed part.")
+    )
     fee_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Service fee per ticket, % of price."
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("Service fee per ticket, % of price."),
     )
     tax_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Tax, % of subtotal plus fees."
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text=_("Tax, % of subtotal plus fees.")
     )
     waiting_room_enabled = models.BooleanField(
-        default=False, help_text="Only people admitted by the waiting room may open a checkout."
+        default=False, help_text=_("Only people admitted by the waiting room may open a checkout.")
     )
     # All active tiers together never offer more than this; it starts at the venue's capacity and only the
     # promoter raises it (tiers cannot add up past it).
-    capacity = models.PositiveIntegerField(help_text="Most tickets all tiers together may offer.")
+    capacity = models.PositiveIntegerField(help_text=_("Most tickets all tiers together may offer."))
     # Pay at the door reserves seats without paying: its own switch (off when the sale runs through a
     # waiting room unless the promoter turns it on), a per-buyer cap, and an expiry for unpaid orders.
     pay_at_door_enabled = models.BooleanField(
-        default=True, help_text="Buyers may reserve and pay at the door."
+        default=True, help_text=_("Buyers may reserve and pay at the door.")
     )
     pay_at_door_max_per_buyer = models.PositiveIntegerField(
         default=4,
@@ -127,7 +134,8 @@ class Event(TenantOwned):
         help_text=_("Most unpaid pay-at-the-door tickets all buyers together may hold. Empty: no cap."),
     )
     pay_at_door_hold_hours = models.PositiveIntegerField(
-        default=48, help_text="Hours an unpaid pay-at-the-door order holds its seats before it is cancelled."
+        default=48,
+        help_text=_("Hours an unpaid pay-at-the-door order holds its seats before it is cancelled."),
     )
     # Parallel tabs must not hold the whole sale: open checkouts per browser (or signed-in account) and per
     # network address.
@@ -232,10 +240,10 @@ class Event(TenantOwned):
 
 
 class TierKind(models.TextChoices):
-    GENERAL = "general", "General admission"
-    VIP = "vip", "VIP"
-    EARLY_BIRD = "early_bird", "Early bird"
-    OTHER = "other", "Other"
+    GENERAL = "general", _("General admission")
+    VIP = "vip", _("VIP")
+    EARLY_BIRD = "early_bird", _("Early bird")
+    OTHER = "other", _("Other")
 
 
 class TicketTier(TenantOwned):
@@ -283,16 +291,16 @@ class TicketTier(TenantOwned):
 
 
 class SessionStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    EXPIRED = "expired", "Expired"
-    ABANDONED = "abandoned", "Abandoned"
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+    ABANDONED = "abandoned", _("Abandoned")
 
 
 class SessionSource(models.TextChoices):
-    DIRECT = "direct", "Direct"
-    WAITING_ROOM = "waiting_room", "Waiting room"
-    HOLD = "hold", "Existing hold (waitlist offer)"
+    DIRECT = "direct", _("Direct")
+    WAITING_ROOM = "waiting_room", _("Waiting room")
+    HOLD = "hold", _("Existing hold (waitlist offer)")
 
 
 class CheckoutSession(django_fsm.ConcurrentTransitionMixin, TenantOwned):
@@ -307,7 +315,9 @@ class CheckoutSession(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     status = django_fsm.FSMField(default=SessionStatus.ACTIVE, choices=SessionStatus.choices, protected=True)
     source = models.CharField(max_length=20, choices=SessionSource.choices, default=SessionSource.DIRECT)
     source_reference = models.CharField(
-        max_length=100, blank=True, help_text="Waiting-room entry or waitlist offer this session came from."
+        max_length=100,
+        blank=True,
+        help_text=_("Waiting-room entry or waitlist offer this session came from."),
     )
     # The price snapshot shown to the buyer when the checkout opened (with the items' unit prices and
     # fees): a later edit of the event never changes what this checkout charges.
@@ -409,10 +419,10 @@ class CheckoutSlot(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Pending payment"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
+    PENDING = "pending", _("Pending payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
 
 
 class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
@@ -510,9 +520,9 @@ class OrderItem(models.Model):
 
 
 class TicketStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    USED = "used", "Used"
-    CANCELLED = "cancelled", "Cancelled"
+    VALID = "valid", _("Valid")
+    USED = "used", _("Used")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class IssuedTicket(django_fsm.ConcurrentTransitionMixin, TenantOwned):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core import signing
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from core.qr import qr_svg
 
@@ -30,4 +31,4 @@ def code_from_scan(text: str) -> str | None:
 
 def ticket_qr_svg(code: str, *, scale: int = 5) -> SafeString:
     """Inline SVG markup (no XML declaration) with an accessible title."""
-    return qr_svg(ticket_payload(code), title="Ticket QR code", scale=scale)
+    return qr_svg(ticket_payload(code), title=gettext("Ticket QR code"), scale=scale)

@@ -1,10 +1,11 @@
 """Ticketing's parts of the tenant's public home and dashboard home."""
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from ticketing import selectors
 
-DASHBOARD_NAV = [("Events", "ticketing:events"), ("Orders", "ticketing:orders")]
+DASHBOARD_NAV = [(_("Events"), "ticketing:events"), (_("Orders"), "ticketing:orders")]
 
 
 def public_section(request, tenant) -> str:

@@ -79,12 +79,17 @@ def event_availability(event_id: int, *, now: datetime | None = None) -> tuple[d
         for tier in tiers_with_availability(event, now=now)
     ]
     now = now or timezone.now()
-    status_label = sale_status_label(event, now=now, any_left=any(tier["available"] > 0 for tier in tiers))
+    any_left = any(tier["available"] > 0 for tier in tiers)
+    status_label = sale_status_label(event, now=now, any_left=any_left)
+    # ``event``/``now``/``any_left`` let the live broadcast write the label in every language.
     return {
         "id": event.id,
         "status": event.status,
         "status_label": status_label,
         "checkout_free": free_checkout_places(event, now=now),
+        "any_left": any_left,
+        "event": event,
+        "now": now,
     }, tiers
 
 

@@ -40,7 +40,9 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import Busy, Conflict, InvalidTransition, NotFound, ValidationError
 from core.locking import DEFAULT_LOCK_TIMEOUT_MS, advisory_lock, is_lock_timeout, lock_key
@@ -71,6 +73,7 @@ from ticketing.payments import get_provider
 from ticketing.payments.receipts import money_lines, receipt_schedule
 from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
 from ticketing.signals import seats_freed, waiting_room_switched_on
+from ticketing.texts import customer_language, status_word
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,9 @@ def _now(now: datetime | None) -> datetime:
 
 
 LOCK_TIMEOUT_SQL = f"SET LOCAL lock_timeout = {int(DEFAULT_LOCK_TIMEOUT_MS)}"
-BUSY_TICKETS = "Lots of people are buying these tickets right now. Please try again in a moment."
+BUSY_TICKETS = gettext_lazy(
+    "Lots of people are buying these tickets right now. Please try again in a moment."
+)
 
 
 @contextmanager
@@ -98,7 +103,7 @@ def _bounded_atomic(busy_message: str = BUSY_TICKETS) -> Iterator[None]:
             yield
     except OperationalError as error:
         if is_lock_timeout(error):
-            raise Busy(busy_message) from error
+            raise Busy(str(busy_message)) from error
         raise
 
 
@@ -106,8 +111,8 @@ def _integrity_to_validation(error: IntegrityError, messages: dict[str, str]) ->
     text = str(error)
     for constraint, message in messages.items():
         if constraint in text:
-            return ValidationError(message)
-    return ValidationError("That would break a rule of this event. Check the values and try again.")
+            return ValidationError(str(message))
+    return ValidationError(_("That would break a rule of this event. Check the values and try again."))
 
 
 # --- venues ---------------------------------------------------------------------------------------
@@ -139,7 +144,8 @@ def _venue_save(venue: Venue) -> Venue:
             venue.save()
     except IntegrityError as error:
         raise _integrity_to_validation(
-            error, {"venue_tenant_name_city_unique": "You already have a venue with this name in this city."}
+            error,
+            {"venue_tenant_name_city_unique": _("You already have a venue with this name in this city.")},
         ) from None
     return venue
 
@@ -187,11 +193,13 @@ EVENT_FIELDS = (
 )
 
 EVENT_CONSTRAINT_MESSAGES = {
-    "event_dedupe_key_unique": "This event already exists (same performer, venue, start time and title).",
-    "event_ends_after_start": "The event must end after it starts.",
-    "event_doors_before_start": "Doors must open at or before the start time.",
-    "event_sale_window_ordered": "The sale must end after it starts.",
-    "event_tenant_slug_unique": "Another event already uses this address.",
+    "event_dedupe_key_unique": gettext_lazy(
+        "This event already exists (same performer, venue, start time and title)."
+    ),
+    "event_ends_after_start": gettext_lazy("The event must end after it starts."),
+    "event_doors_before_start": gettext_lazy("Doors must open at or before the start time."),
+    "event_sale_window_ordered": gettext_lazy("The sale must end after it starts."),
+    "event_tenant_slug_unique": gettext_lazy("Another event already uses this address."),
 }
 
 
@@ -216,11 +224,11 @@ def _event_validate(event: Event) -> None:
     _full_clean(event, exclude=["venue_name", "venue_city", "time_zone", "dedupe_key", "slug"])
     errors: dict[str, list[str]] = {}
     if event.ends_at and event.starts_at and event.ends_at <= event.starts_at:
-        errors["ends_at"] = ["The event must end after it starts."]
+        errors["ends_at"] = [_("The event must end after it starts.")]
     if event.doors_open_at and event.starts_at and event.doors_open_at > event.starts_at:
-        errors["doors_open_at"] = ["Doors must open at or before the start time."]
+        errors["doors_open_at"] = [_("Doors must open at or before the start time.")]
     if event.sale_starts_at and event.sale_ends_at and event.sale_ends_at <= event.sale_starts_at:
-        errors["sale_ends_at"] = ["The sale must end after it starts."]
+        errors["sale_ends_at"] = [_("The sale must end after it starts.")]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
 
@@ -228,8 +236,8 @@ def _event_validate(event: Event) -> None:
 def _start_not_past(starts_at: datetime | None, now: datetime) -> None:
     if starts_at is not None and starts_at <= now:
         raise ValidationError(
-            "An event cannot start in the past.",
-            field_errors={"starts_at": ["Choose a start time in the future."]},
+            _("An event cannot start in the past."),
+            field_errors={"starts_at": [_("Choose a start time in the future.")]},
         )
 
 
@@ -321,8 +329,17 @@ def event_update(
             offered = _tiers_offered(event.id)
             if event.capacity < offered:
                 raise ValidationError(
-                    f"The tiers already offer {offered} tickets; the capacity cannot be lower.",
-                    field_errors={"capacity": [f"At least {offered} (what the tiers already offer)."]},
+                    ngettext(
+                        "The tiers already offer %(count)s ticket; the capacity cannot be lower.",
+                        "The tiers already offer %(count)s tickets; the capacity cannot be lower.",
+                        offered,
+                    )
+                    % {"count": offered},
+                    field_errors={
+                        "capacity": [
+                            _("At least %(count)s (what the tiers already offer).") % {"count": offered}
+                        ]
+                    },
                 )
             event.save()
             _event_after_save(event)
@@ -356,9 +373,17 @@ def _check_capacity(tier: TicketTier) -> None:
     if others + tier.quantity > capacity:
         room = max(0, capacity - others)
         raise ValidationError(
-            f"All tiers together would offer {others + tier.quantity} tickets, more than the event's "
-            f"capacity of {capacity}. Lower the quantity or raise the event's capacity.",
-            field_errors={"quantity": [f"At most {room} (the event's capacity is {capacity})."]},
+            _(
+                "All tiers together would offer %(offered)s tickets, more than the event's capacity of "
+                "%(capacity)s. Lower the quantity or raise the event's capacity."
+            )
+            % {"offered": others + tier.quantity, "capacity": capacity},
+            field_errors={
+                "quantity": [
+                    _("At most %(room)s (the event's capacity is %(capacity)s).")
+                    % {"room": room, "capacity": capacity}
+                ]
+            },
         )
 
 
@@ -383,7 +408,9 @@ def _event_transition(*, tenant: Tenant, event: Event, name: str) -> Event:
         locked = Event.objects.select_for_update().get(pk=event.pk)
         method = getattr(locked, name)
         if not django_fsm_can(method):
-            raise InvalidTransition(f"A {locked.get_status_display().lower()} event cannot do that.")
+            raise InvalidTransition(
+                _("A %(status)s event cannot do that.") % {"status": status_word(locked.get_status_display())}
+            )
         method()
         locked.save(update_fields=["status", "updated_at"])
         live_events.broadcast_availability(locked.id, locked.tenant_id)
@@ -399,7 +426,7 @@ def django_fsm_can(method) -> bool:
 def event_publish(*, tenant: Tenant, actor: User | None, event: Event) -> Event:
     """Draft → on sale. Locks the event row. Raises InvalidTransition."""
     if not event.tiers.filter(is_active=True).exists():
-        raise ValidationError("Add at least one active ticket tier before putting the event on sale.")
+        raise ValidationError(_("Add at least one active ticket tier before putting the event on sale."))
     return _event_transition(tenant=tenant, event=event, name="publish")
 
 
@@ -463,10 +490,12 @@ TIER_FIELDS = (
     "is_active",
 )
 TIER_CONSTRAINT_MESSAGES = {
-    "tier_never_oversold": "The quantity cannot be lower than the tickets already sold or held.",
-    "tier_min_not_above_max": "The minimum per order cannot be above the maximum.",
-    "tier_sale_window_ordered": "The sale must end after it starts.",
-    "tier_event_name_unique": "This event already has a tier with that name.",
+    "tier_never_oversold": gettext_lazy(
+        "The quantity cannot be lower than the tickets already sold or held."
+    ),
+    "tier_min_not_above_max": gettext_lazy("The minimum per order cannot be above the maximum."),
+    "tier_sale_window_ordered": gettext_lazy("The sale must end after it starts."),
+    "tier_event_name_unique": gettext_lazy("This event already has a tier with that name."),
 }
 
 
@@ -474,9 +503,9 @@ def _tier_validate(tier: TicketTier) -> None:
     _full_clean(tier, exclude=["event", "tenant"])
     errors: dict[str, list[str]] = {}
     if tier.min_per_order > tier.max_per_order:
-        errors["max_per_order"] = ["The minimum per order cannot be above the maximum."]
+        errors["max_per_order"] = [_("The minimum per order cannot be above the maximum.")]
     if tier.sale_starts_at and tier.sale_ends_at and tier.sale_ends_at <= tier.sale_starts_at:
-        errors["sale_ends_at"] = ["The sale must end after it starts."]
+        errors["sale_ends_at"] = [_("The sale must end after it starts.")]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
 
@@ -590,29 +619,40 @@ def _after_release(tier_ids: list[int]) -> None:
 def _validate_quantities(*, event: Event, quantities: dict[int, int], now: datetime) -> dict[int, TicketTier]:
     """Check the request against the event's and tiers' rules (not inventory). Returns the tiers."""
     if event.status not in SELLABLE_STATUSES:
-        raise Conflict(f"Tickets for this event are not on sale ({event.get_status_display().lower()}).")
+        raise Conflict(
+            _("Tickets for this event are not on sale (%(status)s).")
+            % {"status": status_word(event.get_status_display())}
+        )
     if event.sale_starts_at and now < event.sale_starts_at:
-        raise Conflict("The sale has not started yet.")
+        raise Conflict(_("The sale has not started yet."))
     if (event.sale_ends_at and now >= event.sale_ends_at) or now >= event.ends_at:
-        raise Conflict("The sale has ended.")
+        raise Conflict(_("The sale has ended."))
     wanted = {int(tier_id): int(quantity) for tier_id, quantity in quantities.items() if int(quantity) > 0}
     if not wanted:
-        raise ValidationError("Choose how many tickets you want.")
+        raise ValidationError(_("Choose how many tickets you want."))
     if sum(wanted.values()) > event.per_order_max:
-        raise ValidationError(f"You can buy at most {event.per_order_max} tickets in one order.")
+        raise ValidationError(
+            ngettext(
+                "You can buy at most %(count)s ticket in one order.",
+                "You can buy at most %(count)s tickets in one order.",
+                event.per_order_max,
+            )
+            % {"count": event.per_order_max}
+        )
     tiers = {tier.id: tier for tier in TicketTier.objects.filter(event=event, pk__in=wanted, is_active=True)}
     errors: dict[str, list[str]] = {}
     for tier_id, quantity in wanted.items():
         tier = tiers.get(tier_id)
         if tier is None:
-            raise NotFound("That ticket type is not available.")
+            raise NotFound(_("That ticket type is not available."))
         if tier.sale_starts_at and now < tier.sale_starts_at:
-            errors[f"tier_{tier_id}"] = [f"{tier.name} is not on sale yet."]
+            errors[f"tier_{tier_id}"] = [_("%(tier)s is not on sale yet.") % {"tier": tier.name}]
         elif tier.sale_ends_at and now >= tier.sale_ends_at:
-            errors[f"tier_{tier_id}"] = [f"The sale of {tier.name} has ended."]
+            errors[f"tier_{tier_id}"] = [_("The sale of %(tier)s has ended.") % {"tier": tier.name}]
         elif not tier.min_per_order <= quantity <= tier.max_per_order:
             errors[f"tier_{tier_id}"] = [
-                f"{tier.name}: choose between {tier.min_per_order} and {tier.max_per_order}."
+                _("%(tier)s: choose between %(min)s and %(max)s.")
+                % {"tier": tier.name, "min": tier.min_per_order, "max": tier.max_per_order}
             ]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
@@ -637,7 +677,12 @@ def _claim_slot(*, event: Event, now: datetime) -> CheckoutSlot:
     )
     if slot is None:
         raise CheckoutFull(
-            f"All {event.checkout_limit} checkout places are in use. Please try again in a minute."
+            ngettext(
+                "The only checkout place is in use. Please try again in a minute.",
+                "All %(count)s checkout places are in use. Please try again in a minute.",
+                event.checkout_limit,
+            )
+            % {"count": event.checkout_limit}
         )
     if slot.session_id is not None:
         _end_session(session_id=slot.session_id, outcome="expire", now=now)
@@ -722,7 +767,7 @@ def checkout_open(
             live_events.broadcast_availability(event.id, event.tenant_id)
     except IntegrityError as error:
         if "checkout_session_one_live_per_source" in str(error):
-            raise Conflict("This admission already has a checkout open.") from None
+            raise Conflict(_("This admission already has a checkout open.")) from None
         raise
     return session
 
@@ -812,11 +857,11 @@ def checkout_open_from_hold(
     if event.tenant_id != tenant.id:
         raise NotFound()
     if event.status not in SELLABLE_STATUSES:
-        raise Conflict("Tickets for this event are not on sale.")
+        raise Conflict(_("Tickets for this event are not on sale."))
     wanted = {int(k): int(v) for k, v in tier_quantities.items() if int(v) > 0}
     tiers = {tier.id: tier for tier in TicketTier.objects.filter(event=event, pk__in=wanted)}
     if not wanted or len(tiers) != len(wanted):
-        raise NotFound("That ticket type is not available.")
+        raise NotFound(_("That ticket type is not available."))
     try:
         with transaction.atomic():
             session = CheckoutSession.objects.create(
@@ -834,7 +879,7 @@ def checkout_open_from_hold(
             CheckoutItem.objects.bulk_create(_snapshot_items(session, event, tiers, wanted))
     except IntegrityError as error:
         if "checkout_session_one_live_per_source" in str(error):
-            raise Conflict("This offer already has a checkout open.") from None
+            raise Conflict(_("This offer already has a checkout open.")) from None
         raise
     return session
 
@@ -952,7 +997,7 @@ def _expire_batch(*, now: datetime, size: int) -> tuple[int, int, dict[int, int]
     re-synced once per event."""
     session_table = CheckoutSession._meta.db_table
     slot_table = CheckoutSlot._meta.db_table
-    with _bounded_atomic("The checkout sweep is busy."):
+    with _bounded_atomic(gettext_lazy("The checkout sweep is busy.")):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, event_id, tenant_id FROM {session_table} "  # noqa: S608 - model metadata
@@ -1019,7 +1064,7 @@ def checkout_set_customer(
     now = _now(now)
     if not email or "@" not in email:
         raise ValidationError(
-            "Enter your email address.", field_errors={"email": ["Enter a valid email address."]}
+            _("Enter your email address."), field_errors={"email": [_("Enter a valid email address.")]}
         )
     with _bounded_atomic():
         customer = customer_upsert(
@@ -1040,7 +1085,7 @@ def checkout_set_customer(
             updated_at=now,
         )
         if not updated:
-            raise Conflict("This checkout has ended. Start again from the event page.")
+            raise Conflict(_("This checkout has ended. Start again from the event page."))
     session.customer = customer
     return session
 
@@ -1105,7 +1150,7 @@ def checkout_complete(
         with _bounded_atomic():
             _end_session(session_id=expired.session_id, outcome="expire", now=now)
         raise Conflict(
-            "Your checkout time ran out and the tickets were released. Please start again."
+            _("Your checkout time ran out and the tickets were released. Please start again.")
         ) from None
     except IntegrityError as error:
         if idempotency_key and "order_tenant_idempotency_key_unique" in str(error):
@@ -1129,12 +1174,12 @@ def _complete_locked(
     if session.status == SessionStatus.COMPLETED:
         return Order.objects.get(session=session)
     if session.status != SessionStatus.ACTIVE:
-        raise Conflict("This checkout has ended. Start again from the event page.")
+        raise Conflict(_("This checkout has ended. Start again from the event page."))
     if session.expires_at <= now:
         raise _Expired(session.id)
     customer = customer or session.customer
     if customer is None:
-        raise ValidationError("Tell us who the tickets are for first.")
+        raise ValidationError(_("Tell us who the tickets are for first."))
     event = session.event
     items = list(session.items.select_related("tier"))
     quote = checkout_quote(session=session, lines=items)
@@ -1149,8 +1194,8 @@ def _complete_locked(
         payment_provider.name == "pay_at_door" and not event.pay_at_door_enabled
     ):
         raise ValidationError(
-            "That payment method cannot be used for this order.",
-            field_errors={"provider": ["Choose another payment method."]},
+            _("That payment method cannot be used for this order."),
+            field_errors={"provider": [_("Choose another payment method.")]},
         )
     if payment_provider.name == "pay_at_door":
         _check_unpaid_limit(
@@ -1239,8 +1284,11 @@ class PriceChanged(ValidationError):
         self.total_cents = total_cents
         self.currency = currency
         super().__init__(
-            f"The prices of this event changed since you opened the checkout. The total is now "
-            f"{format_money(total_cents, currency)}. Check it and pay again to confirm."
+            _(
+                "The prices of this event changed since you opened the checkout. The total is now %(total)s. "
+                "Check it and pay again to confirm."
+            )
+            % {"total": format_money(total_cents, currency)}
         )
 
 
@@ -1271,14 +1319,19 @@ def _check_unpaid_limit(
     limit = event.pay_at_door_max_per_buyer
     if held + adding > limit:
         raise ValidationError(
-            _t(
-                "You can reserve at most %(limit)s unpaid tickets for this event (you already hold "
-                "%(held)s). Pay by card, or choose fewer tickets."
+            _(
+                "You can reserve at most %(limit)s unpaid tickets for this event "
+                "(you already hold %(held)s). Pay by card, or choose fewer tickets."
             )
             % {"limit": limit, "held": held},
             field_errors={
                 "provider": [
-                    _t("Pay at the door is limited to %(limit)s tickets per buyer.") % {"limit": limit}
+                    ngettext(
+                        "Pay at the door is limited to %(limit)s ticket per buyer.",
+                        "Pay at the door is limited to %(limit)s tickets per buyer.",
+                        limit,
+                    )
+                    % {"limit": limit}
                 ]
             },
         )
@@ -1302,6 +1355,21 @@ def _notify_order_confirmed(
     except ImportError:
         logger.info("notifications app not available; order %s confirmation not queued", order.reference)
         return
+
+    with customer_language(order.customer):
+        context = _order_confirmed_context(order=order, tickets=tickets, method=method)
+    notify(
+        tenant=order.tenant,
+        event_type="order.confirmed",
+        context=context,
+        customer=order.customer,
+        related=order,
+        now=now,
+    )
+
+
+def _order_confirmed_context(*, order: Order, tickets: list[IssuedTicket], method: str) -> dict:
+    """The confirmation email's texts, in the active language (the buyer's)."""
     from django.conf import settings
 
     from core.money import format_money
@@ -1317,39 +1385,35 @@ def _notify_order_confirmed(
         for ticket in tickets
     ]
     status_line = (
-        "Paid."
+        _("Paid.")
         if order.status == OrderStatus.PAID
-        else f"Pay {format_money(order.total_cents, order.currency)} at the door."
+        else _("Pay %(amount)s at the door.") % {"amount": format_money(order.total_cents, order.currency)}
     )
     total = format_money(order.total_cents, order.currency)
+    place = {"event": event.title, "venue": event.venue_name, "city": event.venue_city}
     body = "\n".join(
         [
-            f"Your tickets for {event.title} at {event.venue_name}, {event.venue_city}.",
-            f"When: {format_zoned(event.starts_at, event.time_zone, 'l j F Y, H:i')}",
-            f"Order {order.reference}, total {total}. {status_line}",
+            _("Your tickets for %(event)s at %(venue)s, %(city)s.") % place,
+            _("When: %(when)s") % {"when": format_zoned(event.starts_at, event.time_zone, "l j F Y, H:i")},
+            _("Order %(reference)s, total %(total)s.") % {"reference": order.reference, "total": total}
+            + " "
+            + status_line,
             "",
             *money_lines(order, method=method),
             "",
-            "Your tickets (show the QR code at the door):",
+            _("Your tickets (show the QR code at the door):"),
             *lines,
             "",
-            f"Receipt: {order_url}receipt/",
+            _("Receipt: %(url)s") % {"url": f"{order_url}receipt/"},
         ]
     )
-    notify(
-        tenant=order.tenant,
-        event_type="order.confirmed",
-        context={
-            "subject": f"Your tickets for {event.title}",
-            "headline": f"You're going to {event.title}!",
-            "body": body,
-            "action_url": order_url,
-            "action_label": "See your tickets",
-        },
-        customer=order.customer,
-        related=order,
-        now=now,
-    )
+    return {
+        "subject": _("Your tickets for %(event)s") % {"event": event.title},
+        "headline": _("You're going to %(event)s!") % {"event": event.title},
+        "body": body,
+        "action_url": order_url,
+        "action_label": _("See your tickets"),
+    }
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -1370,10 +1434,13 @@ def order_mark_paid(
     with transaction.atomic(durable=True):
         locked = _order_lock(tenant, order)
         if not django_fsm_can(locked.mark_paid):
-            raise InvalidTransition(f"A {locked.get_status_display().lower()} order cannot be marked paid.")
+            raise InvalidTransition(
+                _("A %(status)s order cannot be marked paid.")
+                % {"status": status_word(locked.get_status_display())}
+            )
         if locked.is_expired_unpaid(now):
             raise InvalidTransition(
-                "This unpaid reservation expired and its seats went back on sale; it cannot be paid now."
+                _("This unpaid reservation expired and its seats went back on sale; it cannot be paid now.")
             )
         _mark_paid_locked(tenant, locked, now)
     return locked
@@ -1392,13 +1459,18 @@ def _mark_paid_locked(tenant: Tenant, order: Order, now: datetime) -> None:
 def _order_close(
     *, tenant: Tenant, order: Order, transition: str, now: datetime, notify_reason: str
 ) -> Order:
-    with _bounded_atomic("Someone else is changing this order or its tickets right now. Please try again."):
+    with _bounded_atomic(
+        gettext_lazy("Someone else is changing this order or its tickets right now. Please try again.")
+    ):
         locked = _order_lock(tenant, order)
         method = getattr(locked, transition)
         if not django_fsm_can(method):
-            raise InvalidTransition(
-                f"A {locked.get_status_display().lower()} order cannot be {transition}ed."
-            )
+            status = status_word(locked.get_status_display())
+            if transition == "cancel":
+                message = _("A %(status)s order cannot be cancelled.") % {"status": status}
+            else:
+                message = _("A %(status)s order cannot be refunded.") % {"status": status}
+            raise InvalidTransition(message)
         method()
         setattr(locked, "cancelled_at" if transition == "cancel" else "refunded_at", now)
         locked.save()
@@ -1496,7 +1568,7 @@ def ticket_check_in(
         raise NotFound()
     ticket_code = code_from_scan(code)
     if not ticket_code:
-        return CheckInResult("not_found", message="Not a ticket we know.")
+        return CheckInResult("not_found", message=_("Not a ticket we know."))
     with transaction.atomic(durable=True):
         order = None
         if payment_collected:
@@ -1512,23 +1584,23 @@ def ticket_check_in(
             .first()
         )
         if ticket is None:
-            return CheckInResult("not_found", message="Not a ticket we know.")
+            return CheckInResult("not_found", message=_("Not a ticket we know."))
         if ticket.event_id != event.id:
-            return CheckInResult("wrong_event", ticket, "This ticket is for another event.")
+            return CheckInResult("wrong_event", ticket, _("This ticket is for another event."))
         if Event.objects.values_list("status", flat=True).get(pk=event.pk) == EventStatus.CANCELLED:
             from ticketing.lifecycle import CANCELLED_EVENT_ANSWER
 
-            return CheckInResult("event_cancelled", ticket, CANCELLED_EVENT_ANSWER)
+            return CheckInResult("event_cancelled", ticket, str(CANCELLED_EVENT_ANSWER))
         if ticket.status == TicketStatus.VALID and ticket.order.is_expired_unpaid(now):
             return CheckInResult(
                 "unpaid_expired",
                 ticket,
-                "Unpaid reservation expired — its seats went back on sale. Do not admit.",
+                _("Unpaid reservation expired — its seats went back on sale. Do not admit."),
             )
         if ticket.status == TicketStatus.CANCELLED:
-            return CheckInResult("cancelled", ticket, "This ticket was cancelled.")
+            return CheckInResult("cancelled", ticket, _("This ticket was cancelled."))
         if ticket.status == TicketStatus.USED:
-            return CheckInResult("already_used", ticket, "Already used.")
+            return CheckInResult("already_used", ticket, _("Already used."))
         if ticket.order.status == OrderStatus.PENDING:
             from core.money import format_money
 
@@ -1546,4 +1618,4 @@ def ticket_check_in(
         ticket.used_by = actor
         ticket.save(update_fields=["status", "used_at", "used_by", "updated_at"])
         emit(tenant=tenant, event_type="checkin.recorded", resource=ticket, now=now)
-    return CheckInResult("admitted", ticket, "Valid — admit one.")
+    return CheckInResult("admitted", ticket, _("Valid — admit one."))

@@ -111,10 +111,10 @@ def checkout_start(request, tenant_slug, event_slug):
         tier_id, value = key[5:], value.strip() or "0"
         if not (tier_id.isascii() and tier_id.isdigit() and value.isascii() and value.isdigit()):
             # "1.5", "-1", "abc": say so instead of silently buying the other lines without it.
-            messages.error(request, "Choose a whole number of tickets (0 or more) for each ticket type.")
+            messages.error(request, _("Choose a whole number of tickets (0 or more) for each ticket type."))
             return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
         if len(tier_id) > 18:
-            raise NotFound("That ticket type is not available.")
+            raise NotFound(_("That ticket type is not available."))
         # An absurdly long number stays absurd (the per-order limit refuses it) without being parsed.
         quantities[int(tier_id)] = int(value) if len(value) <= 18 else 10**18
     admission = request.POST.get("admission") or request.session.get(f"admission:{event.id}")
@@ -270,7 +270,7 @@ def checkout_abandon(request, tenant_slug, token):
     if not is_holder(request, holder_key=session.holder_key, user_id=session.user_id):
         return _refuse_other_browser(request, tenant, session)
     services.checkout_abandon(tenant=tenant, session=session)
-    messages.success(request, "Your checkout was cancelled and the tickets were released.")
+    messages.success(request, _("Your checkout was cancelled and the tickets were released."))
     return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=session.event.slug)
 
 
@@ -329,13 +329,15 @@ def my_tickets_request(request, tenant_slug):
                 "ticketing_public:my_tickets", kwargs={"tenant_slug": tenant.slug, "signed": token}
             )
             send_mail(
-                f"Your tickets from {tenant.name}",
-                f"Open this link to see your tickets (it works for 7 days):\n\n{link}\n",
+                _("Your tickets from %(tenant)s") % {"tenant": tenant.name},
+                _("Open this link to see your tickets (it works for 7 days):") + f"\n\n{link}\n",
                 None,
                 [email],
             )
         # The same answer either way: the page must not reveal who bought tickets.
-        messages.success(request, "If we have tickets for that address, we have emailed you a link to them.")
+        messages.success(
+            request, _("If we have tickets for that address, we have emailed you a link to them.")
+        )
         return redirect("ticketing_public:my_tickets_request", tenant_slug=tenant.slug)
     return render(request, "ticketing/my_tickets_request.html", {"tenant": tenant, "form": form})
 
@@ -344,7 +346,7 @@ def my_tickets(request, tenant_slug, signed):
     tenant = get_public_tenant(tenant_slug)
     payload = unsign(signed, salt=MY_TICKETS_SALT, max_age_seconds=MY_TICKETS_MAX_AGE)
     if payload.get("t") != tenant.id:
-        raise NotFound("This link is not valid. Check that you copied all of it.")
+        raise NotFound(_("This link is not valid. Check that you copied all of it."))
     sections = selectors.my_tickets_sections(tenant, payload["e"])
     return render(
         request,
@@ -376,7 +378,7 @@ def dashboard_events(request):
 def dashboard_event_create(request):
     form = EventForm(request.POST or None, tenant=request.tenant)
     if not Venue.objects.for_tenant(request.tenant).exists():
-        messages.info(request, "Add a venue first: events happen at a venue.")
+        messages.info(request, _("Add a venue first: events happen at a venue."))
         return redirect("ticketing:venue_create", tenant_slug=request.tenant.slug)
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
@@ -386,7 +388,7 @@ def dashboard_event_create(request):
         except ValidationError as error:
             _add_form_errors(form, error)
         else:
-            messages.success(request, "Event created as a draft. Add tiers, then put it on sale.")
+            messages.success(request, _("Event created as a draft. Add tiers, then put it on sale."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
     return render(request, "ticketing/dash_event_form.html", {"form": form, "event": None})
 
@@ -403,7 +405,7 @@ def dashboard_event_edit(request, event_id):
         except ValidationError as error:
             _add_form_errors(form, error)
         else:
-            messages.success(request, "Event saved.")
+            messages.success(request, _("Event saved."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
     return render(request, "ticketing/dash_event_form.html", {"form": form, "event": event})
 
@@ -440,9 +442,9 @@ def dashboard_event_action(request, event_id, action):
         messages.success(
             request,
             {
-                "publish": "The event is on sale.",
-                "cancel": "The event is cancelled.",
-                "end": "The event has ended.",
+                "publish": _("The event is on sale."),
+                "cancel": _("The event is cancelled."),
+                "end": _("The event has ended."),
             }[action],
         )  # noqa: E501
     except (ValidationError, Conflict) as error:
@@ -465,7 +467,7 @@ def dashboard_tier_form(request, event_id, tier_id=None):
         except ValidationError as error:
             _add_form_errors(form, error)
         else:
-            messages.success(request, "Tier saved.")
+            messages.success(request, _("Tier saved."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
     return render(request, "ticketing/dash_tier_form.html", {"form": form, "event": event, "tier": tier})
 
@@ -484,7 +486,7 @@ def dashboard_venue_form(request, venue_id=None):
         except ValidationError as error:
             _add_form_errors(form, error)
         else:
-            messages.success(request, "Venue saved.")
+            messages.success(request, _("Venue saved."))
             return redirect("ticketing:events", tenant_slug=request.tenant.slug)
     return render(request, "ticketing/dash_venue_form.html", {"form": form, "venue": venue})
 
@@ -527,9 +529,9 @@ def dashboard_order(request, order_id):
 def dashboard_order_action(request, order_id, action):
     order = get_for_tenant(Order, request.tenant, pk=order_id)
     actions = {
-        "mark-paid": (services.order_mark_paid, "Marked as paid."),
-        "cancel": (services.order_cancel, "Order cancelled; its seats are back on sale."),
-        "refund": (services.order_refund, "Order refunded; its seats are back on sale."),
+        "mark-paid": (services.order_mark_paid, _("Marked as paid.")),
+        "cancel": (services.order_cancel, _("Order cancelled; its seats are back on sale.")),
+        "refund": (services.order_refund, _("Order refunded; its seats are back on sale.")),
     }
     if action not in actions:
         raise NotFound()

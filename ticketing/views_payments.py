@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.csp import allow_stripe_on
@@ -89,18 +90,22 @@ def checkout_paid(request, tenant_slug, token):
         payment.refresh_from_db()
         if payment.status == PaymentStatus.FAILED:
             messages.error(
-                request, f"{payment.failure_message} Your tickets were released; nothing was charged."
+                request,
+                _("%(reason)s Your tickets were released; nothing was charged.")
+                % {"reason": _(payment.failure_message) if payment.failure_message else ""},
             )
             return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=session.event.slug)
         if payment.status == PaymentStatus.REFUNDED or payment.pending_action == "refund":
             messages.error(
                 request,
-                "Your payment arrived after your tickets were released and they are gone; "
-                "we refunded the whole amount.",
+                _(
+                    "Your payment arrived after your tickets were released and they are gone; "
+                    "we refunded the whole amount."
+                ),
             )
             return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=session.event.slug)
         messages.info(
-            request, "The card processor is still confirming your payment. Check again in a moment."
+            request, _("The card processor is still confirming your payment. Check again in a moment.")
         )
         return redirect("ticketing_public:checkout_paid", tenant_slug=tenant.slug, token=session.token)
     return render(
@@ -144,7 +149,9 @@ def order_refund_request(request, tenant_slug, token):
     try:
         refund = order_refund_by_buyer(tenant=tenant, order=order, ticket_ids=ticket_ids or None)
         messages.success(
-            request, f"Refund of {format_money(refund.amount_cents, refund.currency)} on its way."
+            request,
+            _("Refund of %(amount)s on its way.")
+            % {"amount": format_money(refund.amount_cents, refund.currency)},
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -157,7 +164,7 @@ def _ticket_ids(request) -> list[int]:
         try:
             ids.append(int(value))
         except ValueError:
-            raise ValidationError("Choose tickets from the list.") from None
+            raise ValidationError(_("Choose tickets from the list.")) from None
     return ids
 
 
@@ -175,8 +182,14 @@ def dashboard_order_refund(request, order_id):
             ticket_ids=ticket_ids or None,
             reason=request.POST.get("reason", "")[:200],
         )
-        state = "sent" if refund.status == "succeeded" else "recorded; the card processor is confirming it"
-        messages.success(request, f"Refund of {format_money(refund.amount_cents, refund.currency)} {state}.")
+        amount = format_money(refund.amount_cents, refund.currency)
+        if refund.status == "succeeded":
+            done = _("Refund of %(amount)s sent.") % {"amount": amount}
+        else:
+            done = _("Refund of %(amount)s recorded; the card processor is confirming it.") % {
+                "amount": amount
+            }
+        messages.success(request, done)
     except (Conflict, ValidationError) as error:
         messages.error(request, error.message)
     return redirect("ticketing:order", tenant_slug=request.tenant.slug, order_id=order.id)
@@ -197,7 +210,7 @@ def dashboard_refund_policy(request, event_id):
                 event=event,
                 buyer_refunds_until=form.cleaned_data["buyer_refunds_until"],
             )
-            messages.success(request, "Refund policy saved.")
+            messages.success(request, _("Refund policy saved."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
         except ValidationError as error:
             form.add_error("buyer_refunds_until", error.message)

@@ -5,7 +5,10 @@
 (function () {
   "use strict";
   function apply(root, payload) {
-    var fields = (payload && (payload.fields || (payload.payload && payload.payload.fields))) || {};
+    var body = (payload && (payload.fields ? payload : payload.payload)) || {};
+    // Text is rendered server-side in every language; take the page's (<html lang>), else the default.
+    var byLanguage = body.fields_by_language || {};
+    var fields = byLanguage[document.documentElement.lang] || body.fields || {};
     Object.keys(fields).forEach(function (name) {
       root.querySelectorAll('[data-live-field="' + name + '"]').forEach(function (el) {
         if (el.textContent !== String(fields[name])) { el.textContent = fields[name]; }

@@ -23,6 +23,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core.errors import ValidationError
 
 DECLINING_TEST_CARD = "4000000000000002"
@@ -30,7 +33,7 @@ DECLINING_TEST_CARD = "4000000000000002"
 
 class PaymentDeclined(ValidationError):
     code = "payment_declined"
-    default_message = "The payment was declined. Try another card or payment method."
+    default_message = gettext_lazy("The payment was declined. Try another card or payment method.")
 
 
 @dataclass(frozen=True)
@@ -63,15 +66,15 @@ class PaymentProvider:
 
 class FreeProvider(PaymentProvider):
     name = "free"
-    label = "Free tickets"
-    help_text = "Nothing to pay."
+    label = gettext_lazy("Free tickets")
+    help_text = gettext_lazy("Nothing to pay.")
 
     def is_available(self, *, total_cents: int, tenant=None) -> bool:
         return total_cents == 0
 
     def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
         if amount_cents != 0:
-            raise ValidationError("This order is not free; choose a payment method.")
+            raise ValidationError(_("This order is not free; choose a payment method."))
         return PaymentResult(paid=True, reference="free")
 
 
@@ -83,28 +86,31 @@ def luhn_ok(number: str) -> bool:
 
 class TestCardProvider(PaymentProvider):
     name = "test_card"
-    label = "Card (test mode)"
-    help_text = "Test mode: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined."
+    label = gettext_lazy("Card (test mode)")
+    help_text = gettext_lazy("Test mode: 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined.")
 
     def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
         number = re.sub(r"[\s-]", "", str(details.get("card_number", "")))
         if not re.fullmatch(r"\d{12,19}", number) or not luhn_ok(number):
             raise ValidationError(
-                "Check the card number.", field_errors={"card_number": ["This is not a valid card number."]}
+                _("Check the card number."),
+                field_errors={"card_number": [_("This is not a valid card number.")]},
             )
         if number == DECLINING_TEST_CARD:
-            raise PaymentDeclined(field_errors={"card_number": ["The card was declined."]})
+            raise PaymentDeclined(field_errors={"card_number": [_("The card was declined.")]})
         return PaymentResult(paid=True, reference=f"test_{secrets.token_hex(8)}")
 
     def method_label(self, details: dict) -> str:
         number = re.sub(r"\D", "", str(details.get("card_number", "")))
-        return f"{self.label}, card ending {number[-4:]}" if number else self.label
+        if not number:
+            return str(self.label)
+        return _("%(method)s, card ending %(last4)s") % {"method": self.label, "last4": number[-4:]}
 
 
 class PayAtDoorProvider(PaymentProvider):
     name = "pay_at_door"
-    label = "Pay at the door"
-    help_text = "Your tickets are reserved now; pay when you arrive. Staff mark the order paid."
+    label = gettext_lazy("Pay at the door")
+    help_text = gettext_lazy("Your tickets are reserved now; pay when you arrive. Staff mark the order paid.")
 
     def charge(self, *, amount_cents: int, currency: str, details: dict) -> PaymentResult:
         return PaymentResult(paid=False, reference="")
@@ -120,7 +126,7 @@ def get_provider(name: str) -> PaymentProvider:
         return PROVIDERS[name]
     except KeyError:
         raise ValidationError(
-            "Choose a payment method.", field_errors={"provider": ["Choose a payment method."]}
+            _("Choose a payment method."), field_errors={"provider": [_("Choose a payment method.")]}
         ) from None
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from payments.models import Payment, PaymentStatus, Receipt, ReceiptCounter, Refund
 from ticketing.models import Order, OrderStatus
@@ -84,11 +85,11 @@ def money_lines(order: Order, *, method: str) -> list[str]:
         return format_money(cents, order.currency)
 
     return [
-        f"Subtotal: {amount(order.subtotal_cents)}",
-        f"Service fees: {amount(order.fee_cents)}",
-        f"Tax: {amount(order.tax_cents)}",
-        f"Total: {amount(order.total_cents)}",
-        f"Payment method: {method}",
+        _("Subtotal: %(amount)s") % {"amount": amount(order.subtotal_cents)},
+        _("Service fees: %(amount)s") % {"amount": amount(order.fee_cents)},
+        _("Tax: %(amount)s") % {"amount": amount(order.tax_cents)},
+        _("Total: %(amount)s") % {"amount": amount(order.total_cents)},
+        _("Payment method: %(method)s") % {"method": method},
     ]
 
 
@@ -116,9 +117,9 @@ def receipt_view(order: Order) -> ReceiptView:
     if payment is not None:
         method = payment.method_label
     elif order.payment_provider == "pay_at_door":
-        method = "Paid at the door" if order.status != OrderStatus.PENDING else "To pay at the door"
+        method = _("Paid at the door") if order.status != OrderStatus.PENDING else _("To pay at the door")
     else:
-        method = {"test_card": "Card (test mode)", "free": "Free"}.get(
+        method = {"test_card": _("Card (test mode)"), "free": _("Free")}.get(
             order.payment_provider, order.payment_provider
         )
     refunds = list(order.refunds.prefetch_related("tickets__tier").order_by("created_at", "id"))

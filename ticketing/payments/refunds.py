@@ -28,6 +28,9 @@ import stripe
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from core.errors import Busy, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from core.money import format_money
@@ -37,10 +40,13 @@ from payments.models import EventRefundPolicy, Payment, PaymentStatus, Refund, R
 from tenants.models import Tenant, User
 from ticketing import inventory
 from ticketing.models import Event, IssuedTicket, Order, OrderStatus, TicketStatus
+from ticketing.texts import customer_language, status_word
 
 logger = logging.getLogger(__name__)
 
-BUSY_ORDER = "Someone else is changing this order or its tickets right now. Please try again."
+EVENT_CANCELLED_REASON = gettext_noop("Event cancelled")  # stored on the refund; shown through gettext
+
+BUSY_ORDER = gettext_lazy("Someone else is changing this order or its tickets right now. Please try again.")
 
 
 def _share(part: int, whole: int, amount: int) -> int:
@@ -87,7 +93,10 @@ def order_refund_tickets(
     with _bounded_atomic(BUSY_ORDER):
         locked = _order_lock(tenant, order)
         if locked.status != OrderStatus.PAID:
-            raise InvalidTransition(f"A {locked.get_status_display().lower()} order cannot be refunded.")
+            raise InvalidTransition(
+                _("A %(status)s order cannot be refunded.")
+                % {"status": status_word(locked.get_status_display())}
+            )
         tickets_qs = IssuedTicket.objects.select_for_update().filter(order=locked).order_by("id")
         all_tickets = list(tickets_qs)
         if ticket_ids is None:
@@ -96,14 +105,14 @@ def order_refund_tickets(
             wanted = {int(ticket_id) for ticket_id in ticket_ids}
             chosen = [ticket for ticket in all_tickets if ticket.id in wanted]
             if len(chosen) != len(wanted):
-                raise NotFound("That ticket is not part of this order.")
+                raise NotFound(_("That ticket is not part of this order."))
             for ticket in chosen:
                 if ticket.status == TicketStatus.USED:
-                    raise ValidationError("A ticket that was already used at the door cannot be refunded.")
+                    raise ValidationError(_("A ticket that was already used at the door cannot be refunded."))
                 if ticket.status == TicketStatus.CANCELLED:
-                    raise ValidationError("That ticket was already refunded.")
+                    raise ValidationError(_("That ticket was already refunded."))
         if not chosen:
-            raise ValidationError("Choose at least one ticket to refund.")
+            raise ValidationError(_("Choose at least one ticket to refund."))
         chosen_ids = {ticket.id for ticket in chosen}
         # No ticket left at all: refund exactly what is left of the total. No *valid* ticket left (the
         # rest were used at the door): the order is over, refunded, but used tickets are not paid back.
@@ -189,7 +198,7 @@ def refund_execute(*, refund_id: int, now: datetime | None = None) -> Refund:
                 .get(pk=refund_id)
             )
         except Exception as error:  # locked by another settle run
-            raise Busy("This refund is being sent right now.") from error
+            raise Busy(_("This refund is being sent right now.")) from error
         if refund.status == RefundStatus.SUCCEEDED:
             return refund
         payment = refund.payment
@@ -247,44 +256,67 @@ def _notify_refund(*, order: Order, refund: Refund, tickets: list[IssuedTicket],
     order_url = settings.SITE_URL + reverse(
         "ticketing_public:order", kwargs={"tenant_slug": order.tenant.slug, "token": order.access_token}
     )
+    with customer_language(order.customer):
+        context = _refund_email(order=order, refund=refund, tickets=tickets, order_url=order_url)
+    notify(
+        tenant=order.tenant,
+        event_type="order.refunded",
+        context=context,
+        customer=order.customer,
+        related=order,
+        now=now,
+    )
+
+
+def _refund_email(*, order: Order, refund: Refund, tickets: list[IssuedTicket], order_url: str) -> dict:
+    """The refund email's texts, in the active language (the buyer's)."""
     from ticketing.payments.receipts import money_lines, receipt_view
 
     names = ", ".join(sorted({ticket.tier.name for ticket in tickets}))
     amount = format_money(refund.amount_cents, refund.currency)
     money = receipt_view(order)
-    history = [
-        f"- {format_money(past.amount_cents, past.currency)} on {past.created_at:%d %b %Y} "
-        f"({past.tickets.count()} ticket(s))"
-        for past in money.refunds
-    ]
+    history = []
+    for past in money.refunds:
+        count = past.tickets.count()
+        history.append(
+            "- "
+            + ngettext(
+                "%(amount)s on %(date)s (%(count)s ticket)",
+                "%(amount)s on %(date)s (%(count)s tickets)",
+                count,
+            )
+            % {
+                "amount": format_money(past.amount_cents, past.currency),
+                "date": date_format(past.created_at, "j M Y"),
+                "count": count,
+            }
+        )
+    refunded = ngettext(
+        "We refunded %(count)s ticket (%(names)s) of order %(reference)s for %(event)s.",
+        "We refunded %(count)s tickets (%(names)s) of order %(reference)s for %(event)s.",
+        len(tickets),
+    ) % {"count": len(tickets), "names": names, "reference": order.reference, "event": order.event.title}
     body = "\n".join(
         [
-            f"We refunded {len(tickets)} ticket(s) ({names}) of order {order.reference} "
-            f"for {order.event.title}.",
-            f"Amount: {amount}, to the payment method you used. Banks can take a few days to show it.",
-            f"Reason: {refund.reason}" if refund.reason else "",
-            "The refunded tickets no longer admit anyone." if order.status == OrderStatus.PAID else "",
+            refunded,
+            _("Amount: %(amount)s, to the payment method you used. Banks can take a few days to show it.")
+            % {"amount": amount},
+            _("Reason: %(reason)s") % {"reason": _(refund.reason)} if refund.reason else "",
+            _("The refunded tickets no longer admit anyone.") if order.status == OrderStatus.PAID else "",
             "",
             *money_lines(order, method=money.method),
-            "Refunds so far:",
+            _("Refunds so far:"),
             *history,
-            f"Net paid: {format_money(money.net_cents, order.currency)}",
+            _("Net paid: %(amount)s") % {"amount": format_money(money.net_cents, order.currency)},
         ]
     ).strip()
-    notify(
-        tenant=order.tenant,
-        event_type="order.refunded",
-        context={
-            "subject": f"Refund of {amount} for {order.event.title}",
-            "headline": f"{amount} refunded",
-            "body": body,
-            "action_url": order_url,
-            "action_label": "See your order and receipt",
-        },
-        customer=order.customer,
-        related=order,
-        now=now,
-    )
+    return {
+        "subject": _("Refund of %(amount)s for %(event)s") % {"amount": amount, "event": order.event.title},
+        "headline": _("%(amount)s refunded") % {"amount": amount},
+        "body": body,
+        "action_url": order_url,
+        "action_label": _("See your order and receipt"),
+    }
 
 
 def order_refund_by_buyer(
@@ -299,14 +331,14 @@ def order_refund_by_buyer(
     policy = EventRefundPolicy.objects.filter(event_id=order.event_id).first()
     if policy is None or not policy.buyer_may_refund(now):
         raise PermissionDenied(
-            "Refunds for this event can no longer be requested here; contact the organiser."
+            _("Refunds for this event can no longer be requested here; contact the organiser.")
         )
     return order_refund_tickets(
         tenant=tenant,
         actor=None,
         order=order,
         ticket_ids=ticket_ids,
-        reason="Requested by the buyer",
+        reason=gettext_noop("Requested by the buyer"),  # stored; shown through gettext
         requested_by="buyer",
         now=now,
     )
@@ -320,8 +352,8 @@ def refund_policy_set(
         raise NotFound()
     if buyer_refunds_until is not None and buyer_refunds_until > event.ends_at:
         raise ValidationError(
-            "The refund deadline cannot be after the event ends.",
-            field_errors={"buyer_refunds_until": ["Choose a time before the event ends."]},
+            _("The refund deadline cannot be after the event ends."),
+            field_errors={"buyer_refunds_until": [_("Choose a time before the event ends.")]},
         )
     with transaction.atomic(durable=True):
         policy, _created = EventRefundPolicy.objects.update_or_create(
@@ -339,7 +371,7 @@ class BulkRefundSummary:
 
 
 def event_refund_all(
-    *, tenant: Tenant, actor: User | None, event: Event, reason: str = "Event cancelled", now=None
+    *, tenant: Tenant, actor: User | None, event: Event, reason: str = EVENT_CANCELLED_REASON, now=None
 ) -> BulkRefundSummary:
     """Refund every paid order of ``event`` in full and cancel every unpaid (pay-at-the-door) one —
     for a cancelled event. Each order in its own transaction (``order_refund_tickets`` /

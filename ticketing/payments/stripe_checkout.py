@@ -30,6 +30,8 @@ from datetime import datetime
 import stripe
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import Busy, Conflict, NotFound, SoldOut, ValidationError
 from payments.gateway import STRIPE, UNREACHABLE, card_details, client_for
@@ -65,9 +67,9 @@ def checkout_stripe_start(
         raise NotFound()
     session = CheckoutSession.objects.select_related("event", "customer").get(pk=session.pk)
     if not session.is_live(now):
-        raise Conflict("This checkout has ended. Start again from the event page.")
+        raise Conflict(_("This checkout has ended. Start again from the event page."))
     if session.customer_id is None:
-        raise ValidationError("Tell us who the tickets are for first.")
+        raise ValidationError(_("Tell us who the tickets are for first."))
     total = session_total(session)
     currency = session.event.currency
     client = client_for(tenant)
@@ -112,7 +114,9 @@ def checkout_stripe_start(
         )
     except stripe.StripeError as error:
         Payment.objects.filter(pk=payment.pk).update(
-            status=PaymentStatus.FAILED, failure_message="The card processor did not answer.", updated_at=now
+            status=PaymentStatus.FAILED,
+            failure_message=gettext_noop("The card processor did not answer."),
+            updated_at=now,
         )
         raise Busy(UNREACHABLE) from error
     Payment.objects.filter(pk=payment.pk).update(reference=intent.id, updated_at=now)
@@ -137,7 +141,7 @@ def _payment_for(tenant: Tenant, intent: dict) -> Payment:
             tenant=tenant, provider=STRIPE, pk=payment_id or 0, reference=""
         ).first()
         if payment is None:
-            raise NotFound("No payment of ours has that reference.")
+            raise NotFound(_("No payment of ours has that reference."))
         Payment.objects.filter(pk=payment.pk).update(reference=intent["id"])
         payment.reference = intent["id"]
     return payment
@@ -150,7 +154,7 @@ def retrieve_intent(tenant: Tenant, intent_id: str):
         )
         return intent.to_dict()
     except stripe.InvalidRequestError as error:
-        raise NotFound("The card processor does not know that payment.") from error
+        raise NotFound(_("The card processor does not know that payment.")) from error
     except stripe.StripeError as error:
         raise Busy(UNREACHABLE) from error
 
@@ -166,7 +170,7 @@ def payment_confirm(*, tenant: Tenant, intent_id: str, now: datetime | None = No
     intent = retrieve_intent(tenant, intent_id)
     payment = _payment_for(tenant, intent)
     if payment.purpose != PaymentPurpose.ORDER:
-        raise NotFound("That payment is not for tickets.")
+        raise NotFound(_("That payment is not for tickets."))
     status = intent["status"]
     if status == "succeeded":
         return _succeeded(tenant=tenant, payment=payment, intent=intent, now=now)
@@ -175,7 +179,7 @@ def payment_confirm(*, tenant: Tenant, intent_id: str, now: datetime | None = No
         _failed(
             tenant=tenant,
             payment=payment,
-            message=str(error.get("message") or "The payment failed."),
+            message=str(error.get("message") or gettext_noop("The payment failed.")),
             now=now,
         )
         return None
@@ -195,10 +199,13 @@ def checkout_pay_by_card_now(
         client.v1.payment_intents.confirm(payment.reference)
     except stripe.CardError as error:
         _failed(
-            tenant=tenant, payment=payment, message=error.user_message or "Your card was declined.", now=now
+            tenant=tenant,
+            payment=payment,
+            message=error.user_message or gettext_noop("Your card was declined."),
+            now=now,
         )
         raise PaymentDeclined(
-            "Your card was declined. Your tickets were released; nothing was charged."
+            _("Your card was declined. Your tickets were released; nothing was charged.")
         ) from None
     except stripe.StripeError as error:
         raise Busy(UNREACHABLE) from error

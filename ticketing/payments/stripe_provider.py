@@ -10,6 +10,8 @@ this session) and ``after_order`` links the payment record to the order, in the 
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ValidationError
 from payments.gateway import card_details, stripe_credentials
@@ -18,8 +20,8 @@ from ticketing.payments import PaymentProvider, PaymentResult
 
 class StripeProvider(PaymentProvider):
     name = "stripe"
-    label = "Card"
-    help_text = "Pay by card through Stripe (you enter your card on the next step)."
+    label = gettext_lazy("Card")
+    help_text = gettext_lazy("Pay by card through Stripe (you enter your card on the next step).")
     external = True
 
     def is_available(self, *, total_cents: int, tenant=None) -> bool:
@@ -30,17 +32,19 @@ class StripeProvider(PaymentProvider):
         if not intent:
             # Reached only if someone posts "stripe" to the synchronous pay step.
             raise ValidationError(
-                "Card payments continue on the card page.", field_errors={"provider": ["Choose again."]}
+                _("Card payments continue on the card page."), field_errors={"provider": [_("Choose again.")]}
             )
         if intent.get("status") != "succeeded":
-            raise ValidationError("The card payment has not gone through yet.")
+            raise ValidationError(_("The card payment has not gone through yet."))
         if int(intent.get("amount") or 0) != amount_cents or str(intent.get("currency")).upper() != currency:
-            raise ValidationError("The amount paid does not match this order.")
+            raise ValidationError(_("The amount paid does not match this order."))
         return PaymentResult(paid=True, reference=str(intent["id"]))
 
     def method_label(self, details: dict) -> str:
         brand, last4 = card_details(details.get("intent") or {})
-        return f"{(brand or 'card').title()} ending {last4}" if last4 else "Card (Stripe)"
+        if not last4:
+            return _("Card (Stripe)")
+        return _("%(brand)s ending %(last4)s") % {"brand": (brand or _("card")).title(), "last4": last4}
 
     def after_order(self, *, order, result: PaymentResult, details: dict, now) -> None:
         from payments.models import Payment, PaymentStatus

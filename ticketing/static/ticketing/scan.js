@@ -1,5 +1,6 @@
 /* Camera scanning on the check-in page where the browser has BarcodeDetector; otherwise typing the
-   code (or a USB scanner that types) works unchanged. A detected QR fills the form and submits it. */
+   code (or a USB scanner that types) works unchanged. A detected QR fills the form and submits it.
+   Text comes from the page (data-unavailable, translated server-side). */
 (function () {
   "use strict";
   var start = document.getElementById("scanner-start");
@@ -21,6 +22,6 @@
         }).catch(function () { requestAnimationFrame(tick); });
       }
       tick();
-    }).catch(function () { start.textContent = "Camera not available — type the code"; start.disabled = true; });
+    }).catch(function () { start.textContent = start.dataset.unavailable || start.textContent; start.disabled = true; });
   });
 })();

@@ -7,7 +7,8 @@
   var errors = document.getElementById("card-errors");
   var button = document.getElementById("card-submit");
   var stripe = window.Stripe(form.dataset.publishableKey);
-  var elements = stripe.elements({ clientSecret: form.dataset.clientSecret });
+  // Stripe's card form speaks the page's language; the fallback error text is translated server-side.
+  var elements = stripe.elements({ clientSecret: form.dataset.clientSecret, locale: form.dataset.locale || "auto" });
   var element = elements.create("payment");
   element.mount("#payment-element");
   form.addEventListener("submit", function (event) {
@@ -18,7 +19,7 @@
       .then(function (result) {
         // Only reached when the confirmation failed at once (a redirect happens otherwise).
         if (result.error) {
-          errors.textContent = result.error.message || "The payment did not go through.";
+          errors.textContent = result.error.message || form.dataset.failedText;
           button.disabled = false;
         }
       });
