@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned, TimeStamped
 from payments import crypto
@@ -28,14 +29,14 @@ class TenantPaymentSettings(TimeStamped):
     stripe_secret_key_mask = models.CharField(max_length=40, blank=True, editable=False)
     stripe_webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     stripe_webhook_secret_mask = models.CharField(max_length=40, blank=True, editable=False)
-    legal_name = models.CharField(max_length=200, blank=True, help_text="Printed on receipts.")
-    address = models.TextField(blank=True, help_text="Printed on receipts.")
-    tax_id = models.CharField(max_length=60, blank=True, help_text="VAT / tax number printed on receipts.")
+    legal_name = models.CharField(max_length=200, blank=True, help_text=_("Printed on receipts."))
+    address = models.TextField(blank=True, help_text=_("Printed on receipts."))
+    tax_id = models.CharField(max_length=60, blank=True, help_text=_("VAT / tax number printed on receipts."))
     tip_capture_on = models.CharField(
         max_length=10,
         choices=[("approve", "When I approve the request"), ("complete", "When I complete the request")],
         default="approve",
-        help_text="When a priority tip authorised at submission is charged.",
+        help_text=_("When a priority tip authorised at submission is charged."),
     )
 
     def __str__(self) -> str:
@@ -55,17 +56,17 @@ class TenantPaymentSettings(TimeStamped):
 
 
 class PaymentPurpose(models.TextChoices):
-    ORDER = "order", "Ticket order"
-    TIP = "tip", "Priority tip"
+    ORDER = "order", _("Ticket order")
+    TIP = "tip", _("Priority tip")
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # created at the provider, not confirmed yet (processing / 3-D Secure)
-    AUTHORISED = "authorised", "Authorised"  # tips: money held, not taken yet
-    SUCCEEDED = "succeeded", "Paid"  # taken (orders) / captured (tips)
-    FAILED = "failed", "Failed"
-    VOIDED = "voided", "Voided"  # authorisation released, nothing taken
-    REFUNDED = "refunded", "Refunded"  # taken and given back in full
+    PENDING = "pending", _("Pending")  # created at the provider, not confirmed yet (processing / 3-D Secure)
+    AUTHORISED = "authorised", _("Authorised")  # tips: money held, not taken yet
+    SUCCEEDED = "succeeded", _("Paid")  # taken (orders) / captured (tips)
+    FAILED = "failed", _("Failed")
+    VOIDED = "voided", _("Voided")  # authorisation released, nothing taken
+    REFUNDED = "refunded", _("Refunded")  # taken and given back in full
 
 
 class Payment(TenantOwned):
@@ -73,7 +74,7 @@ class Payment(TenantOwned):
 
     purpose = models.CharField(max_length=10, choices=PaymentPurpose.choices)
     provider = models.CharField(max_length=20)
-    reference = models.CharField(max_length=100, blank=True, help_text="Provider's id (pi_… for Stripe).")
+    reference = models.CharField(max_length=100, blank=True, help_text=_("Provider's id (pi_… for Stripe)."))
     status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     amount_cents = models.PositiveIntegerField()
     captured_cents = models.PositiveIntegerField(default=0)
@@ -97,7 +98,7 @@ class Payment(TenantOwned):
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     late_outcome = models.CharField(
-        max_length=20, blank=True, help_text="What a success after the hold expired did: sold / refunded."
+        max_length=20, blank=True, help_text=_("What a success after the hold expired did: sold / refunded.")
     )
 
     class Meta:
@@ -131,9 +132,9 @@ class Payment(TenantOwned):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # recorded, tickets cancelled, the provider call is still owed
-    SUCCEEDED = "succeeded", "Refunded"
-    FAILED = "failed", "Failed (retrying)"
+    PENDING = "pending", _("Pending")  # recorded, tickets cancelled, the provider call is still owed
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed (retrying)")
 
 
 class Refund(TenantOwned):
@@ -221,7 +222,9 @@ class EventRefundPolicy(TenantOwned):
 
     event = models.OneToOneField("ticketing.Event", on_delete=models.CASCADE, related_name="refund_policy")
     buyer_refunds_until = models.DateTimeField(
-        null=True, blank=True, help_text="Buyers can refund their own tickets until this time. Empty: never."
+        null=True,
+        blank=True,
+        help_text=_("Buyers can refund their own tickets until this time. Empty: never."),
     )
 
     def __str__(self) -> str:

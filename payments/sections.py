@@ -1,3 +1,5 @@
 """The payments app's place in the tenant dashboard's navigation (the page itself is for owners)."""
 
-DASHBOARD_NAV = [("Payments", "payments:settings")]
+from django.utils.translation import gettext_lazy as _
+
+DASHBOARD_NAV = [(_("Payments"), "payments:settings")]

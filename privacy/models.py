@@ -12,20 +12,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 
 
 class RequestKind(models.TextChoices):
-    EXPORT = "export", "Export of my data"
-    DELETE = "delete", "Deletion of my data"
-    WITHDRAW_CONSENT = "withdraw_consent", "Stop emails (withdraw consent)"
+    EXPORT = "export", _("Export of my data")
+    DELETE = "delete", _("Deletion of my data")
+    WITHDRAW_CONSENT = "withdraw_consent", _("Stop emails (withdraw consent)")
 
 
 class RequestStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the team"
-    COMPLETED = "completed", "Done"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", _("Waiting for the team")
+    COMPLETED = "completed", _("Done")
+    REJECTED = "rejected", _("Rejected")
 
 
 class DataRequest(TenantOwned):
@@ -38,7 +39,7 @@ class DataRequest(TenantOwned):
     processed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.CharField(max_length=500, blank=True, help_text="Why it was rejected, or what was done.")
+    note = models.CharField(max_length=500, blank=True, help_text=_("Why it was rejected, or what was done."))
     export_data = models.JSONField(null=True, blank=True)
 
     class Meta:

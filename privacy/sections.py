@@ -1,1 +1,3 @@
-DASHBOARD_NAV = [("Data requests", "privacy:requests")]
+from django.utils.translation import gettext_lazy as _
+
+DASHBOARD_NAV = [(_("Data requests"), "privacy:requests")]

@@ -1,9 +1,12 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class EmailJoinForm(forms.Form):
-    email = forms.EmailField(label="Email", help_text="We email you a link; opening it puts you in line.")
-    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("We email you a link; opening it puts you in line.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -12,23 +15,29 @@ class EmailJoinForm(forms.Form):
 
 
 class SettingsForm(forms.Form):
-    enabled = forms.BooleanField(label="Use the waiting room for this sale", required=False)
+    enabled = forms.BooleanField(label=_("Use the waiting room for this sale"), required=False)
     opens_at = forms.DateTimeField(
-        label="Opens at (event's time zone)",
+        label=_("Opens at (event's time zone)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Empty: when the sale starts. People who arrive earlier join the pre-queue.",
+        help_text=_("Empty: when the sale starts. People who arrive earlier join the pre-queue."),
     )
     admission_minutes = forms.IntegerField(
-        label="Admission window (minutes)", min_value=1, max_value=240, help_text="Time to start checkout."
+        label=_("Admission window (minutes)"),
+        min_value=1,
+        max_value=240,
+        help_text=_("Time to start checkout."),
     )
     unseen_minutes = forms.IntegerField(
-        label="Unseen expiry (minutes)",
+        label=_("Unseen expiry (minutes)"),
         min_value=1,
         max_value=1440,
-        help_text="Away this long loses the place.",
+        help_text=_("Away this long loses the place."),
     )
     cooldown_minutes = forms.IntegerField(
-        label="Rejoin cooldown (minutes)", min_value=0, max_value=1440, help_text="After leaving on purpose."
+        label=_("Rejoin cooldown (minutes)"),
+        min_value=0,
+        max_value=1440,
+        help_text=_("After leaving on purpose."),
     )
-    prequeue_shuffle = forms.BooleanField(label="Shuffle people who arrive before opening", required=False)
+    prequeue_shuffle = forms.BooleanField(label=_("Shuffle people who arrive before opening"), required=False)

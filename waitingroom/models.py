@@ -21,6 +21,7 @@ import django_fsm
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 from core.references import new_reference, new_token
@@ -33,19 +34,19 @@ class WaitingRoom(TenantOwned):
     opens_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When admission starts. Empty: the event's sale start (or now).",
+        help_text=_("When admission starts. Empty: the event's sale start (or now)."),
     )
     admission_minutes = models.PositiveIntegerField(
-        default=10, help_text="How long an admitted person has to start checkout."
+        default=10, help_text=_("How long an admitted person has to start checkout.")
     )
     unseen_minutes = models.PositiveIntegerField(
-        default=30, help_text="A waiting person not seen for this long loses their place."
+        default=30, help_text=_("A waiting person not seen for this long loses their place.")
     )
     cooldown_minutes = models.PositiveIntegerField(
-        default=60, help_text="After leaving on purpose, how long before one can join again."
+        default=60, help_text=_("After leaving on purpose, how long before one can join again.")
     )
     prequeue_shuffle = models.BooleanField(
-        default=True, help_text="Put people who arrive before opening in a random order at opening."
+        default=True, help_text=_("Put people who arrive before opening in a random order at opening.")
     )
     admission_paused = models.BooleanField(default=False)
     # Commit and reveal (``waitingroom.fairness``): the seed is chosen when the room is set up and kept
@@ -81,11 +82,11 @@ class WaitingRoom(TenantOwned):
 
 
 class EntryStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    ADMITTED = "admitted", "Admitted"
-    COMPLETED = "completed", "Completed"
-    EXPIRED = "expired", "Expired"
-    LEFT = "left", "Left"
+    WAITING = "waiting", _("Waiting")
+    ADMITTED = "admitted", _("Admitted")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+    LEFT = "left", _("Left")
 
 
 LIVE_STATUSES = (EntryStatus.WAITING, EntryStatus.ADMITTED)
@@ -118,12 +119,12 @@ class WaitingRoomEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         ),
         editable=False,
     )
-    prequeue = models.BooleanField(default=False, help_text="Joined before opening (part of the draw).")
+    prequeue = models.BooleanField(default=False, help_text=_("Joined before opening (part of the draw)."))
     status = django_fsm.FSMField(default=EntryStatus.WAITING, choices=EntryStatus.choices, protected=True)
     joined_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     admitted_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Admission valid until.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Admission valid until."))
     ended_at = models.DateTimeField(null=True, blank=True)
     cooldown_until = models.DateTimeField(null=True, blank=True)
 

@@ -1,11 +1,12 @@
 """Waiting room's parts of the tenant's public home and the dashboard navigation."""
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from ticketing.models import EventStatus
 from waitingroom.models import WaitingRoom
 
-DASHBOARD_NAV = [("Waiting rooms", "waitingroom:rooms")]
+DASHBOARD_NAV = [(_("Waiting rooms"), "waitingroom:rooms")]
 
 
 def public_section(request, tenant) -> str:

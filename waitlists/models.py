@@ -15,18 +15,19 @@ from __future__ import annotations
 import django_fsm
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 from core.references import new_token
 
 
 class EntryStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    OFFERED = "offered", "Offer sent"
-    CLAIMED = "claimed", "Claimed"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Offer expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WAITING = "waiting", _("Waiting")
+    OFFERED = "offered", _("Offer sent")
+    CLAIMED = "claimed", _("Claimed")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Offer expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 ACTIVE_STATUSES = (EntryStatus.WAITING, EntryStatus.OFFERED)
@@ -38,9 +39,11 @@ class WaitlistSettings(TenantOwned):
     event = models.OneToOneField(
         "ticketing.Event", on_delete=models.CASCADE, related_name="waitlist_settings"
     )
-    enabled = models.BooleanField(default=True, help_text="People may join the waitlist when sold out.")
-    offer_hours = models.PositiveIntegerField(default=24, help_text="How long an offer holds the seats.")
-    max_quantity = models.PositiveIntegerField(default=4, help_text="Most tickets one person may wait for.")
+    enabled = models.BooleanField(default=True, help_text=_("People may join the waitlist when sold out."))
+    offer_hours = models.PositiveIntegerField(default=24, help_text=_("How long an offer holds the seats."))
+    max_quantity = models.PositiveIntegerField(
+        default=4, help_text=_("Most tickets one person may wait for.")
+    )
 
     class Meta:
         verbose_name_plural = "waitlist settings"
@@ -63,7 +66,7 @@ class WaitlistEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         blank=True,
         on_delete=models.CASCADE,
         related_name="waitlist_entries",
-        help_text="Empty means any tier with enough seats.",
+        help_text=_("Empty means any tier with enough seats."),
     )
     customer = models.ForeignKey(
         "tenants.Customer", on_delete=models.CASCADE, related_name="waitlist_entries"
@@ -78,7 +81,7 @@ class WaitlistEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
         blank=True,
         on_delete=models.PROTECT,
         related_name="waitlist_offers",
-        help_text="The tier whose seats the offer holds.",
+        help_text=_("The tier whose seats the offer holds."),
     )
     offer_token = models.CharField(max_length=40, blank=True, editable=False)
     offered_at = models.DateTimeField(null=True, blank=True)
@@ -175,12 +178,12 @@ class WaitlistEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
 
 
 class EntryAction(models.TextChoices):
-    JOINED = "joined", "Joined"
-    OFFERED = "offered", "Offered"
-    CLAIMED = "claimed", "Claimed"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    JOINED = "joined", _("Joined")
+    OFFERED = "offered", _("Offered")
+    CLAIMED = "claimed", _("Claimed")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class WaitlistEntryEvent(models.Model):

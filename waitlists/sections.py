@@ -1,10 +1,11 @@
 """Waitlists' parts of the tenant's public home and the dashboard navigation."""
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from waitlists import selectors
 
-DASHBOARD_NAV = [("Waitlists", "waitlists:events")]
+DASHBOARD_NAV = [(_("Waitlists"), "waitlists:events")]
 
 
 def public_section(request, tenant) -> str:
