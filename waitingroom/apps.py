@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WaitingRoomConfig(AppConfig):
     name = "waitingroom"
-    verbose_name = "Waiting room"
+    verbose_name = _("Waiting room")
 
     def ready(self) -> None:
         from django.db.models.signals import pre_save

@@ -17,9 +17,12 @@ from __future__ import annotations
 import time
 
 from channels.db import database_sync_to_async
+from django.utils import translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from core.live import LiveConsumer, scope_user
+from core.scope_language import scope_language
 from waitingroom.events import room_group
 from waitingroom.seen import amark_seen
 
@@ -84,7 +87,14 @@ def position_fields(ahead: int | None, state: dict) -> dict:
 
 
 class EntryConsumer(LiveConsumer):
+    """Texts go out in the page's language (``?lang=`` on the socket URL, ``core.scope_language``)."""
+
     async def connect(self):
+        self.language = scope_language(self.scope)
+        with translation.override(self.language):
+            await self._connect()
+
+    async def _connect(self):
         self.token = self.scope["url_route"]["kwargs"]["token"]
         info = await _entry_info(self.token)
         if info is None:
@@ -100,7 +110,7 @@ class EntryConsumer(LiveConsumer):
         if not self.waiting:
             # Only a waiting page opens this socket: this one was admitted (or let go) while it was
             # disconnected, so it would show a stale place and miss its turn. Reload it now.
-            await self.send_json({"fields": {"notice": "Your place changed. Updating…"}, "reload": True})
+            await self.send_json({"fields": {"notice": _("Your place changed. Updating…")}, "reload": True})
             return
         await self.send_json({"fields": position_fields(self.ahead, info)})
         await self._note_shown(info)
@@ -136,11 +146,20 @@ class EntryConsumer(LiveConsumer):
         await self._seen()
 
     async def waitingroom_moved(self, message):
+        with translation.override(getattr(self, "language", None)):
+            await self._moved(message)
+
+    async def _moved(self, message):
+        from waitingroom.models import EntryStatus
+
         payload = message["payload"]
         if self.entry_id in payload["admitted"]:
             await self.send_json(
                 {
-                    "fields": {"status": "Admitted", "notice": "It's your turn! Loading your checkout…"},
+                    "fields": {
+                        "status": str(EntryStatus.ADMITTED.label),
+                        "notice": _("It's your turn! Loading your checkout…"),
+                    },
                     "reload": True,
                 }
             )
@@ -155,7 +174,7 @@ class EntryConsumer(LiveConsumer):
             drawn = self.ahead is None and info["ahead"] is not None
             self._take(info)
             if changed:
-                await self.send_json({"fields": {"notice": "The sale changed. Updating…"}, "reload": True})
+                await self.send_json({"fields": {"notice": _("The sale changed. Updating…")}, "reload": True})
                 return
             if drawn:  # the pre-queue draw was made: reload to show the place and the revealed seed
                 notice = gettext("The draw was made. Showing your place…")
@@ -164,7 +183,7 @@ class EntryConsumer(LiveConsumer):
         else:
             self.ahead = max(0, self.ahead - sum(1 for number in payload["gone"] if number < self.number))
         fields = position_fields(self.ahead, payload)
-        fields["paused"] = "Admission is paused for a moment." if payload["paused"] else ""
+        fields["paused"] = _("Admission is paused for a moment.") if payload["paused"] else ""
         await self.send_json({"fields": fields})
         await self._note_shown(payload)
 
@@ -197,5 +216,6 @@ class StaffConsumer(LiveConsumer):
 
     async def waitingroom_moved(self, message):
         fields = await _staff_fields(self.event_id)
-        fields["paused"] = "Paused" if message["payload"]["paused"] else "Admitting"
+        with translation.override(scope_language(self.scope)):
+            fields["paused"] = _("Paused") if message["payload"]["paused"] else _("Admitting")
         await self.send_json({"fields": fields})

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict
 from core.locking import advisory_lock, lock_key
@@ -163,7 +164,7 @@ def room_commit(room: WaitingRoom, now: datetime) -> None:
         return
     log_lock(room.event_id)
     if AdmissionRecord.objects.filter(event_id=room.event_id).exists():
-        raise Conflict("This event already has an admission log.")
+        raise Conflict(_("This event already has an admission log."))
     room.draw_seed = new_seed()
     room.draw_commitment = verify.commitment(room.event_id, room.draw_seed)
     room.committed_at = now

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext as _
+
 from core.errors import Busy
 
 logger = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ def guard_admitted_checkout(sender, instance, **kwargs) -> None:
         return  # this app issued no admissions for the event (no room): ticketing's token check alone
     if adding:
         if entry is None or entry.status != EntryStatus.ADMITTED or entry.expires_at <= now:
-            raise PermissionDenied("Your turn from the waiting room is over. Join the waiting room again.")
+            raise PermissionDenied(_("Your turn from the waiting room is over. Join the waiting room again."))
         return
     if entry is not None and entry.status == EntryStatus.ADMITTED:
         entry.complete()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from queues import eta
@@ -38,7 +39,7 @@ def entry_for_public_or_none(tenant, token: str) -> WaitingRoomEntry | None:
 def entry_for_public(tenant, token: str) -> WaitingRoomEntry:
     entry = entry_for_public_or_none(tenant, token)
     if entry is None:
-        raise NotFound("We could not find this place in line. Check the link or join again.")
+        raise NotFound(_("We could not find this place in line. Check the link or join again."))
     return entry
 
 

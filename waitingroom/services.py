@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Busy, Conflict, NotFound, ValidationError
 from core.locking import advisory_lock, lock_key
@@ -48,6 +49,7 @@ from core.times import format_zoned
 from tenants.models import Customer, Tenant, User
 from ticketing.admission import admission_sign
 from ticketing.models import CheckoutSession, CheckoutSlot, Event, EventStatus, SessionSource, SessionStatus
+from ticketing.texts import status_word
 from waitingroom import fairness, selectors, verify
 from waitingroom.events import broadcast_moved
 from waitingroom.models import EntryStatus, WaitingRoom, WaitingRoomEntry
@@ -78,13 +80,14 @@ def waiting_room_configure(
     for name in ("admission_minutes", "unseen_minutes"):
         if name in fields and (fields[name] is None or int(fields[name]) < 1):
             raise ValidationError(
-                "Use at least one minute.", field_errors={name: ["Use at least one minute."]}
+                _("Use at least one minute."), field_errors={name: [_("Use at least one minute.")]}
             )
     if "cooldown_minutes" in fields and (
         fields["cooldown_minutes"] is None or int(fields["cooldown_minutes"]) < 0
     ):
         raise ValidationError(
-            "The cooldown cannot be negative.", field_errors={"cooldown_minutes": ["Cannot be negative."]}
+            _("The cooldown cannot be negative."),
+            field_errors={"cooldown_minutes": [_("Cannot be negative.")]},
         )
     with transaction.atomic(durable=True):
         fairness.log_lock(event.id)  # before the room row (lock order)
@@ -112,7 +115,7 @@ def waiting_room_pause(*, tenant: Tenant, actor: User | None, event: Event, paus
             admission_paused=paused, updated_at=timezone.now()
         )
         if not updated:
-            raise NotFound("This event has no waiting room.")
+            raise NotFound(_("This event has no waiting room."))
         broadcast_moved(tenant_id=tenant.id, event_id=event.id)
     if not paused:
         _admit_quietly(event.id)
@@ -124,7 +127,7 @@ def waiting_room_pause(*, tenant: Tenant, actor: User | None, event: Event, paus
 
 def _person(user: User | None, customer: Customer | None) -> dict:
     if (user is None) == (customer is None):
-        raise ValueError("join needs exactly one of user or customer")
+        raise ValueError(_("join needs exactly one of user or customer"))
     return {"user": user} if user is not None else {"customer": customer}
 
 
@@ -173,9 +176,12 @@ def waiting_room_join(
     person = _person(user, customer)
     room = selectors.room_for_event(event)
     if room is None or not event.waiting_room_enabled:
-        raise Conflict("This sale has no waiting room.")
+        raise Conflict(_("This sale has no waiting room."))
     if event.status not in JOINABLE_STATUSES:
-        raise Conflict(f"Tickets for this event are not on sale ({event.get_status_display().lower()}).")
+        raise Conflict(
+            _("Tickets for this event are not on sale (%(status)s).")
+            % {"status": status_word(event.get_status_display())}
+        )
     for _attempt in range(5):
         existing = selectors.live_entry_for(event=event, **person)
         if existing is not None:
@@ -196,8 +202,13 @@ def waiting_room_join(
             .first()
         )
         if cooling is not None:
-            again = format_zoned(cooling, event.time_zone, r"H:i \o\n D j M")
-            raise Conflict(f"You left this waiting room, so you can join again from {again}.")
+            raise Conflict(
+                _("You left this waiting room, so you can join again from %(time)s on %(day)s.")
+                % {
+                    "time": format_zoned(cooling, event.time_zone, "H:i"),
+                    "day": format_zoned(cooling, event.time_zone, "D j M"),
+                }
+            )
         try:
             with transaction.atomic(durable=True):
                 entry = WaitingRoomEntry.objects.create(
@@ -224,7 +235,7 @@ def waiting_room_join(
                 continue
             raise
         return entry, True
-    raise Busy("Many requests for this place at once. Please try again.")
+    raise Busy(_("Many requests for this place at once. Please try again."))
 
 
 def waiting_room_leave(
@@ -344,11 +355,11 @@ def _draw(room: WaitingRoom, now: datetime, seed: str | None) -> tuple[int, list
     numbers −k … −1 in the drawn order: before every later arrival. Returns the count and the log record
     that reveals the seed."""
     if not room.draw_commitment or not room.draw_seed:
-        raise Conflict("This waiting room has no published commitment, so it cannot draw.")
+        raise Conflict(_("This waiting room has no published commitment, so it cannot draw."))
     if seed is not None and seed != room.draw_seed:
-        raise Conflict("The draw only runs with the seed committed to when the room was set up.")
+        raise Conflict(_("The draw only runs with the seed committed to when the room was set up."))
     if verify.commitment(room.event_id, room.draw_seed) != room.draw_commitment:
-        raise Conflict("The stored seed does not match the published commitment; the draw is refused.")
+        raise Conflict(_("The stored seed does not match the published commitment; the draw is refused."))
     entries = list(
         WaitingRoomEntry.objects.filter(
             event_id=room.event_id, status=EntryStatus.WAITING, prequeue=True, number__gt=0
@@ -492,7 +503,7 @@ def waiting_room_admit(
                 log.extend(records)
                 recount = drawn > 0
             elif seed is not None and seed != room.draw_seed:
-                raise Conflict("The draw only runs with the seed committed to when the room was set up.")
+                raise Conflict(_("The draw only runs with the seed committed to when the room was set up."))
             sold_out = event.status == EventStatus.SOLD_OUT
             if sold_out != (room.sold_out_since is not None):
                 WaitingRoom.objects.filter(pk=room.pk).update(

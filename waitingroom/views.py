@@ -12,11 +12,14 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.holders import browser_key, is_holder
 from core.ratelimit import check_rate, client_address, normalized_email
+from core.scope_language import with_language
 from core.signing import sign, unsign
 from core.tenancy import get_for_tenant
 from queues.accuracy import accuracy_context, note_shown
@@ -43,7 +46,7 @@ def cookie_name(event_id: int) -> str:
 def _room_or_404(event: Event) -> WaitingRoom:
     room = selectors.room_for_event(event)
     if room is None or not event.waiting_room_enabled:
-        raise NotFound("This sale has no waiting room.")
+        raise NotFound(_("This sale has no waiting room."))
     return room
 
 
@@ -90,7 +93,7 @@ def room_page(request, tenant_slug, event_slug):
                 messages.error(request, error.message)
                 return redirect("waitingroom_public:room", tenant_slug=tenant.slug, event_slug=event.slug)
             if not created:
-                messages.info(request, "You were already in line: here is your place.")
+                messages.info(request, _("You were already in line: here is your place."))
             return _entry_redirect(tenant, entry)
         if form.is_valid():
             # Each join link is an email we send: limited per address (above) and per email address.
@@ -110,9 +113,11 @@ def room_page(request, tenant_slug, event_slug):
                 )
             )
             send_mail(
-                f"Your link to the waiting room for {event.title}",
-                f"Open this link within 30 minutes to take your place in line for {event.title}:"
-                f"\n\n{link}\n\nIf you did not ask for it, ignore this email.",
+                _("Your link to the waiting room for %(event)s") % {"event": event.title},
+                _("Open this link within 30 minutes to take your place in line for %(event)s:")
+                % {"event": event.title}
+                + f"\n\n{link}\n\n"
+                + _("If you did not ask for it, ignore this email."),
                 None,
                 [form.cleaned_data["email"]],
             )
@@ -144,7 +149,7 @@ def verify(request, tenant_slug, event_slug, signed):
     _room_or_404(event)
     payload = unsign(signed, salt=JOIN_SALT, max_age_seconds=JOIN_LINK_MAX_AGE)
     if payload.get("ev") != event.id:
-        raise NotFound("This link is for another event.")
+        raise NotFound(_("This link is for another event."))
     if request.method == "POST":
         check_rate("waitingroom-join", client_address(request), "10/60")
         customer = customer_upsert(
@@ -162,7 +167,7 @@ def verify(request, tenant_slug, event_slug, signed):
             messages.error(request, error.message)
             return redirect("waitingroom_public:room", tenant_slug=tenant.slug, event_slug=event.slug)
         if not created:
-            messages.info(request, "You were already in line: here is your place.")
+            messages.info(request, _("You were already in line: here is your place."))
         return _entry_redirect(tenant, entry)
     return render(
         request, "waitingroom/verify.html", {"tenant": tenant, "event": event, "email": payload["email"]}
@@ -187,7 +192,7 @@ def _entry_context(request, tenant, entry) -> dict:
         "rate": state["rate"],
         "is_open": selectors.is_open(room, now),
         "drawn": room.shuffled_at is not None,
-        "socket_path": f"/ws/waitingroom/{entry.token}/",
+        "socket_path": with_language(f"/ws/waitingroom/{entry.token}/"),
         "waitlist_url": reverse(
             "waitlists_public:join", kwargs={"tenant_slug": tenant.slug, "event_slug": event.slug}
         ),
@@ -275,7 +280,7 @@ def leave(request, tenant_slug, token):
     if not _holds(request, entry):
         return _refuse_other_browser(request, tenant, entry)
     entry = services.waiting_room_leave(tenant=tenant, entry=entry)
-    messages.success(request, "You left the waiting room.")
+    messages.success(request, _("You left the waiting room."))
     response = redirect("waitingroom_public:entry", tenant_slug=tenant.slug, token=entry.token)
     return response
 
@@ -316,7 +321,7 @@ def dashboard_room(request, event_id):
     status = 200
     if request.method == "POST":
         if not request.membership.has_role(Role.MANAGER):
-            raise PermissionDenied("Changing waiting-room settings needs the manager role or higher.")
+            raise PermissionDenied(_("Changing waiting-room settings needs the manager role or higher."))
         form = SettingsForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -330,7 +335,7 @@ def dashboard_room(request, event_id):
             except ValidationError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "Waiting-room settings saved.")
+                messages.success(request, _("Waiting-room settings saved."))
                 return redirect("waitingroom:room", tenant_slug=request.tenant.slug, event_id=event.id)
         status = 422
     context = {
@@ -338,13 +343,17 @@ def dashboard_room(request, event_id):
         "room": room,
         "form": form,
         "can_manage": request.membership.has_role(Role.MANAGER),
-        "socket_path": f"/ws/waitingroom/staff/{request.tenant.id}/{event.id}/",
+        "socket_path": with_language(f"/ws/waitingroom/staff/{request.tenant.id}/{event.id}/"),
         "group": room_group(request.tenant.id, event.id),
     }
     if room is not None:
         context["counts"] = selectors.staff_counts(event)
         context.update(
-            accuracy_context(scope="room", scope_id=event.id, title=f"ETA hit rate per day, {event.title}")
+            accuracy_context(
+                scope="room",
+                scope_id=event.id,
+                title=_("ETA hit rate per day, %(event)s") % {"event": event.title},
+            )
         )
         context["public_url"] = reverse(
             "waitingroom_public:room", kwargs={"tenant_slug": request.tenant.slug, "event_slug": event.slug}
@@ -358,7 +367,7 @@ def dashboard_pause(request, event_id):
     event = get_for_tenant(Event, request.tenant, pk=event_id)
     paused = request.POST.get("paused") == "1"
     services.waiting_room_pause(tenant=request.tenant, actor=request.user, event=event, paused=paused)
-    messages.success(request, "Admission paused." if paused else "Admission resumed.")
+    messages.success(request, _("Admission paused.") if paused else _("Admission resumed."))
     return redirect("waitingroom:room", tenant_slug=request.tenant.slug, event_id=event.id)
 
 
@@ -369,6 +378,10 @@ def dashboard_admit(request, event_id):
     _room_or_404(event)
     admitted = services.waiting_room_admit(event_id=event.id)
     messages.info(
-        request, f"Let {len(admitted)} people in." if admitted else "No free checkout places right now."
+        request,
+        ngettext("Let %(count)s person in.", "Let %(count)s people in.", len(admitted))
+        % {"count": len(admitted)}
+        if admitted
+        else _("No free checkout places right now."),
     )
     return redirect("waitingroom:room", tenant_slug=request.tenant.slug, event_id=event.id)

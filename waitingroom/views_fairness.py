@@ -11,11 +11,13 @@ import json
 from django.db.models.fields.json import KT
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.ratelimit import check_rate, client_address
 from core.references import normalize_reference
 from tenants.access import get_public_tenant
 from ticketing import selectors as ticketing_selectors
+from ticketing.texts import status_word
 from waitingroom import fairness, selectors, verify
 from waitingroom.models import AdmissionRecord, EntryStatus, WaitingRoom, WaitingRoomEntry
 
@@ -27,7 +29,7 @@ def _room_or_404(event) -> WaitingRoom:
 
     room = selectors.room_for_event(event)
     if room is None or not room.draw_commitment:
-        raise NotFound("This sale has no waiting room with a published admission log.")
+        raise NotFound(_("This sale has no waiting room with a published admission log."))
     return room
 
 
@@ -35,10 +37,13 @@ def _entry_check(event, room: WaitingRoom, raw: str) -> dict:
     """What the log says about one entry id: its records, and its place (drawn place, line position)."""
     public_id = normalize_reference(raw)
     if public_id is None:
-        return {"error": "An entry id has 12 letters and digits, like K7Q-4MZ-9XP-2HD."}
+        return {"error": _("An entry id has 12 letters and digits, like K7Q-4MZ-9XP-2HD.")}
     entry = WaitingRoomEntry.objects.filter(event=event, public_id=public_id).first()
     if entry is None:
-        return {"error": f"No entry {public_id} in this waiting room's log.", "public_id": public_id}
+        return {
+            "error": _("No entry %(id)s in this waiting room's log.") % {"id": public_id},
+            "public_id": public_id,
+        }
     records = [
         fairness.as_line(record)
         for record in AdmissionRecord.objects.filter(event=event)
@@ -46,7 +51,8 @@ def _entry_check(event, room: WaitingRoom, raw: str) -> dict:
         .filter(entry_id=public_id)
         .order_by("seq")
     ]
-    check = {"public_id": public_id, "records": records, "status": EntryStatus(entry.status).label}
+    label = EntryStatus(entry.status).label
+    check = {"public_id": public_id, "records": records, "status": label, "status_word": status_word(label)}
     draw = AdmissionRecord.objects.filter(event=event, kind="draw").values_list("data", flat=True).first()
     if draw and public_id in draw.get("order", []):
         check["drawn_place"] = draw["order"].index(public_id) + 1
