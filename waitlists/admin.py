@@ -1,6 +1,8 @@
 """Operator admin. Lifecycle fields are read-only; state changes go through services (actions)."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.errors import DomainError
 from waitlists import services
@@ -68,7 +70,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["offer_now", "withdraw", "run_offer_round"]
 
-    @admin.action(description="Offer free seats now to the selected waiting entries (ahead of their turn)")
+    @admin.action(description=_("Offer free seats now to the selected waiting entries (ahead of their turn)"))
     def offer_now(self, request, queryset):
         done = 0
         for entry in queryset.filter(status=EntryStatus.WAITING).select_related("tenant").order_by("id"):
@@ -77,9 +79,11 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"Entry {entry.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Sent {done} offer(s).")
+        self.message_user(
+            request, ngettext("Sent %(count)s offer.", "Sent %(count)s offers.", done) % {"count": done}
+        )
 
-    @admin.action(description="Withdraw the selected entries (an offer's seats go to the next person)")
+    @admin.action(description=_("Withdraw the selected entries (an offer's seats go to the next person)"))
     def withdraw(self, request, queryset):
         done = 0
         for entry in queryset.select_related("tenant"):
@@ -88,11 +92,18 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"Entry {entry.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Withdrew {done} entr{'y' if done == 1 else 'ies'}.")
+        self.message_user(
+            request,
+            ngettext("Withdrew %(count)s entry.", "Withdrew %(count)s entries.", done) % {"count": done},
+        )
 
-    @admin.action(description="Run an offer round for the selected entries' events (expire due, offer free)")
+    @admin.action(
+        description=_("Run an offer round for the selected entries' events (expire due, offer free)")
+    )
     def run_offer_round(self, request, queryset):
         offered = 0
         for event_id in sorted(set(queryset.values_list("event_id", flat=True))):
             offered += len(services.waitlist_offer_next(event_id=event_id, actor=request.user))
-        self.message_user(request, f"Sent {offered} offer(s).")
+        self.message_user(
+            request, ngettext("Sent %(count)s offer.", "Sent %(count)s offers.", offered) % {"count": offered}
+        )

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WaitlistsConfig(AppConfig):
     name = "waitlists"
-    verbose_name = "Waitlists"
+    verbose_name = _("Waitlists")
 
     def ready(self) -> None:
         from ticketing.panels import register_event_panel

@@ -8,12 +8,14 @@ laptop lid) is right again as soon as it reconnects. When the entry stops waitin
 the consumer reads its new status once and says so, with a prompt to reload for the offer's link."""
 
 from channels.db import database_sync_to_async
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from core.live import LiveConsumer
+from core.scope_language import scope_language
 from waitlists.events import positions_group
 
-CHANGED = "Your status changed. Reload the page to see it."
+CHANGED = gettext_lazy("Your status changed. Reload the page to see it.")
 
 
 @database_sync_to_async
@@ -24,16 +26,23 @@ def _entry(token: str):
 
 
 @database_sync_to_async
-def _state(entry_id: int) -> tuple[str, str, int | None] | None:
-    """(status, its label, place in line or None) now, or None when the entry is gone."""
-    from waitlists.models import EntryStatus, WaitlistEntry
+def _state(entry_id: int) -> tuple[str, int | None] | None:
+    """(status, place in line or None) now, or None when the entry is gone."""
+    from waitlists.models import WaitlistEntry
     from waitlists.selectors import entry_position
 
     entry = WaitlistEntry.objects.filter(pk=entry_id).first()
     if entry is None:
         return None
-    status = entry.effective_status(timezone.now())
-    return status, EntryStatus(status).label, entry_position(entry)
+    return entry.effective_status(timezone.now()), entry_position(entry)
+
+
+def _label(status: str, language: str | None) -> str:
+    """The status label in the page's language (``?lang=`` on the socket URL)."""
+    from waitlists.models import EntryStatus
+
+    with translation.override(language):
+        return str(EntryStatus(status).label)
 
 
 class PositionConsumer(LiveConsumer):
@@ -53,12 +62,16 @@ class PositionConsumer(LiveConsumer):
         if state is None:
             await self.close(code=4404)
             return
-        status, label, place = state
+        status, place = state
+        language = scope_language(self.scope)
+        label = _label(status, language)
         if place is not None:
             await self.send_json({"fields": {"position": str(place), "status": label}})
             return
         self.changed = True  # the page was rendered while waiting (only then does it open a socket)
-        await self.send_json({"fields": {"status": label, "changed": CHANGED}})
+        with translation.override(language):
+            changed = str(CHANGED)
+        await self.send_json({"fields": {"status": label, "changed": changed}})
 
     async def waitlist_positions(self, message):
         place = message["payload"]["positions"].get(self.entry_id)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from ticketing.models import CheckoutSession, Event, EventStatus, Order, SessionSource
@@ -57,14 +58,14 @@ def entry_for_public(tenant, token: str) -> WaitlistEntry:
         .first()
     )
     if entry is None:
-        raise NotFound("We could not find that waitlist place. Check the link.")
+        raise NotFound(_("We could not find that waitlist place. Check the link."))
     return entry
 
 
 def public_event(tenant, event_slug: str) -> Event:
     event = Event.objects.for_tenant(tenant).filter(slug=event_slug).exclude(status=EventStatus.DRAFT).first()
     if event is None:
-        raise NotFound("There is no such event.")
+        raise NotFound(_("There is no such event."))
     return event
 
 
@@ -122,7 +123,7 @@ def event_summary(event: Event, *, now: datetime | None = None) -> EventWaitlist
         .annotate(seats=Sum("quantity"))
         .order_by("tier__name")
     )
-    seats_by_tier = [(row["tier__name"] or "Any tier", row["seats"]) for row in by_tier]
+    seats_by_tier = [(row["tier__name"] or _("Any tier"), row["seats"]) for row in by_tier]
     free = sum(
         max(0, tier.available)
         for tier in event.tiers.filter(is_active=True).only("quantity", "sold", "reserved")

@@ -36,6 +36,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import signing
 from core.errors import Busy, Conflict, NotFound, PermissionDenied, SoldOut, ValidationError
@@ -46,6 +48,7 @@ from tenants.models import Tenant, User
 from tenants.services import customer_upsert
 from ticketing import services as ticketing
 from ticketing.models import CheckoutSession, Event, EventStatus, TicketTier
+from ticketing.texts import status_word
 from waitlists import events as live
 from waitlists.models import EntryAction, EntryStatus, WaitlistEntry, WaitlistEntryEvent, WaitlistSettings
 
@@ -93,15 +96,15 @@ def waitlist_settings_update(
         raise NotFound()
     errors = {}
     if not 1 <= int(offer_hours) <= 24 * 14:
-        errors["offer_hours"] = ["Choose between 1 hour and 14 days (336 hours)."]
+        errors["offer_hours"] = [_("Choose between 1 hour and 14 days (336 hours).")]
     if not 1 <= int(max_quantity) <= event.per_order_max:
         errors["max_quantity"] = [
-            f"Choose between 1 and {event.per_order_max} (the event's per-order limit)."
+            _("Choose between 1 and %(most)s (the event's per-order limit).") % {"most": event.per_order_max}
         ]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
     with transaction.atomic(durable=True):
-        obj, _ = WaitlistSettings.objects.update_or_create(
+        obj, _created = WaitlistSettings.objects.update_or_create(
             event=event,
             defaults={
                 "tenant": tenant,
@@ -174,12 +177,12 @@ def waitlist_join(
     if event.tenant_id != tenant.id:
         raise NotFound()
     if tier is not None and (tier.event_id != event.id or not tier.is_active):
-        raise NotFound("That ticket type is not available.")
+        raise NotFound(_("That ticket type is not available."))
     options = settings_for(event)
     email = (email or "").strip()
     if not email or "@" not in email:
         raise ValidationError(
-            "Enter your email address.", field_errors={"email": ["Enter a valid email address."]}
+            _("Enter your email address."), field_errors={"email": [_("Enter a valid email address.")]}
         )
     try:
         quantity = int(quantity)
@@ -188,13 +191,14 @@ def waitlist_join(
     most = max_quantity(event, options, tier)
     if not 1 <= quantity <= most:
         raise ValidationError(
-            f"You can wait for 1 to {most} tickets.",
-            field_errors={"quantity": [f"Choose between 1 and {most}."]},
+            ngettext("You can wait for %(most)s ticket.", "You can wait for 1 to %(most)s tickets.", most)
+            % {"most": most},
+            field_errors={"quantity": [_("Choose between 1 and %(most)s.") % {"most": most}]},
         )
     if not options.enabled:
-        raise Conflict("This event has no waitlist.")
+        raise Conflict(_("This event has no waitlist."))
     if not _event_offerable(event, now):
-        raise Conflict("Tickets for this event are not on sale, so there is no waitlist.")
+        raise Conflict(_("Tickets for this event are not on sale, so there is no waitlist."))
     with transaction.atomic(durable=True):
         customer = customer_upsert(
             tenant=tenant, email=email, name=name, user=actor if actor and actor.is_authenticated else None
@@ -206,7 +210,7 @@ def waitlist_join(
         if tier is not None:
             tiers = tiers.filter(pk=tier.pk)
         if any(_tier_offerable(t, now) and t.available >= quantity for t in tiers):
-            raise Conflict("Those tickets are available right now: buy them on the event page.")
+            raise Conflict(_("Those tickets are available right now: buy them on the event page."))
         try:
             with transaction.atomic():
                 entry = WaitlistEntry.objects.create(
@@ -247,7 +251,10 @@ def waitlist_withdraw(
         if locked.status == EntryStatus.WITHDRAWN:
             return locked
         if locked.status not in (EntryStatus.WAITING, EntryStatus.OFFERED):
-            raise Conflict(f"This waitlist place is already {locked.get_status_display().lower()}.")
+            raise Conflict(
+                _("This waitlist place is already %(status)s.")
+                % {"status": status_word(locked.get_status_display())}
+            )
         was_offered = locked.status == EntryStatus.OFFERED
         locked.withdraw()
         locked.closed_at = now
@@ -460,18 +467,26 @@ def waitlist_offer_now(
             .first()
         )
         if locked is None:
-            raise Busy("Someone is acting on this entry right now. Try again in a moment.")
+            raise Busy(_("Someone is acting on this entry right now. Try again in a moment."))
         if locked.status != EntryStatus.WAITING:
             raise Conflict(
-                f"Only waiting entries can get an offer (this one is {locked.get_status_display().lower()})."
+                _("Only waiting entries can get an offer (this one is %(status)s).")
+                % {"status": status_word(locked.get_status_display())}
             )
         if not _event_offerable(event, now):
-            raise Conflict("Tickets for this event are not on sale.")
+            raise Conflict(_("Tickets for this event are not on sale."))
         free = {t.id: t.available for t in tiers if _tier_offerable(t, now) and t.available > 0}
         tier_order = [t.id for t in sorted(tiers, key=lambda t: (t.position, t.id)) if t.id in free]
         tier_id = _fitting_tier(locked, free, tier_order)
         if tier_id is None:
-            raise SoldOut(f"No ticket type has {locked.quantity} free seats for this entry right now.")
+            raise SoldOut(
+                ngettext(
+                    "No ticket type has %(count)s free seat for this entry right now.",
+                    "No ticket type has %(count)s free seats for this entry right now.",
+                    locked.quantity,
+                )
+                % {"count": locked.quantity}
+            )
         ticketing.seats_hold(tier_quantities={tier_id: locked.quantity})
         locked.offer()
         locked.offered_tier = next(t for t in tiers if t.id == tier_id)
@@ -522,23 +537,28 @@ def offer_verify(*, entry: WaitlistEntry, signed: str) -> None:
     payload = signing.unsign(signed, salt=OFFER_SALT)
     if payload.get("e") != entry.pk:
         raise PermissionDenied(
-            "This offer link belongs to another waitlist place. Use the link from your own email."
+            _("This offer link belongs to another waitlist place. Use the link from your own email.")
         )
     if not entry.offer_token or not hmac.compare_digest(str(payload.get("t", "")), entry.offer_token):
-        raise PermissionDenied("This offer link is not the current one for this waitlist place.")
+        raise PermissionDenied(_("This offer link is not the current one for this waitlist place."))
 
 
 def _refuse_closed(entry: WaitlistEntry, now: datetime) -> None:
     status = entry.effective_status(now)
     if status == EntryStatus.EXPIRED:
-        expired_at = format_zoned(entry.offer_expires_at, entry.event.time_zone, r"H:i \o\n j M Y")
-        raise Conflict(f"This offer expired at {expired_at} and the seats went to the next person in line.")
+        raise Conflict(
+            _("This offer expired at %(time)s on %(date)s and the seats went to the next person in line.")
+            % {
+                "time": format_zoned(entry.offer_expires_at, entry.event.time_zone, "H:i"),
+                "date": format_zoned(entry.offer_expires_at, entry.event.time_zone, "j M Y"),
+            }
+        )
     if status == EntryStatus.DECLINED:
-        raise Conflict("You declined this offer, so the seats went to the next person in line.")
+        raise Conflict(_("You declined this offer, so the seats went to the next person in line."))
     if status == EntryStatus.WITHDRAWN:
-        raise Conflict("You left this waitlist, so this offer is no longer yours.")
+        raise Conflict(_("You left this waitlist, so this offer is no longer yours."))
     if status == EntryStatus.WAITING:
-        raise Conflict("There is no offer for this waitlist place yet.")
+        raise Conflict(_("There is no offer for this waitlist place yet."))
 
 
 def waitlist_claim(
@@ -567,7 +587,7 @@ def waitlist_claim(
             session = CheckoutSession.objects.filter(token=locked.checkout_token).first()
             if session is not None and session.is_live(now):
                 return session
-            raise Conflict("You already claimed this offer and the checkout has ended.")
+            raise Conflict(_("You already claimed this offer and the checkout has ended."))
         if locked.status == EntryStatus.OFFERED and not locked.offer_is_live(now):
             expired = True
         else:
@@ -597,7 +617,7 @@ def waitlist_claim(
     if expired:
         waitlist_offer_next(event_id=entry.event_id, now=now)
         _refuse_closed(WaitlistEntry.objects.select_related("event").get(pk=entry.pk), now)
-    raise Conflict("This offer can no longer be claimed.")
+    raise Conflict(_("This offer can no longer be claimed."))
 
 
 def waitlist_decline(
@@ -618,7 +638,9 @@ def waitlist_decline(
         if locked.status == EntryStatus.DECLINED:
             return locked
         if locked.status == EntryStatus.CLAIMED:
-            raise Conflict("You already claimed this offer. To give the tickets back, cancel the checkout.")
+            raise Conflict(
+                _("You already claimed this offer. To give the tickets back, cancel the checkout.")
+            )
         if locked.status != EntryStatus.OFFERED:
             _refuse_closed(locked, now)
         if locked.offer_is_live(now):
@@ -648,34 +670,49 @@ def _notify_offer(entry: WaitlistEntry, *, now: datetime) -> None:
 
     from core.money import format_money
     from notifications.services import notify
+    from ticketing.texts import customer_language
 
     event = entry.event
     tier = entry.offered_tier
-    until = format_zoned(entry.offer_expires_at, event.time_zone, r"H:i \o\n l j F")
-    starts = format_zoned(event.starts_at, event.time_zone, "l j F Y, H:i")
-    seats = "1 ticket" if entry.quantity == 1 else f"{entry.quantity} tickets"
-    price = format_money(tier.price_cents * entry.quantity, event.currency) if tier.price_cents else "free"
-    body = "\n".join(
-        [
-            f"Good news: {seats} ({tier.name}) for {event.title} are now held for you.",
-            f"When: {starts}",
-            f"Where: {event.venue_name}, {event.venue_city}",
-            f"Price: {price} plus any fees, paid at checkout.",
-            f"The offer is yours until {until}.",
-            "After that the tickets go to the next person on the waitlist.",
-            "Not going? Decline from the same link so someone else can have them.",
-        ]
-    )
+    with customer_language(entry.customer):
+        held = ngettext(
+            "Good news: %(count)s ticket (%(tier)s) for %(event)s is now held for you.",
+            "Good news: %(count)s tickets (%(tier)s) for %(event)s are now held for you.",
+            entry.quantity,
+        ) % {"count": entry.quantity, "tier": tier.name, "event": event.title}
+        if tier.price_cents:
+            price = _("Price: %(price)s plus any fees, paid at checkout.") % {
+                "price": format_money(tier.price_cents * entry.quantity, event.currency)
+            }
+        else:
+            price = _("Price: free.")
+        body = "\n".join(
+            [
+                held,
+                _("When: %(when)s")
+                % {"when": format_zoned(event.starts_at, event.time_zone, "l j F Y, H:i")},
+                _("Where: %(venue)s, %(city)s") % {"venue": event.venue_name, "city": event.venue_city},
+                price,
+                _("The offer is yours until %(time)s on %(day)s.")
+                % {
+                    "time": format_zoned(entry.offer_expires_at, event.time_zone, "H:i"),
+                    "day": format_zoned(entry.offer_expires_at, event.time_zone, "l j F"),
+                },
+                _("After that the tickets go to the next person on the waitlist."),
+                _("Not going? Decline from the same link so someone else can have them."),
+            ]
+        )
+        context = {
+            "subject": _("Tickets for %(event)s are waiting for you") % {"event": event.title},
+            "headline": _("Your turn: %(event)s") % {"event": event.title},
+            "body": body,
+            "action_url": settings.SITE_URL + offer_url(entry),
+            "action_label": _("Claim your tickets"),
+        }
     notify(
         tenant=event.tenant,
         event_type="waitlist.offer",
-        context={
-            "subject": f"Tickets for {event.title} are waiting for you",
-            "headline": f"Your turn: {event.title}",
-            "body": body,
-            "action_url": settings.SITE_URL + offer_url(entry),
-            "action_label": "Claim your tickets",
-        },
+        context=context,
         customer=entry.customer,
         related=entry,
         now=now,

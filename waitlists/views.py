@@ -8,11 +8,14 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, SoldOut, ValidationError
 from core.holders import browser_key
 from core.ratelimit import check_rate, client_address, limit_submission
+from core.scope_language import with_language
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
@@ -55,9 +58,9 @@ def join(request, tenant_slug, event_slug):
         else:
             messages.success(
                 request,
-                "You're on the waitlist."
+                _("You're on the waitlist.")
                 if created
-                else "You were already on this waitlist: here is your place.",
+                else _("You were already on this waitlist: here is your place."),
             )
             return redirect("waitlists_public:entry", tenant_slug=tenant.slug, token=entry.access_token)
     available = sum(max(0, tier.available) for tier in tiers)
@@ -91,7 +94,7 @@ def entry_page(request, tenant_slug, token):
         "status": status,
         "status_label": EntryStatus(status).label,
         "position": selectors.entry_position(entry),
-        "socket_path": f"/ws/waitlists/{entry.access_token}/",
+        "socket_path": with_language(f"/ws/waitlists/{entry.access_token}/"),
     }
     if status == EntryStatus.OFFERED:
         context["offer_path"] = services.offer_url(entry)
@@ -107,7 +110,7 @@ def leave(request, tenant_slug, token):
     check_rate("waitlist-lookup", client_address(request))
     entry = selectors.entry_for_public(tenant, token)
     services.waitlist_withdraw(tenant=tenant, entry=entry, actor=request.user)
-    messages.success(request, "You left the waitlist. We won't send you offers for this place.")
+    messages.success(request, _("You left the waitlist. We won't send you offers for this place."))
     return redirect("waitlists_public:entry", tenant_slug=tenant.slug, token=entry.access_token)
 
 
@@ -131,7 +134,7 @@ def offer_page(request, tenant_slug, token, signed):
             if action == "decline":
                 services.waitlist_decline(tenant=tenant, entry=entry, signed=signed)
                 messages.success(
-                    request, "Thanks for letting us know: the tickets went to the next person in line."
+                    request, _("Thanks for letting us know: the tickets went to the next person in line.")
                 )
                 return redirect("waitlists_public:entry", tenant_slug=tenant.slug, token=entry.access_token)
         except Conflict as error:
@@ -209,9 +212,13 @@ def dashboard_offer_round(request, event_id):
     event = _event(request, event_id)
     offered = services.waitlist_offer_next(event_id=event.id, actor=request.user)
     if offered:
-        messages.success(request, f"Sent {len(offered)} offer(s).")
+        messages.success(
+            request,
+            ngettext("Sent %(count)s offer.", "Sent %(count)s offers.", len(offered))
+            % {"count": len(offered)},
+        )
     else:
-        messages.info(request, "No free seats fit the next people in line right now.")
+        messages.info(request, _("No free seats fit the next people in line right now."))
     return redirect("waitlists:event", tenant_slug=request.tenant.slug, event_id=event.id)
 
 
@@ -222,7 +229,7 @@ def dashboard_offer_now(request, event_id, entry_id):
     entry = selectors.entry_for_dashboard(request.tenant, event, entry_id)
     try:
         services.waitlist_offer_now(tenant=request.tenant, actor=request.user, entry=entry)
-        messages.success(request, f"Offer sent to {entry.customer.email}.")
+        messages.success(request, _("Offer sent to %(email)s.") % {"email": entry.customer.email})
     except (SoldOut, Conflict) as error:
         messages.error(request, error.message)
     return redirect("waitlists:event", tenant_slug=request.tenant.slug, event_id=event.id)
@@ -235,7 +242,7 @@ def dashboard_withdraw(request, event_id, entry_id):
     entry = selectors.entry_for_dashboard(request.tenant, event, entry_id)
     try:
         services.waitlist_withdraw(tenant=request.tenant, entry=entry, actor=request.user)
-        messages.success(request, f"Removed {entry.customer.email} from the waitlist.")
+        messages.success(request, _("Removed %(email)s from the waitlist.") % {"email": entry.customer.email})
     except Conflict as error:
         messages.error(request, error.message)
     return redirect("waitlists:event", tenant_slug=request.tenant.slug, event_id=event.id)
@@ -251,12 +258,13 @@ def dashboard_settings(request, event_id):
             services.waitlist_settings_update(
                 tenant=request.tenant, actor=request.user, event=event, **form.cleaned_data
             )
-            messages.success(request, "Waitlist settings saved.")
+            messages.success(request, _("Waitlist settings saved."))
         except ValidationError as error:
             messages.error(request, error.message)
     else:
         messages.error(
             request,
-            "Check the waitlist settings: " + "; ".join(e for errs in form.errors.values() for e in errs),
+            _("Check the waitlist settings: %(errors)s")
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
     return redirect("waitlists:event", tenant_slug=request.tenant.slug, event_id=event.id)
