@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import Busy
 from payments.crypto import SecretUnreadable
@@ -55,7 +56,7 @@ def stripe_credentials(tenant) -> StripeCredentials | None:
 def client_for(tenant) -> stripe.StripeClient:
     credentials = stripe_credentials(tenant)
     if credentials is None:
-        raise Busy("Card payments are not set up for this organiser.")
+        raise Busy(gettext("Card payments are not set up for this organiser."))
     return stripe.StripeClient(
         credentials.secret_key,
         base_addresses={"api": settings.STRIPE_API_BASE},
@@ -63,7 +64,9 @@ def client_for(tenant) -> stripe.StripeClient:
     )
 
 
-UNREACHABLE = "The card processor did not answer. Nothing new was charged; please try again in a moment."
+UNREACHABLE = gettext_lazy(
+    "The card processor did not answer. Nothing new was charged; please try again in a moment."
+)
 
 
 def card_details(intent) -> tuple[str, str]:

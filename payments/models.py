@@ -34,7 +34,10 @@ class TenantPaymentSettings(TimeStamped):
     tax_id = models.CharField(max_length=60, blank=True, help_text=_("VAT / tax number printed on receipts."))
     tip_capture_on = models.CharField(
         max_length=10,
-        choices=[("approve", "When I approve the request"), ("complete", "When I complete the request")],
+        choices=[
+            ("approve", _("When I approve the request")),
+            ("complete", _("When I complete the request")),
+        ],
         default="approve",
         help_text=_("When a priority tip authorised at submission is charged."),
     )
@@ -126,9 +129,13 @@ class Payment(TenantOwned):
 
     @property
     def method_label(self) -> str:
+        from django.utils.translation import gettext
+
         if self.card_last4:
-            return f"{(self.card_brand or 'card').title()} ending {self.card_last4}"
-        return {"stripe": "Card (Stripe)", "test_card": "Card (test mode)"}.get(self.provider, self.provider)
+            brand = (self.card_brand or gettext("card")).title()
+            return gettext("%(brand)s ending %(last4)s") % {"brand": brand, "last4": self.card_last4}
+        labels = {"stripe": gettext("Card (Stripe)"), "test_card": gettext("Card (test mode)")}
+        return labels.get(self.provider, self.provider)
 
 
 class RefundStatus(models.TextChoices):

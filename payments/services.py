@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import ValidationError
 from payments import crypto
@@ -43,13 +44,15 @@ def payment_settings_update(
     if stripe_publishable_key is not None:
         stripe_publishable_key = stripe_publishable_key.strip()
         if stripe_publishable_key and not PUBLISHABLE_KEY_RE.match(stripe_publishable_key):
-            errors["stripe_publishable_key"] = ["A publishable key starts with pk_test_ or pk_live_."]
+            errors["stripe_publishable_key"] = [_("A publishable key starts with pk_test_ or pk_live_.")]
     if stripe_secret_key and not SECRET_KEY_RE.match(stripe_secret_key):
-        errors["stripe_secret_key"] = ["A secret key starts with sk_test_, sk_live_ (or a restricted rk_…)."]
+        errors["stripe_secret_key"] = [
+            _("A secret key starts with sk_test_, sk_live_ (or a restricted rk_…).")
+        ]
     if stripe_webhook_secret and not WEBHOOK_SECRET_RE.match(stripe_webhook_secret):
-        errors["stripe_webhook_secret"] = ["A webhook signing secret starts with whsec_."]
+        errors["stripe_webhook_secret"] = [_("A webhook signing secret starts with whsec_.")]
     if tip_capture_on is not None and tip_capture_on not in ("approve", "complete"):
-        errors["tip_capture_on"] = ["Choose when tips are charged."]
+        errors["tip_capture_on"] = [_("Choose when tips are charged.")]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
     with transaction.atomic(durable=True):
@@ -71,8 +74,8 @@ def payment_settings_update(
             mode_secret = row.stripe_secret_key_mask.split("_")[1] if row.stripe_secret_key_mask else ""
             if mode_public and mode_secret and mode_public != mode_secret.rstrip("…"):
                 raise ValidationError(
-                    "The publishable and secret keys are from different modes (test / live).",
-                    field_errors={"stripe_secret_key": ["Use the secret key of the same mode."]},
+                    _("The publishable and secret keys are from different modes (test / live)."),
+                    field_errors={"stripe_secret_key": [_("Use the secret key of the same mode.")]},
                 )
         for name, value in (("legal_name", legal_name), ("address", address), ("tax_id", tax_id)):
             if value is not None:

@@ -12,6 +12,7 @@ from datetime import datetime
 import stripe
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import Busy
 from payments.gateway import STRIPE, client_for
@@ -83,7 +84,7 @@ def settle_locked(*, payment_id: int, now: datetime | None = None) -> Payment:
             payment.save()
             return payment
     except OperationalError as error:
-        raise Busy("This payment is being settled right now.") from error
+        raise Busy(gettext("This payment is being settled right now.")) from error
 
 
 def settle_due(*, limit: int = 200) -> int:

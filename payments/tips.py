@@ -26,6 +26,8 @@ import stripe
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.errors import Busy, DomainError
 from payments.gateway import STRIPE, UNREACHABLE, card_details, client_for, stripe_credentials
@@ -65,15 +67,17 @@ def tip_authorise(
     now = now or timezone.now()
     provider = tip_provider_for(tenant)
     if provider == STRIPE and not payment_method:
-        raise PaymentDeclined("Enter your card details.", field_errors={"card": ["Enter your card details."]})
+        raise PaymentDeclined(
+            _("Enter your card details."), field_errors={"card": [_("Enter your card details.")]}
+        )
     if provider == TEST_CARD:
         number = re.sub(r"[\s-]", "", card_number or "")
         if not re.fullmatch(r"\d{12,19}", number) or not luhn_ok(number):
             raise PaymentDeclined(
-                "Check the card number.", field_errors={"card": ["This is not a valid card number."]}
+                _("Check the card number."), field_errors={"card": [_("This is not a valid card number.")]}
             )
         if number == DECLINING_TEST_CARD:
-            raise PaymentDeclined(field_errors={"card": ["The card was declined."]})
+            raise PaymentDeclined(field_errors={"card": [_("The card was declined.")]})
     with transaction.atomic(durable=True):
         payment = Payment.objects.create(
             tenant=tenant,
@@ -105,23 +109,25 @@ def tip_authorise(
             options={"idempotency_key": f"vq-tip-{payment.pk}"},
         )
     except stripe.CardError as error:
-        message = error.user_message or "Your card was declined."
+        message = error.user_message or _("Your card was declined.")
         Payment.objects.filter(pk=payment.pk).update(
             status=PaymentStatus.FAILED, failure_message=message[:300]
         )
-        raise PaymentDeclined(f"{message} Nothing was sent.", field_errors={"card": [message]}) from None
+        raise PaymentDeclined(
+            _("%(reason)s Nothing was sent.") % {"reason": message}, field_errors={"card": [message]}
+        ) from None
     except stripe.StripeError as error:
         Payment.objects.filter(pk=payment.pk).update(
-            status=PaymentStatus.FAILED, failure_message="The card processor did not answer."
+            status=PaymentStatus.FAILED, failure_message=gettext_noop("The card processor did not answer.")
         )
-        raise Busy(UNREACHABLE) from error
+        raise Busy(str(UNREACHABLE)) from error
     if intent.status != "requires_capture":
         # 3-D Secure or anything else we cannot finish inside a form post: hold nothing.
         Payment.objects.filter(pk=payment.pk).update(reference=intent.id, pending_action="void")
         settle_locked(payment_id=payment.pk)
         raise PaymentDeclined(
-            "Your bank wants an extra check we cannot do here; try another card. Nothing was charged.",
-            field_errors={"card": ["Try another card."]},
+            _("Your bank wants an extra check we cannot do here; try another card. Nothing was charged."),
+            field_errors={"card": [_("Try another card.")]},
         )
     brand, last4 = card_details(intent.to_dict())
     Payment.objects.filter(pk=payment.pk).update(
@@ -281,12 +287,12 @@ def tips_void_orphans(*, now: datetime | None = None) -> int:
 
 
 STATE_LABELS = {
-    PaymentStatus.PENDING: "tip pending",
-    PaymentStatus.AUTHORISED: "tip authorised",
-    PaymentStatus.SUCCEEDED: "tip captured",
-    PaymentStatus.VOIDED: "tip voided",
-    PaymentStatus.FAILED: "tip failed",
-    PaymentStatus.REFUNDED: "tip refunded",
+    PaymentStatus.PENDING: gettext_lazy("tip pending"),
+    PaymentStatus.AUTHORISED: gettext_lazy("tip authorised"),
+    PaymentStatus.SUCCEEDED: gettext_lazy("tip captured"),
+    PaymentStatus.VOIDED: gettext_lazy("tip voided"),
+    PaymentStatus.FAILED: gettext_lazy("tip failed"),
+    PaymentStatus.REFUNDED: gettext_lazy("tip refunded"),
 }
 
 
@@ -307,8 +313,8 @@ def tip_states(tickets) -> None:
     for payment in rows.only("ticket_id", "status", "pending_action"):
         ticket = by_id[payment.ticket_id]
         if payment.pending_action:
-            ticket.tip_state = {"capture": "tip capturing…", "void": "tip voiding…"}.get(
-                payment.pending_action, "tip settling…"
+            ticket.tip_state = {"capture": _("tip capturing…"), "void": _("tip voiding…")}.get(
+                payment.pending_action, _("tip settling…")
             )
             ticket.tip_state_kind = "warn"
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import ValidationError
 from payments.forms import PaymentSettingsForm
@@ -31,7 +32,7 @@ def payment_settings(request):
     if request.method == "POST" and form.is_valid():
         try:
             payment_settings_update(tenant=tenant, actor=request.user, **form.cleaned_data)
-            messages.success(request, "Payment settings saved.")
+            messages.success(request, _("Payment settings saved."))
             return redirect("payments:settings", tenant_slug=tenant.slug)
         except ValidationError as error:
             for field, field_messages in error.field_errors.items():
