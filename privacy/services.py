@@ -28,7 +28,9 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.signing import sign, unsign
@@ -36,6 +38,7 @@ from privacy.models import DataRequest, RequestKind, RequestStatus
 from team.audit import audit_record
 from team.models import AuditAction
 from tenants.models import Customer, Membership, Role, Tenant, User
+from ticketing.texts import status_word
 
 PRIVACY_APPS = ["queues", "ticketing", "payments", "waitlists", "notifications"]
 ASK_SALT = "privacy.ask"
@@ -65,9 +68,19 @@ def _clean_email(email: str) -> str:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationError(
-            "Check the address.", field_errors={"email": ["Enter a valid email address."]}
+            _("Check the address."), field_errors={"email": [_("Enter a valid email address.")]}
         ) from None
     return email
+
+
+def _person_language(tenant: Tenant, email: str) -> str | None:
+    """The language remembered for the person behind ``email`` (None: the active one)."""
+    from ticketing.texts import language_of
+
+    for customer in _customers(tenant, email):
+        if language_of(customer):
+            return language_of(customer)
+    return None
 
 
 def _customers(tenant: Tenant, email: str, *, lock: bool = False) -> list[Customer]:
@@ -87,16 +100,25 @@ def ask_link_send(*, tenant: Tenant, email: str, kind: str) -> None:
     Raises ValidationError for a bad address or kind."""
     email = _clean_email(email)
     if kind not in RequestKind.values:
-        raise ValidationError("Choose what you want.", field_errors={"kind": ["Choose what you want."]})
+        raise ValidationError(_("Choose what you want."), field_errors={"kind": [_("Choose what you want.")]})
     token = ask_link_token(tenant, email, kind)
     link = settings.SITE_URL + reverse(
         "privacy_public:confirm", kwargs={"tenant_slug": tenant.slug, "token": token}
     )
+    names = {"tenant": tenant.name, "what": status_word(RequestKind(kind).label)}
     send_mail(
-        f"Confirm your request to {tenant.name}",
-        f"Someone (we hope you) asked {tenant.name} for: {RequestKind(kind).label.lower()}.\n\n"
-        f"Open this link within {ASK_MAX_AGE.days} days to confirm it:\n\n{link}\n\n"
-        "If it was not you, ignore this email: nothing happens without the link.\n",
+        _("Confirm your request to %(tenant)s") % names,
+        _("Someone (we hope you) asked %(tenant)s for: %(what)s.") % names
+        + "\n\n"
+        + ngettext(
+            "Open this link within %(days)s day to confirm it:",
+            "Open this link within %(days)s days to confirm it:",
+            ASK_MAX_AGE.days,
+        )
+        % {"days": ASK_MAX_AGE.days}
+        + f"\n\n{link}\n\n"
+        + _("If it was not you, ignore this email: nothing happens without the link.")
+        + "\n",
         None,
         [email],
     )
@@ -106,7 +128,7 @@ def ask_link_read(tenant: Tenant, token: str) -> tuple[str, str]:
     """``(email, kind)`` of a confirmation link of ``tenant``; NotFound (bad, expired, other tenant)."""
     payload = unsign(token, salt=ASK_SALT, max_age_seconds=int(ASK_MAX_AGE.total_seconds()))
     if payload.get("t") != tenant.pk or payload.get("k") not in RequestKind.values or not payload.get("e"):
-        raise NotFound("This link is not valid. Check that you copied all of it.")
+        raise NotFound(_("This link is not valid. Check that you copied all of it."))
     return payload["e"], payload["k"]
 
 
@@ -131,7 +153,7 @@ def data_request_confirm(*, tenant: Tenant, token: str, now: datetime | None = N
                 status=RequestStatus.COMPLETED,
                 verified_at=now,
                 processed_at=now,
-                note="Applied at once: no more emails that need consent.",
+                note=gettext_noop("Applied at once: no more emails that need consent."),  # shown translated
             )
         try:
             with transaction.atomic():
@@ -139,7 +161,7 @@ def data_request_confirm(*, tenant: Tenant, token: str, now: datetime | None = N
                     tenant=tenant, email=email, email_hash=email_hash(email), kind=kind, verified_at=now
                 )
         except IntegrityError:
-            raise Conflict("You already asked for this; the team is on it and will email you.") from None
+            raise Conflict(_("You already asked for this; the team is on it and will email you.")) from None
 
 
 # --- exporting ------------------------------------------------------------------------------------
@@ -180,7 +202,7 @@ def export_for_token(tenant: Tenant, token: str) -> DataRequest:
         tenant=tenant, pk=payload.get("r"), kind=RequestKind.EXPORT
     ).first()
     if payload.get("t") != tenant.pk or data_request is None or data_request.export_data is None:
-        raise NotFound("This download is no longer available. Ask for a new export.")
+        raise NotFound(_("This download is no longer available. Ask for a new export."))
     return data_request
 
 
@@ -192,7 +214,7 @@ def _check_processor(tenant: Tenant, actor: User) -> None:
     if membership is None:
         raise NotFound()
     if not membership.has_role(Role.MANAGER):
-        raise PermissionDenied("Only managers and owners process data requests.")
+        raise PermissionDenied(_("Only managers and owners process data requests."))
 
 
 def _pending_for_update(tenant: Tenant, data_request: DataRequest) -> DataRequest:
@@ -200,7 +222,9 @@ def _pending_for_update(tenant: Tenant, data_request: DataRequest) -> DataReques
     if locked is None:
         raise NotFound()
     if locked.status != RequestStatus.PENDING:
-        raise Conflict(f"This request is already {locked.get_status_display().lower()}.")
+        raise Conflict(
+            _("This request is already %(status)s.") % {"status": status_word(locked.get_status_display())}
+        )
     return locked
 
 
@@ -238,8 +262,12 @@ def data_request_process(
     if data_request.tenant_id != tenant.pk:
         raise NotFound()
     if data_request.status != RequestStatus.PENDING:
-        raise Conflict(f"This request is already {data_request.get_status_display().lower()}.")
+        raise Conflict(
+            _("This request is already %(status)s.")
+            % {"status": status_word(data_request.get_status_display())}
+        )
     email = data_request.email
+    language = _person_language(tenant, email)  # the emails below go to the person, in their language
     if data_request.kind == RequestKind.DELETE:
         customers = _customers(tenant, email)
         for prepare in _parts("before_erase"):
@@ -248,24 +276,41 @@ def data_request_process(
         data_request = _pending_for_update(tenant, data_request)
         if data_request.kind == RequestKind.EXPORT:
             data_request.export_data = customer_export(tenant, email, now=now)
-            data_request.note = "Export prepared; the download link was emailed."
+            data_request.note = gettext_noop(
+                "Export prepared; the download link was emailed."
+            )  # shown translated
             link = settings.SITE_URL + reverse(
                 "privacy_public:export",
                 kwargs={"tenant_slug": tenant.slug, "token": export_link_token(data_request)},
             )
-            subject = f"Your data from {tenant.name}"
-            body = (
-                f"Here is everything {tenant.name} holds about you, as a JSON file "
-                f"(the link works for {EXPORT_MAX_AGE.days} days):\n\n{link}\n"
-            )
+            with translation.override(language):
+                subject = _("Your data from %(tenant)s") % {"tenant": tenant.name}
+                body = (
+                    ngettext(
+                        "Here is everything %(tenant)s holds about you, as a JSON file "
+                        "(the link works for %(days)s day):",
+                        "Here is everything %(tenant)s holds about you, as a JSON file "
+                        "(the link works for %(days)s days):",
+                        EXPORT_MAX_AGE.days,
+                    )
+                    % {"tenant": tenant.name, "days": EXPORT_MAX_AGE.days}
+                    + f"\n\n{link}\n"
+                )
         else:
             count = _erase(tenant, email, now)
             data_request.email = ""
-            data_request.note = (
-                f"Personal data erased ({count} customer record(s)); orders kept without the person."
-            )
-            subject = f"Your data at {tenant.name} was deleted"
-            body = f"{tenant.name} deleted your personal data as you asked. Orders stay, without your name.\n"
+            data_request.note = ngettext(
+                "Personal data erased (%(count)s customer record); orders kept without the person.",
+                "Personal data erased (%(count)s customer records); orders kept without the person.",
+                count,
+            ) % {"count": count}
+            with translation.override(language):
+                subject = _("Your data at %(tenant)s was deleted") % {"tenant": tenant.name}
+                body = (
+                    _("%(tenant)s deleted your personal data as you asked. Orders stay, without your name.")
+                    % {"tenant": tenant.name}
+                    + "\n"
+                )
         data_request.status = RequestStatus.COMPLETED
         data_request.processed_at = now
         data_request.processed_by = actor
@@ -289,7 +334,9 @@ def data_request_reject(
     now = _now(now)
     note = (note or "").strip()
     if not note:
-        raise ValidationError("Give a reason.", field_errors={"note": ["Say why, for the person asking."]})
+        raise ValidationError(
+            _("Give a reason."), field_errors={"note": [_("Say why, for the person asking.")]}
+        )
     _check_processor(tenant, actor)
     with transaction.atomic(durable=True):
         data_request = _pending_for_update(tenant, data_request)
@@ -305,13 +352,14 @@ def data_request_reject(
             target=f"data request #{data_request.pk}",
             details={"kind": data_request.kind, "reason": data_request.note},
         )
-        email, label = data_request.email, data_request.get_kind_display().lower()
-        transaction.on_commit(
-            lambda: send_mail(
-                f"About your request to {tenant.name}",
-                f"{tenant.name} did not carry out your request ({label}):\n\n{note}\n",
-                None,
-                [email],
+        email = data_request.email
+        with translation.override(_person_language(tenant, email)):
+            label = status_word(data_request.get_kind_display())
+            subject = _("About your request to %(tenant)s") % {"tenant": tenant.name}
+            body = (
+                _("%(tenant)s did not carry out your request (%(what)s):")
+                % {"tenant": tenant.name, "what": label}
+                + f"\n\n{note}\n"
             )
-        )
+        transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return data_request

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
@@ -32,7 +33,7 @@ def ask(request, tenant_slug: str):
             tenant=tenant, email=form.cleaned_data["email"], kind=form.cleaned_data["kind"]
         )
         messages.success(
-            request, "We emailed you a link. Open it within 2 days to confirm; nothing happens until then."
+            request, _("We emailed you a link. Open it within 2 days to confirm; nothing happens until then.")
         )
         return redirect("privacy_public:ask", tenant_slug=tenant.slug)
     return render(
@@ -106,7 +107,9 @@ def request_action(request, request_id: int, action: str):
             services.data_request_process(
                 tenant=request.tenant, actor=request.user, data_request=data_request
             )
-            messages.success(request, f"Request #{data_request.pk} done; the person was emailed.")
+            messages.success(
+                request, _("Request #%(number)s done; the person was emailed.") % {"number": data_request.pk}
+            )
         elif action == "reject":
             form = RejectForm(request.POST)
             services.data_request_reject(
@@ -115,7 +118,10 @@ def request_action(request, request_id: int, action: str):
                 data_request=data_request,
                 note=form.data.get("note", ""),
             )
-            messages.success(request, f"Request #{data_request.pk} rejected; the person was told why.")
+            messages.success(
+                request,
+                _("Request #%(number)s rejected; the person was told why.") % {"number": data_request.pk},
+            )
         else:
             raise NotFound()
     except DomainError as error:
@@ -130,5 +136,5 @@ def request_action(request, request_id: int, action: str):
 def request_download(request, request_id: int):
     data_request = get_for_tenant(DataRequest, request.tenant, pk=request_id, kind=RequestKind.EXPORT)
     if data_request.export_data is None:
-        raise NotFound("This export is not ready or no longer kept.")
+        raise NotFound(_("This export is not ready or no longer kept."))
     return _json_download(data_request)
