@@ -61,7 +61,7 @@ class PaymentProvider:
 
     def method_label(self, details: dict) -> str:
         """How the buyer paid, for the confirmation email (no queries: it runs on the purchase path)."""
-        return self.label
+        return str(self.label)
 
 
 class FreeProvider(PaymentProvider):

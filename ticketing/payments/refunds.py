@@ -235,7 +235,7 @@ def refund_execute(*, refund_id: int, now: datetime | None = None) -> Refund:
             )
             _payment_add_refunded(payment.pk, refund.amount_cents)
     if failed:
-        raise Busy(UNREACHABLE)
+        raise Busy(str(UNREACHABLE))
     return refund
 
 

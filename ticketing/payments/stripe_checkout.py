@@ -85,7 +85,7 @@ def checkout_stripe_start(
         try:
             intent = client.v1.payment_intents.retrieve(existing.reference)
         except stripe.StripeError as error:
-            raise Busy(UNREACHABLE) from error
+            raise Busy(str(UNREACHABLE)) from error
         if intent.status in CONFIRMABLE:
             return existing
     with transaction.atomic(durable=True):
@@ -118,7 +118,7 @@ def checkout_stripe_start(
             failure_message=gettext_noop("The card processor did not answer."),
             updated_at=now,
         )
-        raise Busy(UNREACHABLE) from error
+        raise Busy(str(UNREACHABLE)) from error
     Payment.objects.filter(pk=payment.pk).update(reference=intent.id, updated_at=now)
     payment.reference = intent.id
     return payment
@@ -129,7 +129,7 @@ def client_secret_for(payment: Payment) -> str:
     try:
         return client_for(payment.tenant).v1.payment_intents.retrieve(payment.reference).client_secret
     except stripe.StripeError as error:
-        raise Busy(UNREACHABLE) from error
+        raise Busy(str(UNREACHABLE)) from error
 
 
 def _payment_for(tenant: Tenant, intent: dict) -> Payment:
@@ -156,7 +156,7 @@ def retrieve_intent(tenant: Tenant, intent_id: str):
     except stripe.InvalidRequestError as error:
         raise NotFound(_("The card processor does not know that payment.")) from error
     except stripe.StripeError as error:
-        raise Busy(UNREACHABLE) from error
+        raise Busy(str(UNREACHABLE)) from error
 
 
 def payment_confirm(*, tenant: Tenant, intent_id: str, now: datetime | None = None) -> Order | None:
@@ -208,7 +208,7 @@ def checkout_pay_by_card_now(
             _("Your card was declined. Your tickets were released; nothing was charged.")
         ) from None
     except stripe.StripeError as error:
-        raise Busy(UNREACHABLE) from error
+        raise Busy(str(UNREACHABLE)) from error
     return payment_confirm(tenant=tenant, intent_id=payment.reference, now=now)
 
 
