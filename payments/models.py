@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TenantOwned, TimeStamped
 from payments import crypto
@@ -64,12 +65,18 @@ class PaymentPurpose(models.TextChoices):
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")  # created at the provider, not confirmed yet (processing / 3-D Secure)
-    AUTHORISED = "authorised", _("Authorised")  # tips: money held, not taken yet
-    SUCCEEDED = "succeeded", _("Paid")  # taken (orders) / captured (tips)
-    FAILED = "failed", _("Failed")
-    VOIDED = "voided", _("Voided")  # authorisation released, nothing taken
-    REFUNDED = "refunded", _("Refunded")  # taken and given back in full
+    PENDING = (
+        "pending",
+        pgettext_lazy("payment status", "Pending"),
+    )  # created at the provider, not confirmed yet (processing / 3-D Secure)
+    AUTHORISED = (
+        "authorised",
+        pgettext_lazy("payment status", "Authorised"),
+    )  # tips: money held, not taken yet
+    SUCCEEDED = "succeeded", pgettext_lazy("payment status", "Paid")  # taken (orders) / captured (tips)
+    FAILED = "failed", pgettext_lazy("payment status", "Failed")
+    VOIDED = "voided", pgettext_lazy("payment status", "Voided")  # authorisation released, nothing taken
+    REFUNDED = "refunded", pgettext_lazy("payment status", "Refunded")  # taken and given back in full
 
 
 class Payment(TenantOwned):
@@ -139,8 +146,11 @@ class Payment(TenantOwned):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")  # recorded, tickets cancelled, the provider call is still owed
-    SUCCEEDED = "succeeded", _("Refunded")
+    PENDING = (
+        "pending",
+        pgettext_lazy("refund status", "Pending"),
+    )  # recorded, tickets cancelled, the provider call is still owed
+    SUCCEEDED = "succeeded", pgettext_lazy("refund status", "Refunded")
     FAILED = "failed", _("Failed (retrying)")
 
 

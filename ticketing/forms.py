@@ -130,7 +130,12 @@ class EventForm(forms.Form):
         min_value=0, max_value=100, decimal_places=2, initial=0, label=_("Service fee per ticket (%)")
     )
     tax_percent = forms.DecimalField(
-        min_value=0, max_value=100, decimal_places=2, initial=0, label=_("Tax (% of tickets + fees)")
+        min_value=0,
+        max_value=100,
+        decimal_places=2,
+        initial=0,
+        # xgettext:no-python-format
+        label=_("Tax (% of tickets + fees)"),
     )
     waiting_room_enabled = forms.BooleanField(required=False, label=_("Use a waiting room for this sale"))
     capacity = forms.IntegerField(

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TenantOwned
 from core.references import new_reference, new_token
@@ -69,8 +70,8 @@ class EventStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ON_SALE = "on_sale", _("On sale")
     SOLD_OUT = "sold_out", _("Sold out")
-    CANCELLED = "cancelled", _("Cancelled")
-    ENDED = "ended", _("Ended")
+    CANCELLED = "cancelled", pgettext_lazy("event status", "Cancelled")
+    ENDED = "ended", pgettext_lazy("event status", "Ended")
 
 
 class Event(TenantOwned):
@@ -105,10 +106,15 @@ class Event(TenantOwned):
         max_digits=5,
         decimal_places=2,
         default=Decimal("0"),
+        # xgettext:no-python-format
         help_text=_("Service fee per ticket, % of price."),
     )
     tax_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, default=Decimal("0"), help_text=_("Tax, % of subtotal plus fees.")
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        # xgettext:no-python-format
+        help_text=_("Tax, % of subtotal plus fees."),
     )
     waiting_room_enabled = models.BooleanField(
         default=False, help_text=_("Only people admitted by the waiting room may open a checkout.")
@@ -291,10 +297,10 @@ class TicketTier(TenantOwned):
 
 
 class SessionStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    COMPLETED = "completed", _("Completed")
-    EXPIRED = "expired", _("Expired")
-    ABANDONED = "abandoned", _("Abandoned")
+    ACTIVE = "active", pgettext_lazy("checkout status", "Active")
+    COMPLETED = "completed", pgettext_lazy("checkout status", "Completed")
+    EXPIRED = "expired", pgettext_lazy("checkout status", "Expired")
+    ABANDONED = "abandoned", pgettext_lazy("checkout status", "Abandoned")
 
 
 class SessionSource(models.TextChoices):
@@ -420,9 +426,9 @@ class CheckoutSlot(models.Model):
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending", _("Pending payment")
-    PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
-    REFUNDED = "refunded", _("Refunded")
+    PAID = "paid", pgettext_lazy("order status", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+    REFUNDED = "refunded", pgettext_lazy("order status", "Refunded")
 
 
 class Order(django_fsm.ConcurrentTransitionMixin, TenantOwned):
@@ -520,9 +526,9 @@ class OrderItem(models.Model):
 
 
 class TicketStatus(models.TextChoices):
-    VALID = "valid", _("Valid")
-    USED = "used", _("Used")
-    CANCELLED = "cancelled", _("Cancelled")
+    VALID = "valid", pgettext_lazy("ticket status", "Valid")
+    USED = "used", pgettext_lazy("ticket status", "Used")
+    CANCELLED = "cancelled", pgettext_lazy("ticket status", "Cancelled")
 
 
 class IssuedTicket(django_fsm.ConcurrentTransitionMixin, TenantOwned):

@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TenantOwned
 from core.references import new_reference, new_token
@@ -82,11 +83,11 @@ class WaitingRoom(TenantOwned):
 
 
 class EntryStatus(models.TextChoices):
-    WAITING = "waiting", _("Waiting")
-    ADMITTED = "admitted", _("Admitted")
-    COMPLETED = "completed", _("Completed")
-    EXPIRED = "expired", _("Expired")
-    LEFT = "left", _("Left")
+    WAITING = "waiting", pgettext_lazy("waiting-room status", "Waiting")
+    ADMITTED = "admitted", pgettext_lazy("waiting-room status", "Admitted")
+    COMPLETED = "completed", pgettext_lazy("waiting-room status", "Completed")
+    EXPIRED = "expired", pgettext_lazy("waiting-room status", "Expired")
+    LEFT = "left", pgettext_lazy("waiting-room status", "Left")
 
 
 LIVE_STATUSES = (EntryStatus.WAITING, EntryStatus.ADMITTED)

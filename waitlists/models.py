@@ -16,18 +16,19 @@ import django_fsm
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TenantOwned
 from core.references import new_token
 
 
 class EntryStatus(models.TextChoices):
-    WAITING = "waiting", _("Waiting")
+    WAITING = "waiting", pgettext_lazy("waitlist status", "Waiting")
     OFFERED = "offered", _("Offer sent")
-    CLAIMED = "claimed", _("Claimed")
-    DECLINED = "declined", _("Declined")
+    CLAIMED = "claimed", pgettext_lazy("waitlist status", "Claimed")
+    DECLINED = "declined", pgettext_lazy("waitlist status", "Declined")
     EXPIRED = "expired", _("Offer expired")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("waitlist status", "Withdrawn")
 
 
 ACTIVE_STATUSES = (EntryStatus.WAITING, EntryStatus.OFFERED)
@@ -178,12 +179,12 @@ class WaitlistEntry(django_fsm.ConcurrentTransitionMixin, TenantOwned):
 
 
 class EntryAction(models.TextChoices):
-    JOINED = "joined", _("Joined")
-    OFFERED = "offered", _("Offered")
-    CLAIMED = "claimed", _("Claimed")
-    DECLINED = "declined", _("Declined")
-    EXPIRED = "expired", _("Expired")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    JOINED = "joined", pgettext_lazy("waitlist action", "Joined")
+    OFFERED = "offered", pgettext_lazy("waitlist action", "Offered")
+    CLAIMED = "claimed", pgettext_lazy("waitlist action", "Claimed")
+    DECLINED = "declined", pgettext_lazy("waitlist action", "Declined")
+    EXPIRED = "expired", pgettext_lazy("waitlist action", "Expired")
+    WITHDRAWN = "withdrawn", pgettext_lazy("waitlist action", "Withdrawn")
 
 
 class WaitlistEntryEvent(models.Model):
