@@ -75,12 +75,13 @@ def _clean_email(email: str) -> str:
 
 def _person_language(tenant: Tenant, email: str) -> str | None:
     """The language remembered for the person behind ``email`` (None: the active one)."""
+    from core.i18n import supported
     from ticketing.texts import language_of
 
     for customer in _customers(tenant, email):
         if language_of(customer):
             return language_of(customer)
-    return None
+    return supported(tenant.language)  # unknown person: the tenant's default language
 
 
 def _customers(tenant: Tenant, email: str, *, lock: bool = False) -> list[Customer]:

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -230,8 +230,10 @@ def orders_expire_unpaid(
     for orders in cancelled.values():
         event = orders[0].event
         references = ", ".join(order.reference for order in orders)
-        with translation.override(event.tenant.language or None):  # for the staff: the tenant's language
-            context = {
+
+        def context(event=event, orders=orders, references=references) -> dict:
+            # Built in each staff recipient's language (notify calls it under translation.override).
+            return {
                 "subject": ngettext(
                     "%(count)s unpaid reservation for %(event)s expired",
                     "%(count)s unpaid reservations for %(event)s expired",
@@ -243,6 +245,7 @@ def orders_expire_unpaid(
                 "body": _("Cancelled and their seats put back on sale: %(references)s.")
                 % {"references": references},
             }
+
         with transaction.atomic(durable=True):
             notify(
                 tenant=event.tenant,

@@ -16,21 +16,22 @@ def status_word(label: str) -> str:
 
 
 def language_of(customer) -> str | None:
-    """The language a customer last used (when the customer model remembers one), else None."""
-    code = str(getattr(customer, "language", "") or "")
-    from tenants.models import LANGUAGES
+    """The language a customer last used with the tenant (``Customer.language``), or None."""
+    from core.i18n import supported
 
-    known = {language for language, _name in LANGUAGES}
-    return code if code in known else None
+    return supported(str(getattr(customer, "language", "") or "")) if customer is not None else None
 
 
 @contextmanager
 def customer_language(customer) -> Iterator[None]:
-    """Texts written for ``customer`` (emails, notifications) in their language; without a remembered
-    language, the active one (the request's)."""
-    code = language_of(customer)
-    if code is None:
+    """Texts written for ``customer`` (emails, notifications) in the language they are sent in
+    (``core.i18n.recipient_language``: the customer's own, else the tenant's default)."""
+    from core.i18n import recipient_language
+
+    if customer is None:
         yield
         return
-    with translation.override(code):
+    with translation.override(
+        recipient_language(customer=customer, tenant=getattr(customer, "tenant", None))
+    ):
         yield
