@@ -177,7 +177,7 @@ def test_dashboard_shows_the_line_offers_and_conversion(
     response = owner_client.post(
         dash("offer_now", tenant, event_id=event.id, entry_id=entries[2].id), follow=True
     )
-    assert "No ticket type has 1 free seats" in response.content.decode()
+    assert "No ticket type has 1 free seat for this entry" in response.content.decode()
     owner_client.post(dash("withdraw", tenant, event_id=event.id, entry_id=entries[1].id))
     assert (
         fresh(entries[1]).status == EntryStatus.WITHDRAWN and fresh(entries[2]).status == EntryStatus.OFFERED
