@@ -78,6 +78,9 @@ def fairness_page(request, tenant_slug, event_slug):
         "head": head,
         "records": recent,
         "scheme": verify.SCHEME,
+        # A shell command, not prose: built here so no translator is asked to translate it.
+        "verify_command": f"python -m waitingroom.verify admission-log-event-{event.id}.jsonl"
+        + (f" --head {head.hash}" if head else ""),
         "entry_query": request.GET.get("entry", "").strip()[:40],
     }
     if context["entry_query"]:
