@@ -12,7 +12,8 @@ import zoneinfo
 from decimal import Decimal
 
 import django_fsm
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -153,9 +154,10 @@ class Event(TenantOwned):
     )
     dedupe_key = models.CharField(max_length=500, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
-    # Lower-cased title, performer, venue and city for typo-tolerant search (pg_trgm word similarity);
-    # written with ``search_vector`` by ``ticketing.services``.
+    # Lower-cased title, performer, venue and city, and the trigrams of its words, for typo-tolerant
+    # search (``ticketing.search``); written with ``search_vector`` by ``ticketing.services``.
     search_text = models.TextField(blank=True, default="", editable=False)
+    search_trigrams = ArrayField(models.CharField(max_length=3), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["starts_at"]
@@ -193,7 +195,7 @@ class Event(TenantOwned):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="event_search_gin"),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="event_search_text_trgm"),
+            GinIndex(fields=["search_trigrams"], name="event_search_trigrams_gin"),
             models.Index(fields=["tenant", "status", "starts_at"], name="event_tenant_status_start"),
         ]
 

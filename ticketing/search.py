@@ -3,8 +3,12 @@
 Text matches in either of two indexed ways, best first:
 - **word prefixes** through the full-text index (``search_vector``, GIN): every word typed becomes a
   prefix term (``velv:*``), so "Velv" finds "Velvet" and "jazz nig" finds "Jazz Night";
-- **small typos** through pg_trgm word similarity on ``search_text`` (trigram GIN index): "Velvit" finds
-  "Velvet". The operator ``%>`` uses the index; its threshold is set for this transaction only.
+- **small typos** through trigram word similarity: each event stores the trigrams of its words
+  (``search_trigrams``, pg_trgm's padding: "  v", " ve", "vel" …, GIN-indexed with PostgreSQL's built-in
+  array operators, so no extension is needed — the embedded PostgreSQL has none). Events sharing a
+  trigram with the query are found through the index (``&&``); each query word's best match among the
+  event's words scores shared trigrams / the word's trigrams (pg_trgm's ``word_similarity``), and the
+  mean over the query's words must reach ``TYPO_THRESHOLD``: "Velvit" finds "Velvet" (4 of 7).
 
 Input is the buyer's: NUL and other control characters are dropped (PostgreSQL refuses NUL in text),
 lengths are capped, words are reduced to letters and digits before they reach ``to_tsquery`` (its syntax
@@ -17,10 +21,8 @@ import re
 import unicodedata
 from datetime import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db import connection, transaction
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Q
-from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,9 @@ QUERY_MAX_LENGTH = 200
 MAX_WORDS = 8
 # "velvit" shares 4 of its 7 trigrams with "velvet" (0.57); pg_trgm's default of 0.6 would miss it.
 TYPO_THRESHOLD = 0.45
+# Events sharing at least one trigram with the query that are scored (soonest first); past this a query
+# is too vague to be a typo of one name.
+TYPO_CANDIDATES = 2000
 PUBLIC_STATUSES = (EventStatus.ON_SALE, EventStatus.SOLD_OUT, EventStatus.CANCELLED)
 
 SALE_FILTERS = {
@@ -50,6 +55,27 @@ def clean_text(value: object, *, limit: int = QUERY_MAX_LENGTH) -> str:
         " " if unicodedata.category(char).startswith("C") else char for char in str(value or "")[: limit * 2]
     )
     return " ".join(text.split())[:limit]
+
+
+def word_trigrams(word: str) -> set[str]:
+    """pg_trgm's trigrams of one word: lower-cased, two spaces before and one after."""
+    padded = f"  {word.lower()} "
+    return {padded[index : index + 3] for index in range(len(padded) - 2)}
+
+
+def text_trigrams(text: str) -> list[str]:
+    """Every word's trigrams, sorted and unique (what ``Event.search_trigrams`` stores)."""
+    return sorted(set().union(*(word_trigrams(word) for word in _WORD.findall(text.lower()))))
+
+
+def word_similarity(query_words: list[str], text: str) -> float:
+    """The mean over ``query_words`` of each word's best share of its trigrams found in one word of
+    ``text`` (0 … 1)."""
+    wanted = [word_trigrams(word) for word in query_words]
+    words = [word_trigrams(word) for word in _WORD.findall(text.lower())]
+    if not wanted or not words:
+        return 0.0
+    return sum(max(len(query & word) for word in words) / len(query) for query in wanted) / len(wanted)
 
 
 def prefix_terms(query: str) -> str:
@@ -101,24 +127,27 @@ def public_events(
     terms = prefix_terms(query)
     if not terms:
         return list(events.order_by("starts_at")[:SEARCH_LIMIT])
-    words = " ".join(_WORD.findall(query)[:MAX_WORDS])
+    words = _WORD.findall(query)[:MAX_WORDS]
     search = SearchQuery(terms, search_type="raw", config="english")
-    events = (
-        events.filter(Q(search_vector=search) | Q(search_text__trigram_word_similar=words))
-        .annotate(
-            rank=Greatest(SearchRank("search_vector", search), TrigramWordSimilarity(words, "search_text"))
-        )
+    ranks = dict(
+        events.filter(search_vector=search)
+        .annotate(rank=SearchRank("search_vector", search))
         .order_by("-rank", "starts_at")
+        .values_list("id", "rank")[:SEARCH_LIMIT]
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Local to this transaction, and put back after (the search may run inside a caller's
-        # transaction): every other query keeps the threshold it had.
-        cursor.execute(
-            "SELECT coalesce(current_setting('pg_trgm.word_similarity_threshold', true), '0.6'),"
-            " set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(TYPO_THRESHOLD)],
-        )
-        previous = cursor.fetchone()[0]
-        found = list(events[:SEARCH_LIMIT])
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [previous])
-    return found
+    wanted = sorted(set().union(*(word_trigrams(word) for word in words)))
+    candidates = (
+        events.filter(search_trigrams__overlap=wanted)
+        .order_by("starts_at")
+        .values_list("id", "search_text")[:TYPO_CANDIDATES]
+    )
+    for event_id, text in candidates:
+        score = word_similarity(words, text)
+        if score >= TYPO_THRESHOLD:
+            ranks[event_id] = max(ranks.get(event_id, 0.0), score)
+    found = sorted(
+        events.filter(pk__in=ranks), key=lambda event: (-ranks[event.pk], event.starts_at, event.pk)
+    )
+    for event in found:
+        event.rank = ranks[event.pk]
+    return found[:SEARCH_LIMIT]

@@ -35,8 +35,6 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
-from django.db.models import Value as V
-from django.db.models.functions import Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -72,6 +70,7 @@ from ticketing.models import (
 from ticketing.payments import get_provider
 from ticketing.payments.receipts import money_lines, receipt_schedule
 from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
+from ticketing.search import text_trigrams
 from ticketing.signals import seats_freed, waiting_room_switched_on
 from ticketing.texts import customer_language, status_word
 
@@ -388,12 +387,14 @@ def _check_capacity(tier: TicketTier) -> None:
 
 
 def _event_after_save(event: Event) -> None:
+    text = " ".join([event.title, event.performer, event.venue_name, event.venue_city]).lower()
     Event.objects.filter(pk=event.pk).update(
         search_vector=SearchVector("title", weight="A", config="english")
         + SearchVector("performer", weight="A", config="english")
         + SearchVector("venue_name", weight="B", config="english")
         + SearchVector("venue_city", weight="B", config="english"),
-        search_text=Lower(Concat("title", V(" "), "performer", V(" "), "venue_name", V(" "), "venue_city")),
+        search_text=text,
+        search_trigrams=text_trigrams(text),
     )
     CheckoutSlot.objects.bulk_create(
         [CheckoutSlot(event=event, number=number) for number in range(1, event.checkout_limit + 1)],
