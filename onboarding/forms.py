@@ -7,6 +7,7 @@ import zoneinfo
 
 from django import forms
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from onboarding.selectors import own_recent_space, slug_check
 from queues.models import TicketType
@@ -29,8 +30,8 @@ class SignupDetailsForm(forms.Form):
     name = forms.CharField(
         max_length=150,
         required=False,
-        label="Your name",
-        help_text="Shown to your team; optional.",
+        label=_("Your name"),
+        help_text=_("Shown to your team; optional."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 

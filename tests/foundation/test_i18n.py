@@ -208,3 +208,26 @@ def test_render_email_uses_the_active_language_for_its_frame(tenant, no_dispatch
         )
     with translation.override("es"):
         assert '<html lang="es">' in render_email(message).alternatives[0][0]
+
+
+def test_a_german_customer_gets_a_german_email_with_german_money(tenant, no_dispatch, mailoutbox):
+    from core.money import format_money
+
+    german = CustomerFactory(tenant=tenant, language="de")
+    english = CustomerFactory(tenant=tenant, language="en")
+
+    def context():
+        total = format_money(123450, "EUR")
+        return {"subject": total, "body": total, "action_url": "/q/1/"}
+
+    with translation.override("es"), transaction.atomic():  # the page that caused it spoke Spanish
+        for customer in (german, english):
+            notify(tenant=tenant, event_type=TICKET_CALLED, context=context, customer=customer)
+    for message in OutboxMessage.objects.filter(channel="email").order_by("customer_id"):
+        deliver(message)
+    to_german = next(m for m in mailoutbox if m.to == [german.email])
+    to_english = next(m for m in mailoutbox if m.to == [english.email])
+    assert "1.234,50 €" in to_german.subject and "1.234,50\xa0€" in to_german.body  # subjects are one line
+    assert "Diese E-Mails abbestellen" in to_german.body and "Öffnen" in to_german.body
+    assert f"{tenant.name} über VirtualQ" in to_german.alternatives[0][0]
+    assert "€1,234.50" in to_english.body and "Stop these emails" in to_english.body
