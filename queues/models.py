@@ -481,6 +481,12 @@ class TicketEvent(models.Model):
         return event_words(self.event, self.ticket.machine)
 
     @property
+    def actor_words(self) -> str:
+        """Who acted when not a member: the service's own labels in the active language."""
+        own = {"customer": _("customer"), "system": _("system"), "operator": _("operator")}
+        return str(own.get(self.actor_label, self.actor_label))
+
+    @property
     def to_words(self) -> str:
         return self.ticket.machine.state_label(self.to_state)
 

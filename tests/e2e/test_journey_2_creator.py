@@ -100,7 +100,7 @@ def test_creator_reviews_calls_completes_and_changes_settings(live_app, browser,
     page.get_by_role("link", name=done_ref).click()
     page.wait_for_url(f"**/tickets/{done_ref}/")
     history = page.locator(".q-history")
-    for step in ["submit", "approve → approved", "start → in_progress", "complete → completed"]:
+    for step in ["submitted", "Approve → approved", "Start → in progress", "Complete → completed"]:
         expect(history).to_contain_text(step)
     check_page(page, "j2-creator-6-ticket")
 
