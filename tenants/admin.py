@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Account, Customer, Membership, Tenant, User
 
@@ -18,9 +19,12 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "time_zone")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Profile"), {"fields": ("name", "time_zone", "language")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -33,8 +37,8 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "account", "time_zone", "currency", "is_public", "created_at"]
-    list_filter = ["time_zone", "currency", "is_public"]
+    list_display = ["name", "slug", "account", "time_zone", "currency", "language", "is_public", "created_at"]
+    list_filter = ["time_zone", "currency", "language", "is_public"]
     search_fields = ["name", "slug", "account__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -50,7 +54,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "tenant", "phone", "email_consent", "created_at"]
-    list_filter = ["tenant", "email_consent"]
+    list_display = ["email", "name", "tenant", "phone", "email_consent", "language", "created_at"]
+    list_filter = ["tenant", "email_consent", "language"]
     search_fields = ["email", "name", "phone", "social_handle"]
     autocomplete_fields = ["tenant", "user"]
