@@ -17,14 +17,7 @@ PENDING = {
     "branding",
     "notifications",
     "onboarding",
-    "payments",
-    "privacy",
-    "queues",
-    "support",
     "team",
-    "ticketing",
-    "waitingroom",
-    "waitlists",
 }
 
 PO_HEADER = """msgid ""
