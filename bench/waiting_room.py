@@ -149,15 +149,15 @@ def _fill(event_id: int, tenant_id: int, count: int) -> None:
             """
             WITH people AS (
                 INSERT INTO tenants_customer (created_at, updated_at, name, email, phone, social_handle,
-                                              location, email_consent, tenant_id)
-                SELECT now(), now(), '', 'wr' || i || '@fill.test', '', '', '', false, %(tenant)s
+                                              location, email_consent, language, tenant_id)
+                SELECT now(), now(), '', 'wr' || i || '@fill.test', '', '', '', false, '', %(tenant)s
                   FROM generate_series(1, %(count)s) AS i
                 RETURNING id
             )
             INSERT INTO waitingroom_waitingroomentry (created_at, updated_at, tenant_id, event_id,
-                customer_id, token, prequeue, status, joined_at, last_seen_at)
-            SELECT now(), now(), %(tenant)s, %(event)s, id, md5(random()::text || id), false, 'waiting',
-                   now(), now()
+                customer_id, token, public_id, holder_key, prequeue, status, joined_at, last_seen_at)
+            SELECT now(), now(), %(tenant)s, %(event)s, id, md5(random()::text || id), 'FILL-' || id, '',
+                   false, 'waiting', now(), now()
               FROM people ORDER BY id
             """,
             {"tenant": tenant_id, "event": event_id, "count": count},
