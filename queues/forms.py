@@ -229,6 +229,10 @@ class QueueSettingsForm(forms.ModelForm):
         model = Queue
         fields = ["name", "description", "enabled", "is_public", "default_service_minutes", "ttl_minutes"]
         labels = {
+            "name": _("Name"),
+            "description": _("Description"),
+            "enabled": _("Enabled"),
+            "is_public": _("Listed on the public page"),
             "default_service_minutes": _("Default minutes per ticket"),
             "ttl_minutes": _("Time limit (minutes)"),
         }
@@ -274,6 +278,7 @@ class LaneSettingsForm(forms.ModelForm):
     class Meta:
         model = Lane
         fields = ["name", "enabled", "weight"]
+        labels = {"name": _("Name"), "enabled": _("Enabled"), "weight": _("Weight")}
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
