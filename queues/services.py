@@ -9,7 +9,9 @@ Locks, always in this order (so no two services wait on each other in a cycle):
 3. the ticket, optimistically: ``ConcurrentTransitionMixin`` saves with ``WHERE state = <state read>``,
    so of two concurrent transitions exactly one wins; the loser gets ``Conflict`` and nothing changes.
 
-Every transition writes a TicketEvent in the same transaction. Side effects — the one broadcast per queue
+Every transition writes a TicketEvent in the same transaction; right after it (and right after a comment row)
+the queue kind's handlers run (``queues.kinds``: support registers the support kind), after the rows above,
+taking their own rows last. Side effects — the one broadcast per queue
 change and notifications (outbox rows written in the transaction; delivery scheduled on commit) — are
 scheduled with ``transaction.on_commit``.
 """
@@ -36,7 +38,7 @@ from core.locking import DEFAULT_LOCK_TIMEOUT_MS, is_lock_timeout
 from core.references import new_reference
 from core.times import format_zoned
 from notifications.webhooks import emit_ticket_event
-from queues import positions
+from queues import kinds, positions
 from queues import workflow as wf
 from queues.events import ChangeSet
 from queues.models import (
@@ -168,7 +170,7 @@ def _event(ticket: Ticket, *, event: str, from_state: str, to_state: str, actor,
     emit_ticket_event(
         ticket, event=event, from_state=from_state, to_state=to_state, actor=actor, note=note, now=now
     )
-    return TicketEvent.objects.create(
+    recorded = TicketEvent.objects.create(
         tenant_id=ticket.tenant_id,
         ticket=ticket,
         event=event,
@@ -180,6 +182,8 @@ def _event(ticket: Ticket, *, event: str, from_state: str, to_state: str, actor,
         occurred_at=now,
         lane_id=ticket.lane_id,
     )
+    kinds.event_recorded(recorded)  # the queue kind's handlers (queues.kinds), in this transaction
+    return recorded
 
 
 def _check_tenant(tenant: Tenant, *objects) -> None:
@@ -1105,6 +1109,7 @@ def ticket_comment_add(
             body=body,
             is_internal=is_internal,
         )
+        kinds.comment_added(comment)  # the queue kind's handlers (queues.kinds)
         for upload, safe_name, content_type in checked:
             TicketAttachment.objects.create(
                 tenant=tenant,

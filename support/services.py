@@ -5,10 +5,11 @@ what the help desk needs around them: queue-scoped permission checks, routing an
 submission, the support clock on every transition, escalation, and help-desk notifications.
 
 Composition with the queues services (they own durable transactions): the clock is kept in step by
-``support.receivers``, which run *inside* the queues transaction when it writes a TicketEvent (submit,
-transition) or a TicketComment, and call :func:`route_new_ticket`, :func:`clock_on_transition` and
-:func:`notify_on_comment` here. So a ticket changed through any path (the help-desk inbox, the queue
-board, the admin) keeps a correct due time, and the clock change commits or rolls back with it.
+``support.kind`` (the support kind's handlers, ``queues.kinds``), which run *inside* the queues
+transaction when it writes a TicketEvent (submit, transition) or a TicketComment, and call
+:func:`route_new_ticket`, :func:`clock_on_transition` and :func:`notify_on_comment` here. So a ticket
+changed through any path (the help-desk inbox, the queue board, the admin) keeps a correct due time, and
+the clock change commits or rolls back with it.
 
 Locks, in this order: the queue row (queues), the ticket row, then the ticket's support clock
 (``SupportTicket`` ``FOR UPDATE``). Routing takes a per-tenant advisory lock so two submissions cannot
@@ -362,7 +363,7 @@ def _notify_customer(ticket: Ticket, *, headline, body, now) -> None:
 def route_new_ticket(ticket: Ticket, *, now: datetime) -> SupportTicket:
     """Inside the submission's transaction: start the clock (due = TAT of the ticket's priority in
     business time), pick the assignee by the queue's rule and tell them. Takes the tenant's routing
-    advisory lock. Not durable; called by ``support.receivers``."""
+    advisory lock. Not durable; called by ``support.kind``."""
     support_queue = support_queue_for(ticket.queue)
     advisory_lock([lock_key("support-routing", ticket.tenant_id)])
     minutes = support_queue.turnaround_for(ticket.priority)

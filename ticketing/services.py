@@ -6,6 +6,12 @@ Locking (always in this order, so no two transactions wait on each other in a cy
   2. the checkout session / order / issued ticket row (``SELECT … FOR UPDATE``; the FSM models also carry
      ``ConcurrentTransitionMixin``),
   3. tier rows, in id order, through ``ticketing.inventory`` (conditional UPDATEs, no explicit lock).
+Checkout sources (``ticketing.sources``, registered by the apps that open checkouts: the waiting room)
+are called at two places inside these transactions: ``on_open`` after the slot claim (1) and before the
+session row is inserted; ``on_complete`` after the order and its tickets are written (the session row
+locked, 2), just before the session row is marked completed. The waiting room's hooks take its event's
+admission-log lock (completion only) and then the admission's entry row; its admission pass takes those
+in the same order and never waits on slots, sessions or tiers.
 Every checkout transaction runs in ``_bounded_atomic``: ``SET LOCAL lock_timeout`` to
 ``core.locking.DEFAULT_LOCK_TIMEOUT_MS``, so a row held by someone else (a hot tier under a long
 transaction, a stuck session) makes the call answer ``Busy`` ("try again") within 3 s instead of waiting.
@@ -50,6 +56,7 @@ from tenants.models import Customer, Tenant, User
 from tenants.services import customer_upsert
 from ticketing import events as live_events
 from ticketing import inventory
+from ticketing import sources as checkout_sources
 from ticketing.admission import admission_verify
 from ticketing.models import (
     CheckoutItem,
@@ -746,7 +753,7 @@ def checkout_open(
                 event=event, holder_key=holder_key, address_key=address_key, user=user, now=now
             )
             slot = _claim_slot(event=event, now=now)
-            session = CheckoutSession.objects.create(
+            session = CheckoutSession(
                 tenant=tenant,
                 event=event,
                 customer=customer,
@@ -759,6 +766,8 @@ def checkout_open(
                 tax_percent=event.tax_percent,
                 expires_at=now + timedelta(minutes=event.checkout_minutes),
             )
+            checkout_sources.opening(session)  # the source's check (ticketing.sources), before the insert
+            session.save(force_insert=True)
             CheckoutItem.objects.bulk_create(_snapshot_items(session, event, tiers, wanted))
             CheckoutSlot.objects.filter(pk=slot.pk).update(session=session, held_until=session.expires_at)
             # Inventory last: the tier row lock (what every buyer of a hot tier queues on) is then held
@@ -1258,6 +1267,7 @@ def _complete_locked(
     session.ended_at = now
     if session.customer_id != customer.id:
         session.customer = customer
+    checkout_sources.completing(session)  # the source's record of the purchase (ticketing.sources)
     session.save(update_fields=["status", "ended_at", "customer", "updated_at"])
     if slot is not None:
         CheckoutSlot.objects.filter(pk=slot.pk).update(session=None, held_until=None)

@@ -319,7 +319,7 @@ def used_places(event: Event, now: datetime) -> int:
     - checkout slots holding a live session (any source), plus
     - every admitted entry whose window is open, that has not bought and has no live checkout right now
       (its turn lasts: after an abandoned checkout it may open one again). Leaving or buying frees the
-      place at once — ``receivers.guard_admitted_checkout`` refuses a checkout for an entry that is no
+      place at once — ``checkout_source.admitted_checkout_opening`` refuses a checkout for an entry that is no
       longer admitted or already bought, so its still-signed token is worthless."""
     slot = CheckoutSlot._meta.db_table
     entry = WaitingRoomEntry._meta.db_table

@@ -3,6 +3,7 @@ the waiting room nor the waitlists (they plug into its extension points); queues
 (support registers its kind). Imports inside functions count too."""
 
 import ast
+import weakref
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,29 @@ def test_the_checker_sees_imports_inside_functions(tmp_path, monkeypatch):
     (package / "views.py").write_text("def view():\n    from waitlists.services import settings_for\n")
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
     assert "waitlists" in imported_apps("demoapp")
+
+
+def test_no_app_hangs_logic_on_a_model_signal():
+    """Extension points are called explicitly (ticketing.sources, ticketing.panels, queues.kinds); nothing of
+    ours listens to a model's save or delete."""
+    from django.db.models import signals
+
+    ours = set(project_apps())
+    hooked = []
+    for name in (
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "pre_delete",
+        "post_delete",
+        "m2m_changed",
+    ):
+        signal = getattr(signals, name)
+        for entry in signal.receivers:
+            receiver = entry[1]
+            function = receiver() if isinstance(receiver, weakref.ReferenceType) else receiver
+            module = getattr(function, "__module__", "") or ""
+            if module.split(".")[0] in ours:
+                hooked.append(f"{name}: {module}.{getattr(function, '__qualname__', function)}")
+    assert not hooked, hooked
