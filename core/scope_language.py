@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.utils import translation
 
 
 def _known() -> set[str]:
-    from tenants.models import LANGUAGES
-
-    return {code for code, _name in LANGUAGES}
+    return {code for code, _name in settings.LANGUAGES}
 
 
 def with_language(path: str) -> str:
