@@ -29,7 +29,8 @@ from tests.reliability.test_abuse import World
 pytestmark = pytest.mark.django_db
 
 HOSTILE = "<i data-vq-hostile>"
-JSON_TYPES = {"application/json", "application/problem+json", "application/x-ndjson"}
+# Data, not markup (a CSV export is a spreadsheet: its cells are guarded against formulas instead).
+JSON_TYPES = {"application/json", "application/problem+json", "application/x-ndjson", "text/csv"}
 # Every app of this project (a folder at the checkout's top), so a new app is covered without a list.
 PROJECT_APPS = {
     config.label for config in apps.get_app_configs() if Path(config.path).parent == settings.BASE_DIR
@@ -137,7 +138,8 @@ def test_no_tenant_or_customer_text_is_shown_raw_on_any_page(world):
     for name, url, client in pages:
         response = client.get(url)
         assert response.status_code < 500, (name, url, response.status_code)
-        content = response.content.decode(errors="replace")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        content = body.decode(errors="replace")
         if response.get("Content-Type", "").split(";")[0] in JSON_TYPES:
             # Data, not markup: an API client must get what the person wrote. It is safe because it is
             # never sniffed as HTML.
