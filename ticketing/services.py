@@ -75,7 +75,7 @@ from ticketing.models import (
     Venue,
 )
 from ticketing.payments import get_provider
-from ticketing.payments.receipts import money_lines, receipt_schedule
+from ticketing.payments.receipts import money_lines, receipt_schedule, receipt_view
 from ticketing.pricing import checkout_quote, fee_per_ticket, line_unit_price
 from ticketing.search import text_trigrams
 from ticketing.signals import seats_freed, waiting_room_switched_on
@@ -1355,6 +1355,24 @@ def _check_unpaid_limit(
             ),
             field_errors={"provider": [_t("No more pay-at-the-door reservations for this event.")]},
         )
+
+
+@transaction.atomic(durable=True)
+def order_link_send(*, order: Order, now: datetime | None = None) -> None:
+    """Send the order's confirmation again (its page, its tickets and its receipt links) to the address it
+    was bought with. This is what the tenant's reference lookup offers for an order reference: the
+    reference is printed on receipts and read out at the door, so knowing it must not open the order page
+    (its QR codes are the tickets) — the link goes to the buyer's mailbox instead. Raises NotFound for an
+    order with no email address to send to, Conflict for a cancelled or refunded one (there is nothing to
+    show at the door). Takes no locks; the message is written in this transaction (the outbox delivers it).
+    The caller limits how often (per order and per address)."""
+    now = now or timezone.now()
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        raise Conflict(_("That order was cancelled or refunded: it has no tickets to send."))
+    if not (order.customer_id and order.customer.email):
+        raise NotFound(_("That order has no email address to send its link to."))
+    tickets = list(order.tickets.select_related("tier").order_by("pk"))
+    _notify_order_confirmed(order=order, tickets=tickets, now=now, method=receipt_view(order).method)
 
 
 def _notify_order_confirmed(

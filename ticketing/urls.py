@@ -43,6 +43,7 @@ public_urlpatterns = [
     path("checkout/<str:token>/cancel/", views.checkout_abandon, name="checkout_abandon"),
     path("checkout/<str:token>/card/", views_payments.checkout_card, name="checkout_card"),
     path("checkout/<str:token>/paid/", views_payments.checkout_paid, name="checkout_paid"),
+    path("orders/send-link/", views.order_link_request, name="order_link"),
     path("orders/<str:token>/receipt/", views_payments.order_receipt, name="order_receipt"),
     path("orders/<str:token>/refund/", views_payments.order_refund_request, name="order_refund"),
     path("orders/<str:token>/", views.order_page, name="order"),

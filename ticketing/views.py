@@ -17,6 +17,7 @@ from core.holders import address_key, browser_key, is_holder
 from core.ratelimit import check_rate, client_address
 from core.references import new_token
 from core.signing import sign, unsign
+from core.templatetags.vq import mask_email
 from core.tenancy import get_for_tenant
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
@@ -340,6 +341,36 @@ def my_tickets_request(request, tenant_slug):
         )
         return redirect("ticketing_public:my_tickets_request", tenant_slug=tenant.slug)
     return render(request, "ticketing/my_tickets_request.html", {"tenant": tenant, "form": form})
+
+
+@require_POST
+def order_link_request(request, tenant_slug):
+    """The reference lookup's "email me the link" for an order reference (``tenants.lookup``): the
+    confirmation goes again to the address the order was bought with; the page never opens from the
+    reference alone. Limited per address and per order."""
+    from core.references import normalize_reference
+
+    tenant = get_public_tenant(tenant_slug)
+    reference = normalize_reference(str(request.POST.get("reference", ""))[:100])
+    order = (
+        Order.objects.for_tenant(tenant)
+        .select_related("customer", "event")
+        .filter(reference=reference)
+        .first()
+        if reference
+        else None
+    )
+    if order is None:
+        raise NotFound(_("We found no order with that reference. Check it and try again."))
+    check_rate("ticketing-order-link", client_address(request), "5/300")
+    check_rate("ticketing-order-link:order", order.reference, "3/3600")
+    services.order_link_send(order=order)
+    messages.success(
+        request,
+        _("We have emailed the link to order %(reference)s to %(email)s.")
+        % {"reference": order.reference, "email": mask_email(order.customer.email)},
+    )
+    return redirect(reverse("tenant_lookup", kwargs={"tenant_slug": tenant.slug}))
 
 
 def my_tickets(request, tenant_slug, signed):

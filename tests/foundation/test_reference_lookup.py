@@ -7,8 +7,11 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from core.templatetags.vq import mask_email
+from notifications.models import OutboxMessage
 from tests.queues.factories import service_queue, submit
 from tests.ticketing.factories import buy, make_event
+from ticketing.models import Order, OrderStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -44,19 +47,64 @@ def test_not_found_under_a_tenant_offers_the_tenant_lookup(client, tenant):
 
 def test_order_reference_ticket_code_and_request_reference_find_their_pages(client, tenant, order):
     ticket = order.tickets.get()
-    order_page = reverse(
-        "ticketing_public:order", kwargs={"tenant_slug": tenant.slug, "token": order.access_token}
-    )
     ticket_page = reverse("ticketing_public:ticket", kwargs={"tenant_slug": tenant.slug, "code": ticket.code})
     for spelling in (order.reference, order.reference.lower().replace("-", ""), f"  {order.reference} "):
+        # An order reference does not open the order page (its QR codes are the tickets): it offers to
+        # email the link to the buyer.
         response = client.get(lookup(tenant), {"reference": spelling})
-        assert response.status_code == 302 and response["Location"] == order_page, spelling
+        body = response.content.decode()
+        assert response.status_code == 200, spelling
+        assert order.access_token not in body and ticket.code not in body
+        assert order.customer.email not in body and mask_email(order.customer.email) in body
+        assert reverse("ticketing_public:order_link", kwargs={"tenant_slug": tenant.slug}) in body
     response = client.get(lookup(tenant), {"reference": ticket.code})
     assert response.status_code == 302 and response["Location"] == ticket_page
     request_ticket = submit(service_queue(tenant))
     response = client.get(lookup(tenant), {"reference": request_ticket.reference.replace("-", " ")})
     assert response.status_code == 302
     assert response["Location"] == reverse("queues:status", kwargs={"reference": request_ticket.reference})
+
+
+def test_an_order_reference_emails_the_order_link_to_the_buyer(client, tenant, order):
+    send = reverse("ticketing_public:order_link", kwargs={"tenant_slug": tenant.slug})
+    before = OutboxMessage.objects.filter(event_type="order.confirmed", related_id=str(order.pk)).count()
+    assert client.get(send).status_code == 405  # a state change is a POST
+    response = client.post(send, {"reference": order.reference.lower()}, follow=True)
+    assert response.status_code == 200
+    assert mask_email(order.customer.email) in response.content.decode()
+    sent = OutboxMessage.objects.filter(event_type="order.confirmed", related_id=str(order.pk))
+    assert sent.count() == before + 1
+    assert sent.latest("pk").recipient == order.customer.email
+    assert order.access_token in str(sent.latest("pk").payload)
+    # Wrong references are a clear not-found and send nothing.
+    assert client.post(send, {"reference": "K7Q-4MZ-9XP-2HD"}).status_code == 404
+    assert client.post(send, {"reference": "\x00"}).status_code in (400, 404)
+    assert sent.count() == before + 1
+
+
+def test_an_order_link_is_not_sent_for_another_tenant_or_a_cancelled_order(
+    client, tenant, other_tenant, order
+):
+    elsewhere = reverse("ticketing_public:order_link", kwargs={"tenant_slug": other_tenant.slug})
+    assert client.post(elsewhere, {"reference": order.reference}).status_code == 404
+    sent = OutboxMessage.objects.filter(event_type="order.confirmed", related_id=str(order.pk))
+    before = sent.count()
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    send = reverse("ticketing_public:order_link", kwargs={"tenant_slug": tenant.slug})
+    response = client.post(send, {"reference": order.reference})
+    assert response.status_code == 409 and "no tickets to send" in response.content.decode()
+    assert sent.count() == before
+
+
+def test_the_order_link_is_sent_at_most_three_times_an_hour(client, tenant, order):
+    send = reverse("ticketing_public:order_link", kwargs={"tenant_slug": tenant.slug})
+    answers = [
+        client.post(
+            send, {"reference": order.reference}, REMOTE_ADDR=f"10.9.{n}.{uuid.uuid4().int % 250}"
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [302, 302, 302, 429]
 
 
 def test_other_tenants_things_are_never_found(client, tenant, other_tenant, order):
@@ -87,4 +135,4 @@ def test_lookup_is_rate_limited_per_address(client, tenant, order, settings):
         client.get(lookup(tenant), {"reference": order.reference}, REMOTE_ADDR=address).status_code
         for _ in range(4)
     ]
-    assert answers == [302, 302, 302, 429]
+    assert answers == [200, 200, 200, 429]
