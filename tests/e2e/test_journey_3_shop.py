@@ -58,7 +58,7 @@ def test_shop_service_ticket_whole_workflow(live_app, browser, page):
     expect(actions).to_contain_text("No further actions")
     history = staff.locator("section", has=staff.get_by_role("heading", name="History")).locator("li")
     expect(history).to_have_count(4)
-    for step in ["submit", "start → in_progress", "complete → ready", "pickup → completed"]:
+    for step in ["submitted", "Start → in progress", "Ready → ready", "Picked up → completed"]:
         expect(history.filter(has_text=step)).to_have_count(1)
     check_page(staff, "j3-shop-6-ticket-completed")
 

@@ -54,7 +54,7 @@ def test_operator_lists_filters_and_applies_a_transition(live_app, page):
     page.locator('select[name="action"]').select_option("apply_workflow_event")
     page.get_by_role("textbox", name="Workflow event").fill("approve")
     page.get_by_role("button", name="Go").click()
-    expect(page.locator(".messagelist")).to_contain_text("Applied 'approve' to 1 ticket(s).")
+    expect(page.locator(".messagelist")).to_contain_text("Applied “approve” to 1 ticket.")
     # It left the "pending" list; among the approved ones a second "approve" is refused, and said so.
     expect(page.locator("#result_list tbody tr", has_text=reference)).to_have_count(0)
     page.goto(live_app.url(f"/admin/queues/ticket/?state=approved&q={reference}"))

@@ -65,7 +65,7 @@ def test_new_creator_signs_up_opens_a_space_and_approves_a_fan(live_app, browser
     expect(page.locator("#slug-status")).to_contain_text("available")
     page.get_by_label("Time zone").select_option("Europe/Madrid")
     page.get_by_label("Currency").select_option("EUR")
-    page.get_by_label("Language", exact=True).select_option("en")
+    page.locator("#id_language").select_option("en")  # the space's default language (not the switcher)
     check_page(page, "onboarding-4-create-space")
     page.get_by_role("button", name="Create my space").click()
     page.wait_for_url(f"**/dashboard/{slug}/setup/")
