@@ -12,6 +12,9 @@ shots=(
   j4-buyer-10-check-in-valid-desktop
   j16-buyer-1-search-filters-desktop
   j16-buyer-3-waiting-for-a-place-phone
+  j22-fair-3-after-draw-seed-desktop
+  j4-de-1-event-phone
+  queues-type-form-diagram
 )
 mkdir -p docs/images
 for name in "${shots[@]}"; do
