@@ -211,13 +211,32 @@ def _filled(rows: list[dict]) -> list[dict]:
     return [row for row in rows if row and (row.get("name") or "").strip()]
 
 
-def workflow_document(*, init: str, states: list[dict], transitions: list[dict]) -> dict:
-    """The workflow document the rows say (unvalidated: the parser judges it)."""
+def _kept_labels(previous: dict | None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """What the rows cannot show of ``previous`` (the saved workflow), by state and transition name: a
+    state's own label and the labels per language of states and transitions. Saving the form keeps them
+    for every state and transition it keeps under the same name (edit them in the JSON view)."""
+    states: dict[str, dict] = {}
+    transitions: dict[str, dict] = {}
+    for raw in (previous or {}).get("states", []):
+        if isinstance(raw, dict) and raw.get("name"):
+            states[raw["name"]] = {key: raw[key] for key in ("label", "labels") if raw.get(key)}
+    for raw in (previous or {}).get("transitions", []):
+        if isinstance(raw, dict) and raw.get("name") and raw.get("labels"):
+            transitions[raw["name"]] = {"labels": raw["labels"]}
+    return states, transitions
+
+
+def workflow_document(
+    *, init: str, states: list[dict], transitions: list[dict], previous: dict | None = None
+) -> dict:
+    """The workflow document the rows say (unvalidated: the parser judges it), keeping the labels of
+    ``previous`` the rows do not show (``_kept_labels``)."""
+    kept_states, kept_transitions = _kept_labels(previous)
     states = _filled(states)
     names = [row["name"].strip() for row in states]
     document: dict = {
         "init": (init or "").strip() or (names[0] if names else ""),
-        "states": names,
+        "states": [{"name": name, **kept_states[name]} if kept_states.get(name) else name for name in names],
         "transitions": [],
         "phases": {row["name"].strip(): row["phase"] for row in states},
     }
@@ -231,6 +250,7 @@ def workflow_document(*, init: str, states: list[dict], transitions: list[dict])
             transition["label"] = row["label"].strip()
         if row.get("needs_reason"):
             transition["needs_reason"] = True
+        transition.update(kept_transitions.get(transition["name"], {}))
         document["transitions"].append(transition)
     return document
 

@@ -97,6 +97,7 @@ def type_build(request, pk: int | None = None):
                 init=basics.cleaned_data.get("init", ""),
                 states=formsets["states"].cleaned_data,
                 transitions=formsets["transitions"].cleaned_data,
+                previous=ticket_type.workflow if ticket_type else None,
             )
         if not more and valid:
             schema = (

@@ -174,6 +174,61 @@ def test_a_schema_the_rows_cannot_say_is_kept_as_it_is(owner_client, tenant, own
     assert saved.code == "coded"  # the code of a saved type is not changed by the form
 
 
+def test_saving_the_form_keeps_the_labels_per_language(owner_client, tenant, owner):
+    """The rows show names and button texts only; the labels per language (issue 17) and a state's own
+    label are kept for every state and transition saved under the same name, and dropped with a removed
+    one."""
+    workflow = {
+        "init": "ordered",
+        "states": [
+            "ordered",
+            {"name": "making", "label": "Being made", "labels": {"de": "In Arbeit", "es": "En preparación"}},
+            "collected",
+        ],
+        "transitions": [
+            {"name": "start", "from": "ordered", "to": "making", "label": "Start", "labels": {"de": "Los"}},
+            {"name": "hand_over", "from": "making", "to": "collected", "labels": {"es": "Entregar"}},
+        ],
+        "phases": {"ordered": "waiting", "making": "serving", "collected": "done"},
+    }
+    saved = services.ticket_type_save(
+        tenant=tenant,
+        actor=owner,
+        code="labelled",
+        name="Labelled",
+        workflow=workflow,
+        custom_fields_schema={},
+    )
+    states, transitions = tb.workflow_rows(saved.workflow)
+    transitions[0]["label"] = "Begin"  # the button text changes; its German label stays
+    transitions = transitions[:1]  # hand_over is removed, its labels with it
+    states = states[:2] + [{"name": "done", "phase": "done"}]
+    transitions.append({"name": "finish", "label": "Finish", "sources": "making", "target": "done"})
+    url = reverse("queues:type_build", args=[tenant.slug, saved.pk])
+    response = owner_client.post(
+        url, form_data(code="labelled", name="Labelled", states=states, transitions=transitions)
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved.refresh_from_db()
+    assert saved.version == 2
+    assert saved.workflow["states"] == [
+        "ordered",
+        {"name": "making", "label": "Being made", "labels": {"de": "In Arbeit", "es": "En preparación"}},
+        "done",
+    ]
+    start, finish = saved.workflow["transitions"]
+    assert start == {
+        "name": "start",
+        "from": "ordered",
+        "to": "making",
+        "label": "Begin",
+        "labels": {"de": "Los"},
+    }
+    assert "labels" not in finish
+    machine = wf.parse_workflow(saved.workflow)
+    assert machine.state_labels["making"] == {"de": "In Arbeit", "es": "En preparación"}
+
+
 def test_rows_and_schemas_round_trip():
     rows = [
         {"name": "when", "title": "", "kind": "date", "choices": "", "required": True, "description": ""},
