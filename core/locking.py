@@ -35,6 +35,10 @@ def advisory_lock(keys: Iterable[int], *, timeout_ms: int = DEFAULT_LOCK_TIMEOUT
     if not ordered:
         return
     with connection.cursor() as cursor:
+        # The caller's own bound (a service's ``SET LOCAL lock_timeout``) is put back afterwards: row
+        # locks taken later in the transaction stay bounded.
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        previous = cursor.fetchone()[0]
         cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(timeout_ms)}ms"])
         try:
             with transaction.atomic():
@@ -44,7 +48,7 @@ def advisory_lock(keys: Iterable[int], *, timeout_ms: int = DEFAULT_LOCK_TIMEOUT
             if getattr(error.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
                 raise Busy() from error
             raise
-        cursor.execute("SET LOCAL lock_timeout = 0")
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 def is_lock_timeout(error: BaseException) -> bool:
