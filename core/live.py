@@ -436,14 +436,6 @@ async def _single_flight(key: str, work: Callable[[], Awaitable[Any]]) -> Any:
             del _inflight[token]
 
 
-def forget(kind: str, ident: object) -> None:
-    """Drop a cached fact now (sync callers, e.g. after a commit that changed it)."""
-    try:
-        _redis().delete(_fact_key(namespace(), kind, str(ident)))
-    except redis.RedisError:
-        logger.warning("forgetting live fact %s %s failed", kind, ident, exc_info=True)
-
-
 # --- the newest payload of a group ----------------------------------------------------------------
 
 # Replace the stored payload only with one built later (two processes may send out of order).

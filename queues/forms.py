@@ -202,10 +202,6 @@ class TicketItemForm(forms.Form):
         return cls(data, item_states=item_states, initial=initial, prefix=f"item-{item.pk}")
 
 
-class NoteForm(forms.Form):
-    note = forms.CharField(max_length=2000, required=False)
-
-
 class FilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"), max_length=100)
     state = forms.ChoiceField(required=False, label=_("State"))
