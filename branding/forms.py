@@ -33,8 +33,3 @@ class BrandingForm(forms.Form):
                 f"The logo is {upload.size // 1024} KB; the limit is {LOGO_MAX_BYTES // 1024} KB."
             )
         return upload
-
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for name, errors in field_errors.items():
-            for error in errors:
-                self.add_error(name if name in self.fields else None, error)

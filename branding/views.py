@@ -16,6 +16,7 @@ from branding.forms import BrandingForm
 from branding.models import TenantLogo
 from branding.templatetags.branding import stylesheet_version
 from core.errors import DomainError, NotFound
+from core.forms import show_domain_error
 from tenants.access import get_public_tenant, member_required
 from tenants.models import Role
 
@@ -39,10 +40,7 @@ def edit(request):
                 remove_logo=form.cleaned_data["remove_logo"],
             )
         except DomainError as error:
-            if error.field_errors:
-                form.apply_errors(error.field_errors)
-            else:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Branding saved. Your public pages show it now.")
             return redirect("branding:edit", tenant.slug)

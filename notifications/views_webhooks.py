@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import ValidationError
+from core.forms import show_domain_error
 from notifications.models import OutboxStatus
 from notifications.webhooks import services
 from notifications.webhooks.catalogue import WebhookEvent
@@ -57,7 +58,7 @@ def endpoint_create_view(request):
                 creation_token=form.cleaned_data["creation_token"],
             )
         except ValidationError as error:
-            form.apply_errors(error.field_errors or {"__all__": [error.message]})
+            show_domain_error(form, error)
         else:
             if not request.session.get(f"webhook-created-{endpoint.pk}"):
                 # Only the first submit of the form reveals the secret.
@@ -84,7 +85,7 @@ def endpoint_edit_view(request, endpoint_id: int):
                 description=form.cleaned_data["description"],
             )
         except ValidationError as error:
-            form.apply_errors(error.field_errors or {"__all__": [error.message]})
+            show_domain_error(form, error)
         else:
             messages.success(request, "Endpoint saved.")
             return _to_endpoint(request, endpoint.pk)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound, ValidationError
+from core.forms import show_domain_error
 from core.qr import qr_svg
 from core.ratelimit import check_rate, client_address
 from onboarding import forms, services, setup
@@ -32,14 +33,6 @@ KINDS = {
     "event": ("An event", "A venue, a date and ticket tiers, on sale at once."),
     "help-desk": ("A help desk", "People file tickets; you answer within your promised time."),
 }  # fmt: skip
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    for key, errors in error.field_errors.items():
-        for message in errors:
-            form.add_error(key if key in form.fields else None, message)
-    if not error.field_errors:
-        form.add_error(None, error.message)
 
 
 @login_required
@@ -62,7 +55,7 @@ def start(request):
                 language=data["language"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, f"{tenant.name} is yours. Now choose what it runs.")
             return redirect("onboarding:setup", tenant_slug=tenant.slug)
@@ -148,7 +141,7 @@ def setup_kind(request, kind: str):
         try:
             slug = _open(kind, request, form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_domain_error(form, error)
         else:
             return redirect("onboarding:share", tenant_slug=request.tenant.slug, kind=kind, slug=slug)
     title, blurb = KINDS[kind]
@@ -206,7 +199,7 @@ def security(request):
                 tenant=tenant, actor=request.user, required=form.cleaned_data["require_two_factor"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("onboarding:security", tenant_slug=tenant.slug)

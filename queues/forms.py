@@ -151,11 +151,6 @@ class SubmitForm(forms.Form):
     def custom_data(self) -> dict:
         return schema_forms.data_from_cleaned(self.schema, self.cleaned_data)
 
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for key, messages in field_errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
-
 
 class TransitionForm(forms.Form):
     event = forms.CharField(max_length=50)

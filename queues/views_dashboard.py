@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, ValidationError
+from core.forms import show_domain_error
 from core.tenancy import get_for_tenant
 from payments.tips import tip_states
 from queues import item_services, selectors, services
@@ -205,14 +206,6 @@ def ticket_detail(request, reference: str):
     return _detail_page(request, _ticket(request, reference))
 
 
-def _form_errors_from(form, error: DomainError) -> None:
-    for key, problems in error.field_errors.items():
-        for problem in problems:
-            form.add_error(key if key in form.fields else None, problem)
-    if not error.field_errors:
-        form.add_error(None, error.message)
-
-
 @member_required()
 @require_POST
 def ticket_item_add(request, reference: str):
@@ -230,7 +223,7 @@ def ticket_item_add(request, reference: str):
                 state=form.cleaned_data.get("state", ""),
             )
         except DomainError as error:
-            _form_errors_from(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Added %(item)s.") % {"item": item})
             return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
@@ -266,7 +259,7 @@ def ticket_item_change(request, reference: str, pk: int):
                 seen=form.cleaned_data["seen"],
             )
         except DomainError as error:
-            _form_errors_from(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Saved %(item)s.") % {"item": item.name})
             return redirect("queues:ticket_detail", request.tenant.slug, ticket.reference)
@@ -455,11 +448,7 @@ def lane_settings(request, queue_slug: str, lane_id: int):
         try:
             services.lane_update(tenant=request.tenant, actor=request.user, lane=lane, changes=changes)
         except ValidationError as error:
-            for key, problems in error.field_errors.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
-            if not error.field_errors:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("%(lane)s saved.") % {"lane": lane.name})
             return redirect("queues:queue_settings", request.tenant.slug, queue.slug)

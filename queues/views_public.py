@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.csp import allow_stripe_on
 from core.errors import NotFound, ValidationError
+from core.forms import show_domain_error
 from core.ratelimit import check_rate, client_address, limit_submission
 from core.references import normalize_reference
 from payments.gateway import stripe_credentials
@@ -74,10 +75,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 actor=request.user if request.user.is_authenticated else None,
             )
         except ValidationError as error:
-            if error.field_errors:
-                form.apply_errors(error.field_errors)
-            else:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(
                 request,

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationError
+from core.forms import show_domain_error
 from core.tenancy import get_for_tenant
 from queues import services
 from queues import type_builder as tb
@@ -120,12 +121,7 @@ def type_build(request, pk: int | None = None):
             except ValidationError as error:
                 workflow_errors = error.field_errors.get("workflow", [])
                 fields_errors = error.field_errors.get("custom_fields_schema", [])
-                for key, problems in error.field_errors.items():
-                    if key not in ("workflow", "custom_fields_schema"):
-                        for problem in problems:
-                            basics.add_error(key if key in basics.fields else None, problem)
-                if not error.field_errors:
-                    basics.add_error(None, error.message)
+                show_domain_error(basics, error, skip=("workflow", "custom_fields_schema"))
             else:
                 messages.success(
                     request,

@@ -68,12 +68,6 @@ class SupportTicketForm(forms.Form):
     def custom_data(self) -> dict:
         return schema_forms.data_from_cleaned(self.schema, self.cleaned_data)
 
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for key, messages in field_errors.items():
-            target = key if key in self.fields else None
-            for message in messages:
-                self.add_error(target, message)
-
 
 class StaffCommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=8000, label=_("Reply"))

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.forms import show_domain_error
 from core.numbers import whole_number
 from queues.models import Queue, QueueKind, TicketAttachment, TicketComment
 from queues.workflow import STANDARD_TRANSITION_LABELS
@@ -477,11 +478,7 @@ def settings_edit(request, queue_slug: str):
                 escalation_owner=people.get(form.cleaned_data["escalation_owner"]),
             )
         except ValidationError as error:
-            for key, problems in error.field_errors.items():
-                for problem in problems:
-                    form.add_error(key if key in form.fields else None, problem)
-            if not error.field_errors:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(
                 request, gettext("Saved the help-desk settings of %(queue)s.") % {"queue": queue.name}

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from core.errors import NotFound, ValidationError
+from core.forms import show_domain_error
 from core.ratelimit import check_rate, client_address, limit_submission
 from queues.models import Queue, QueueKind, TicketAttachment
 from support import selectors, services
@@ -107,10 +108,7 @@ def submit(request, tenant_slug: str, queue_slug: str):
                 subcategory=form.cleaned_data.get("subcategory", ""),
             )
         except ValidationError as error:
-            if error.field_errors:
-                form.apply_errors(error.field_errors)
-            else:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(
                 request,
@@ -143,10 +141,7 @@ def customer_ticket(request, reference: str):
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
-            form.add_error(None, error.message)
-            for problems in error.field_errors.values():
-                for problem in problems:
-                    form.add_error(None, problem)
+            show_domain_error(form, error)
         else:
             messages.success(request, gettext("Thanks, your reply was sent to the team."))
             return redirect("support:customer_ticket", reference=ticket.reference)

@@ -25,11 +25,6 @@ class _RoleFields(forms.Form):
             self.add_error("desks", "Choose at least one help desk for an agent.")
         return cleaned
 
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for name, errors in field_errors.items():
-            for error in errors:
-                self.add_error(name if name in self.fields else None, error)
-
 
 class InviteForm(_RoleFields):
     email = forms.EmailField(label="Email address", max_length=254)

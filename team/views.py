@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, PermissionDenied
+from core.forms import show_domain_error
 from core.ratelimit import check_rate, client_address
 from core.tenancy import get_for_tenant
 from team import selectors, services
@@ -61,10 +62,7 @@ def members(request):
                     desks=data["desks"],
                 )
             except DomainError as error:
-                if error.field_errors:
-                    invite_form.apply_errors(error.field_errors)
-                else:
-                    invite_form.add_error(None, error.message)
+                show_domain_error(invite_form, error)
             else:
                 messages.success(request, f"Invitation sent to {data['email']}.")
                 return _team_redirect(request)

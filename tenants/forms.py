@@ -13,8 +13,3 @@ class TenantLanguageForm(forms.Form):
             "for people whose language is not known yet. Everyone can still switch at the foot of a page."
         ),
     )
-
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for name, errors in field_errors.items():
-            for error in errors:
-                self.add_error(name if name in self.fields else None, error)

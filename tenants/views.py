@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from core.errors import DomainError, NotFound
+from core.forms import show_domain_error
 from core.i18n import supported
 from core.registry import app_modules
 from tenants.access import get_public_tenant, member_required, resolve_membership
@@ -90,10 +91,7 @@ def tenant_language(request):
         try:
             tenant_language_set(tenant=tenant, actor=request.user, language=form.cleaned_data["language"])
         except DomainError as error:
-            if error.field_errors:
-                form.apply_errors(error.field_errors)
-            else:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Default language saved."))
             return redirect("dashboard:language", tenant.slug)

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import Busy, Conflict, DomainError, NotFound, PermissionDenied, SoldOut, ValidationError
+from core.errors import Busy, Conflict, NotFound, PermissionDenied, SoldOut, ValidationError
+from core.forms import show_domain_error
 from core.holders import address_key, browser_key, is_holder
 from core.ratelimit import check_rate, client_address
 from core.references import new_token
@@ -46,17 +47,6 @@ from ticketing.views_wait import wait_url
 MY_TICKETS_SALT = "ticketing.my_tickets"
 MY_TICKETS_MAX_AGE = 7 * 24 * 3600
 CHECKOUT_RATE = "20/60"
-
-
-def _add_form_errors(form, error: DomainError) -> None:
-    placed = False
-    for field, field_messages in error.field_errors.items():
-        if field in form.fields:
-            for message in field_messages:
-                form.add_error(field, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -217,7 +207,7 @@ def checkout_page(request, tenant_slug, token):
             )
             return redirect("ticketing_public:checkout", tenant_slug=tenant.slug, token=session.token)
         except ValidationError as error:
-            _add_form_errors(details_form, error)
+            show_domain_error(details_form, error)
     paying = request.method == "POST" and step == "pay" and pay_form.is_valid()
     if paying and pay_form.cleaned_data["provider"] == "stripe":
         # Card payments continue on the card page (Stripe's Payment Element); nothing is paid here.
@@ -227,7 +217,7 @@ def checkout_page(request, tenant_slug, token):
             checkout_stripe_start(tenant=tenant, session=session)
             return redirect("ticketing_public:checkout_card", tenant_slug=tenant.slug, token=session.token)
         except ValidationError as error:
-            _add_form_errors(pay_form, error)
+            show_domain_error(pay_form, error)
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -252,10 +242,10 @@ def checkout_page(request, tenant_slug, token):
             data["idempotency_key"] = new_token()
             pay_form = PaymentForm(data, providers=providers)
             pay_form.is_valid()
-            _add_form_errors(pay_form, error)
+            show_domain_error(pay_form, error)
             context["price_changed"] = True
         except (PaymentDeclined, ValidationError) as error:
-            _add_form_errors(pay_form, error)
+            show_domain_error(pay_form, error)
         except Conflict as error:
             messages.error(request, error.message)
             return redirect("ticketing_public:event", tenant_slug=tenant.slug, event_slug=event.slug)
@@ -417,7 +407,7 @@ def dashboard_event_create(request):
         try:
             event = services.event_create(tenant=request.tenant, actor=request.user, venue=venue, **fields)
         except ValidationError as error:
-            _add_form_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Event created as a draft. Add tiers, then put it on sale."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
@@ -434,7 +424,7 @@ def dashboard_event_edit(request, event_id):
                 tenant=request.tenant, actor=request.user, event=event, **form.service_fields()
             )
         except ValidationError as error:
-            _add_form_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Event saved."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
@@ -496,7 +486,7 @@ def dashboard_tier_form(request, event_id, tier_id=None):
             else:
                 services.tier_update(tenant=request.tenant, actor=request.user, tier=tier, **fields)
         except ValidationError as error:
-            _add_form_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Tier saved."))
             return redirect("ticketing:event", tenant_slug=request.tenant.slug, event_id=event.id)
@@ -515,7 +505,7 @@ def dashboard_venue_form(request, venue_id=None):
             else:
                 services.venue_update(tenant=request.tenant, actor=request.user, venue=venue, **fields)
         except ValidationError as error:
-            _add_form_errors(form, error)
+            show_domain_error(form, error)
         else:
             messages.success(request, _("Venue saved."))
             return redirect("ticketing:events", tenant_slug=request.tenant.slug)

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.forms import show_domain_error
 from core.holders import browser_key, is_holder
 from core.ratelimit import check_rate, client_address, normalized_email
 from core.scope_language import with_language
@@ -333,7 +334,7 @@ def dashboard_room(request, event_id):
                     tenant=request.tenant, actor=request.user, event=event, enabled=enabled, **data
                 )
             except ValidationError as error:
-                form.add_error(None, error.message)
+                show_domain_error(form, error)
             else:
                 messages.success(request, _("Waiting-room settings saved."))
                 return redirect("waitingroom:room", tenant_slug=request.tenant.slug, event_id=event.id)

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, SoldOut, ValidationError
+from core.forms import show_domain_error
 from core.holders import browser_key
 from core.ratelimit import check_rate, client_address, limit_submission
 from core.scope_language import with_language
@@ -48,11 +49,7 @@ def join(request, tenant_slug, event_slug):
                 actor=request.user,
             )
         except ValidationError as error:
-            for field, errors in error.field_errors.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
-            if not error.field_errors:
-                form.add_error(None, error.message)
+            show_domain_error(form, error)
         except Conflict as error:
             form.add_error(None, error.message)
         else:

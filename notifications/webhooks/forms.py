@@ -40,8 +40,3 @@ class EndpointForm(forms.Form):
         """The event checkboxes in their families (``support.ticket.*`` …), for one fieldset each."""
         boxes = {box.data["value"]: box for box in self["event_types"]}
         return [(label, [boxes[value] for value in values]) for label, values in GROUPS]
-
-    def apply_errors(self, field_errors: dict[str, list[str]]) -> None:
-        for field, messages in field_errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
