@@ -10,6 +10,7 @@ import logging
 
 from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -103,14 +104,17 @@ def _validation_error(request, error: NinjaValidationError):
         {"field": _field_name(item.get("loc", ())), "message": item.get("msg", "")} for item in error.errors
     ]
     return problem_response(
-        status=422, code="invalid", detail="The request does not match the documented schema.", errors=errors
+        status=422,
+        code="invalid",
+        detail=_("The request does not match the documented schema."),
+        errors=errors,
     )
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, error):
     return problem_response(
-        status=401, code="unauthenticated", detail="Send an API key: 'Authorization: Bearer <key>'."
+        status=401, code="unauthenticated", detail=_("Send an API key: 'Authorization: Bearer <key>'.")
     )
 
 
@@ -123,19 +127,19 @@ def _http_error(request, error: HttpError):
 @api.exception_handler(DataError)
 def _data_error(request, error):
     # A value PostgreSQL cannot store or compare (a number out of range): bad input, not a server error.
-    return problem_response(status=422, code="invalid", detail="A value in the request is out of range.")
+    return problem_response(status=422, code="invalid", detail=_("A value in the request is out of range."))
 
 
 @api.exception_handler(ValueError)
 def _value_error(request, error: ValueError):
     if "NUL" in str(error):  # psycopg refuses NUL characters in text parameters
-        return problem_response(status=422, code="invalid", detail="Text may not contain NUL characters.")
+        return problem_response(status=422, code="invalid", detail=_("Text may not contain NUL characters."))
     raise error
 
 
 @api.exception_handler(Http404)
 def _not_found(request, error):
-    return problem_response(status=404, code="not_found", detail="We could not find that.")
+    return problem_response(status=404, code="not_found", detail=_("We could not find that."))
 
 
 def _register_routers() -> None:

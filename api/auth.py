@@ -6,6 +6,7 @@ it needs. No key → 401 ``unauthenticated``; a key without the scope → 403 ``
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from api.models import Scope
@@ -22,7 +23,10 @@ class ApiKey(HttpBearer):
         if principal is None or principal.tenant is None:
             return None
         if self.scope not in principal.scopes:
-            raise ApiProblem("scope_missing", f"This needs an API key with the '{self.scope}' scope.")
+            raise ApiProblem(
+                "scope_missing",
+                _("This needs an API key with the '%(scope)s' scope.") % {"scope": self.scope},
+            )
         return principal
 
     def authenticate(self, request, token):  # pragma: no cover - __call__ does the work

@@ -18,6 +18,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.translation import gettext
 
 from api import services
 from api.principal import resolve_principal
@@ -71,7 +72,8 @@ def _method_not_allowed(request, allow: str) -> HttpResponse:
     return problem_response(
         status=405,
         code="method_not_allowed",
-        detail=f"{request.method} is not allowed here. Allowed: {allow}.",
+        detail=gettext("%(method)s is not allowed here. Allowed: %(allow)s.")
+        % {"method": request.method, "allow": allow},
         headers={"Allow": allow},
     )
 
@@ -86,7 +88,9 @@ def as_problem(request, response):
     if "json" in content_type:
         return response
     if response.status_code == 404:
-        problem = problem_response(status=404, code="not_found", detail="There is no such API resource.")
+        problem = problem_response(
+            status=404, code="not_found", detail=gettext("There is no such API resource.")
+        )
     else:
         problem = _method_not_allowed(request, response.get("Allow", ""))
     for name in ("Vary", "RateLimit", "RateLimit-Policy"):
@@ -115,7 +119,9 @@ class ApiMiddleware:
             # Only JSON bodies: a cross-site HTML form cannot send application/json without a CORS
             # preflight, so no page elsewhere can make a visitor's browser call the public endpoints.
             return problem_response(
-                status=415, code="unsupported_media_type", detail="Send the body as application/json."
+                status=415,
+                code="unsupported_media_type",
+                detail=gettext("Send the body as application/json."),
             )
         rate_headers: dict[str, str] = {}
         if not request.path.startswith(UNMETERED):
@@ -129,7 +135,10 @@ class ApiMiddleware:
                 return problem_response(
                     status=429,
                     code="rate_limited",
-                    detail=f"At most {limit} requests per {window} seconds. Try again in {reset} s.",
+                    detail=gettext(
+                        "At most %(limit)s requests per %(window)s seconds. Try again in %(reset)s s."
+                    )
+                    % {"limit": limit, "window": window, "reset": reset},
                     headers={**rate_headers, "Retry-After": str(reset)},
                 )
         key = request.headers.get("Idempotency-Key")
@@ -149,7 +158,9 @@ class ApiMiddleware:
             return problem_response(
                 status=400,
                 code="invalid_idempotency_key",
-                detail="An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID is a good choice).",
+                detail=gettext(
+                    "An Idempotency-Key is 1 to 255 visible ASCII characters (a UUID is a good choice)."
+                ),
             )
         fingerprint = _fingerprint(request)
         record, created = services.idempotency_begin(
@@ -165,13 +176,15 @@ class ApiMiddleware:
                 return problem_response(
                     status=422,
                     code="idempotency_key_reused",
-                    detail="This Idempotency-Key was used for a different request. Use a new key.",
+                    detail=gettext("This Idempotency-Key was used for a different request. Use a new key."),
                 )
             if record.completed_at is None:
                 return problem_response(
                     status=409,
                     code="idempotency_in_progress",
-                    detail="A request with this Idempotency-Key is still running. Retry in a moment.",
+                    detail=gettext(
+                        "A request with this Idempotency-Key is still running. Retry in a moment."
+                    ),
                     headers={"Retry-After": "1"},
                 )
             replay = HttpResponse(

@@ -12,19 +12,20 @@ so the same key with another body is refused instead of replayed.
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 
 
 class Scope(models.TextChoices):
-    READ = "read", "Read (every GET)"
-    WRITE = "write", "Write (submit, transitions, checkout, orders, waiting room, waitlists, help desk)"
-    CHECK_IN = "check_in", "Check-in (scan tickets at the door)"
+    READ = "read", _("Read (every GET)")
+    WRITE = "write", _("Write (submit, transitions, checkout, orders, waiting room, waitlists, help desk)")
+    CHECK_IN = "check_in", _("Check-in (scan tickets at the door)")
 
 
 class ApiKey(TenantOwned):
-    name = models.CharField(max_length=100, help_text="What uses this key (box office, kiosk, CRM …).")
-    prefix = models.CharField(max_length=16, unique=True, help_text="Public part, shown in lists.")
+    name = models.CharField(max_length=100, help_text=_("What uses this key (box office, kiosk, CRM …)."))
+    prefix = models.CharField(max_length=16, unique=True, help_text=_("Public part, shown in lists."))
     key_hash = models.CharField(max_length=64, unique=True)
     scopes = ArrayField(models.CharField(max_length=20, choices=Scope.choices))
     created_by = models.ForeignKey(
@@ -45,6 +46,11 @@ class ApiKey(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def shown_prefix(self) -> str:
+        """How lists show the key: its public start, the secret left out."""
+        return f"vq_{self.prefix}_…"
 
     @property
     def is_active(self) -> bool:

@@ -10,6 +10,8 @@ import base64
 import binascii
 import json
 
+from django.utils.translation import gettext as _
+
 from core.errors import ValidationError
 
 DEFAULT_LIMIT = 50
@@ -31,7 +33,8 @@ def decode_cursor(cursor: str, descending: bool) -> int:
         return after
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
         raise ValidationError(
-            "This cursor is not valid.", field_errors={"cursor": ["Use the next_cursor of a previous page."]}
+            _("This cursor is not valid."),
+            field_errors={"cursor": [_("Use the next_cursor of a previous page.")]},
         ) from None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
 
 from api.models import ApiKey, Scope
 from api.problems import ApiProblem
@@ -58,7 +59,7 @@ class Principal:
             else None
         )
         if membership is None:
-            raise PermissionDenied("The member who created this key is no longer on the team.")
+            raise PermissionDenied(_("The member who created this key is no longer on the team."))
         return membership
 
     def require_role(self, role: str) -> Membership:
@@ -66,7 +67,9 @@ class Principal:
         role for a session, the key creator's current role for a key. Raises PermissionDenied."""
         membership = self.member()
         if not membership.has_role(role):
-            raise PermissionDenied(f"This needs the {Role(role).label.lower()} role or higher.")
+            raise PermissionDenied(
+                _("This needs the %(role)s role or higher.") % {"role": Role(role).label.lower()}
+            )
         return membership
 
     @property
@@ -87,17 +90,17 @@ def resolve_principal(request) -> Principal:
     address = client_address(request)
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
+        scheme, _separator, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise ApiProblem("invalid_api_key", "Send the key as 'Authorization: Bearer <key>'.")
+            raise ApiProblem("invalid_api_key", _("Send the key as 'Authorization: Bearer <key>'."))
         api_key = (
             ApiKey.objects.select_related("tenant", "created_by")
             .filter(key_hash=hash_secret(token), revoked_at__isnull=True)
             .first()
         )
         if api_key is None:
-            raise ApiProblem("invalid_api_key", "This API key is not valid (wrong, or revoked).")
+            raise ApiProblem("invalid_api_key", _("This API key is not valid (wrong, or revoked)."))
         api_key_touch(api_key=api_key)
         return Principal(
             kind="key",
@@ -111,7 +114,7 @@ def resolve_principal(request) -> Principal:
     if user is not None and user.is_authenticated and slug:
         membership = resolve_membership(user, slug)
         if request.method in UNSAFE_METHODS and _csrf_failure(request):
-            raise ApiProblem("csrf_failed", "Signed-in calls that change something need the CSRF token.")
+            raise ApiProblem("csrf_failed", _("Signed-in calls that change something need the CSRF token."))
         return Principal(
             kind="session",
             tenant=membership.tenant,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
@@ -14,7 +15,7 @@ def _valid_email(value: str) -> str:
     try:
         validate_email(value)
     except DjangoValidationError:
-        raise ValueError("Enter a valid email address.") from None
+        raise ValueError(_("Enter a valid email address.")) from None
     return value
 
 

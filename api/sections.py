@@ -1,3 +1,5 @@
 """Dashboard hook: the API keys page in the tenant nav (the page itself refuses staff with 403)."""
 
-DASHBOARD_NAV = [("API keys", "apikeys:keys")]
+from django.utils.translation import gettext_lazy as _
+
+DASHBOARD_NAV = [(_("API keys"), "apikeys:keys")]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import ApiKey, IdempotencyRecord, Scope
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -39,7 +40,7 @@ def _check_manager(tenant: Tenant, actor: User | None) -> None:
     if membership is None:
         raise NotFound()
     if not membership.has_role(Role.MANAGER):
-        raise PermissionDenied("Managing API keys needs the manager role or higher.")
+        raise PermissionDenied(_("Managing API keys needs the manager role or higher."))
 
 
 def api_key_create(
@@ -52,14 +53,14 @@ def api_key_create(
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["Name the key after what will use it."]
+        errors["name"] = [_("Name the key after what will use it.")]
     elif len(name) > 100:
-        errors["name"] = ["At most 100 characters."]
+        errors["name"] = [_("At most 100 characters.")]
     chosen = sorted(set(scopes or []))
     if not chosen:
-        errors["scopes"] = ["Choose at least one scope."]
+        errors["scopes"] = [_("Choose at least one scope.")]
     elif not set(chosen) <= set(Scope.values):
-        errors["scopes"] = [f"Use only: {', '.join(Scope.values)}."]
+        errors["scopes"] = [_("Use only: %(scopes)s.") % {"scopes": ", ".join(Scope.values)}]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], field_errors=errors)
     with transaction.atomic(durable=True):
@@ -79,7 +80,7 @@ def api_key_create(
                 return key, secret
             except IntegrityError:  # a prefix collision (48 bits): draw again
                 continue
-    raise ValidationError("Could not create a key. Please try again.")
+    raise ValidationError(_("Could not create a key. Please try again."))
 
 
 def api_key_revoke(
@@ -177,5 +178,7 @@ def idempotency_release(*, record: IdempotencyRecord) -> None:
 def idempotency_purge(*, now: datetime | None = None) -> int:
     """Delete records past their 24 h (beat). Reads already ignore them; this keeps the table small."""
     with transaction.atomic(durable=True):
-        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=_now(now) - IDEMPOTENCY_TTL).delete()
+        deleted, _per_model = IdempotencyRecord.objects.filter(
+            created_at__lt=_now(now) - IDEMPOTENCY_TTL
+        ).delete()
     return deleted

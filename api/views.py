@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from api import services
@@ -56,5 +57,5 @@ def api_keys(request):
 def api_key_revoke(request, key_id: int):
     key = get_for_tenant(ApiKey, request.tenant, pk=key_id)
     services.api_key_revoke(tenant=request.tenant, actor=request.user, api_key=key)
-    messages.success(request, f"Revoked {key.name}. Requests with it now get 401.")
+    messages.success(request, _("Revoked %(name)s. Requests with it now get 401.") % {"name": key.name})
     return redirect("apikeys:keys", tenant_slug=request.tenant.slug)

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import re
 
+from babel.numbers import format_decimal
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.money import format_number, locale_name
+
 AA_NORMAL_TEXT = 4.5
 # The colours the accent meets in app.css: --card and button text (#fff), the page (--bg).
-ACCENT_USED_WITH = {"#ffffff": "white text and cards", "#f6f7fb": "the page background"}
+ACCENT_USED_WITH = {"#ffffff": _("white text and cards"), "#f6f7fb": _("the page background")}
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -30,17 +36,30 @@ def contrast_ratio(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+def ratio_text(ratio: float) -> str:
+    """A contrast ratio with two decimals in the active language ("4.54" / "4,54")."""
+    return format_decimal(round(ratio, 2), format="0.00", locale=locale_name())
+
+
 def accent_problems(hex_colour: str) -> list[str]:
     """Why ``hex_colour`` cannot be the accent (empty when it can)."""
     if not HEX.match(hex_colour or ""):
-        return ["Enter a colour as # and six hex digits, for example #1c7ed6."]
+        return [gettext("Enter a colour as # and six hex digits, for example #1c7ed6.")]
     problems = []
     for other, used_with in ACCENT_USED_WITH.items():
         ratio = contrast_ratio(hex_colour, other)
         if ratio < AA_NORMAL_TEXT:
             problems.append(
-                f"Contrast with {used_with} ({other}) is {ratio:.2f}:1; WCAG AA needs {AA_NORMAL_TEXT}:1. "
-                "Choose a darker colour."
+                gettext(
+                    "Contrast with %(used_with)s (%(colour)s) is %(ratio)s:1; WCAG AA needs %(needed)s:1. "
+                    "Choose a darker colour."
+                )
+                % {
+                    "used_with": used_with,
+                    "colour": other,
+                    "ratio": ratio_text(ratio),
+                    "needed": format_number(AA_NORMAL_TEXT),
+                }
             )
     return problems
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 MAX_SIDE = 4096
 
 
@@ -25,13 +27,13 @@ class ImageInfo:
 
 def _png(data: bytes) -> tuple[int, int]:
     if data[12:16] != b"IHDR" or len(data) < 24:
-        raise NotAnImage("The PNG file is damaged.")
+        raise NotAnImage(_("The PNG file is damaged."))
     return struct.unpack(">II", data[16:24])
 
 
 def _gif(data: bytes) -> tuple[int, int]:
     if len(data) < 10:
-        raise NotAnImage("The GIF file is damaged.")
+        raise NotAnImage(_("The GIF file is damaged."))
     return struct.unpack("<HH", data[6:10])
 
 
@@ -39,7 +41,7 @@ def _jpeg(data: bytes) -> tuple[int, int]:
     index = 2
     while index + 9 < len(data):
         if data[index] != 0xFF:
-            raise NotAnImage("The JPEG file is damaged.")
+            raise NotAnImage(_("The JPEG file is damaged."))
         marker = data[index + 1]
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             index += 2
@@ -50,7 +52,7 @@ def _jpeg(data: bytes) -> tuple[int, int]:
             height, width = struct.unpack(">HH", data[index + 5 : index + 9])
             return width, height
         index += 2 + length
-    raise NotAnImage("The JPEG file has no image size.")
+    raise NotAnImage(_("The JPEG file has no image size."))
 
 
 def _webp(data: bytes) -> tuple[int, int]:
@@ -65,7 +67,7 @@ def _webp(data: bytes) -> tuple[int, int]:
     if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
         width, height = struct.unpack("<HH", data[26:30])
         return width & 0x3FFF, height & 0x3FFF
-    raise NotAnImage("The WebP file is damaged.")
+    raise NotAnImage(_("The WebP file is damaged."))
 
 
 def inspect_image(data: bytes) -> ImageInfo:
@@ -79,7 +81,9 @@ def inspect_image(data: bytes) -> ImageInfo:
     elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         kind, (width, height) = "image/webp", _webp(data)
     else:
-        raise NotAnImage("Upload a PNG, JPEG, GIF or WebP image (SVG and other files are not accepted).")
+        raise NotAnImage(_("Upload a PNG, JPEG, GIF or WebP image (SVG and other files are not accepted)."))
     if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
-        raise NotAnImage(f"The image must be between 1 and {MAX_SIDE} pixels wide and high.")
+        raise NotAnImage(
+            _("The image must be between 1 and %(max)s pixels wide and high.") % {"max": MAX_SIDE}
+        )
     return ImageInfo(content_type=kind, width=width, height=height)

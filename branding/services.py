@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from branding.contrast import accent_problems
 from branding.images import NotAnImage, inspect_image
@@ -28,9 +30,12 @@ def logo_problems(data: bytes | None) -> list[str]:
     if data is None:
         return []
     if not data:
-        return ["The file is empty."]
+        return [_("The file is empty.")]
     if len(data) > LOGO_MAX_BYTES:
-        return [f"The logo is {len(data) // 1024} KB; the limit is {LOGO_MAX_BYTES // 1024} KB."]
+        return [
+            _("The logo is %(size)s KB; the limit is %(limit)s KB.")
+            % {"size": len(data) // 1024, "limit": LOGO_MAX_BYTES // 1024}
+        ]
     try:
         inspect_image(data)
     except NotAnImage as error:
@@ -57,25 +62,29 @@ def tenant_branding_update(
     if problems := accent_problems(accent_colour):
         errors["accent_colour"] = problems
     if len(intro) > INTRO_MAX_CHARS:
-        errors["intro"] = [f"Keep the intro to {INTRO_MAX_CHARS} characters (it has {len(intro)})."]
+        errors["intro"] = [
+            _("Keep the intro to %(limit)s characters (it has %(count)s).")
+            % {"limit": INTRO_MAX_CHARS, "count": len(intro)}
+        ]
     if problems := logo_problems(logo):
         errors["logo"] = problems
     if errors:
-        raise ValidationError("The branding was not saved.", field_errors=errors)
+        raise ValidationError(_("The branding was not saved."), field_errors=errors)
     with transaction.atomic(durable=True):
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
         membership = Membership.objects.filter(tenant=tenant, user=actor).first()
         if membership is None:
             raise NotFound()
         if membership.role != Role.OWNER:
-            raise PermissionDenied("Only an owner can change the branding.")
+            raise PermissionDenied(_("Only an owner can change the branding."))
+        # Stored untranslated; the audit log shows them in its reader's language (team.audit).
         changed = []
         if tenant.brand_colour.lower() != accent_colour:
             tenant.brand_colour = accent_colour
-            changed.append("accent colour")
+            changed.append(gettext_noop("accent colour"))
         if tenant.brand_intro != intro:
             tenant.brand_intro = intro
-            changed.append("intro")
+            changed.append(gettext_noop("intro"))
         if logo is not None:
             info = inspect_image(logo)
             TenantLogo.objects.update_or_create(
@@ -89,11 +98,11 @@ def tenant_branding_update(
                 },
             )
             tenant.brand_logo_version += 1
-            changed.append("logo")
+            changed.append(gettext_noop("logo"))
         elif remove_logo and tenant.brand_logo_version:
             TenantLogo.objects.filter(tenant=tenant).delete()
             tenant.brand_logo_version = 0
-            changed.append("logo removed")
+            changed.append(gettext_noop("logo removed"))
         if changed:
             tenant.save(update_fields=["brand_colour", "brand_intro", "brand_logo_version", "updated_at"])
             audit_record(

@@ -8,10 +8,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from branding import services
-from branding.contrast import ACCENT_USED_WITH, accent_problems, contrast_ratio
+from branding.contrast import ACCENT_USED_WITH, accent_problems, contrast_ratio, ratio_text
 from branding.forms import BrandingForm
 from branding.models import TenantLogo
 from branding.templatetags.branding import stylesheet_version
@@ -42,7 +43,7 @@ def edit(request):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            messages.success(request, "Branding saved. Your public pages show it now.")
+            messages.success(request, _("Branding saved. Your public pages show it now."))
             return redirect("branding:edit", tenant.slug)
     current = tenant.brand_colour.lower()
     return render(
@@ -53,7 +54,8 @@ def edit(request):
             "form": form,
             "current_problems": accent_problems(current),
             "ratios": [
-                (label, f"{contrast_ratio(current, other):.2f}") for other, label in ACCENT_USED_WITH.items()
+                (label, ratio_text(contrast_ratio(current, other)))
+                for other, label in ACCENT_USED_WITH.items()
             ],
         },
         status=422 if request.method == "POST" else 200,
@@ -81,7 +83,7 @@ def logo(request, tenant_slug: str):
     tenant = get_public_tenant(tenant_slug)
     row = TenantLogo.objects.filter(tenant=tenant).first()
     if row is None:
-        raise NotFound("This page has no logo.")
+        raise NotFound(_("This page has no logo."))
     response = HttpResponse(bytes(row.data), content_type=row.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"

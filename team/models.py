@@ -17,21 +17,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwned
 
 
 class InvitationRole(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    STAFF = "staff", "Staff"
-    AGENT = "agent", "Help-desk agent"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    STAFF = "staff", _("Staff")
+    AGENT = "agent", _("Help-desk agent")
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    REVOKED = "revoked", "Revoked"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
 
 
 class Invitation(TenantOwned):
@@ -82,17 +83,17 @@ class Invitation(TenantOwned):
 
 
 class AuditAction(models.TextChoices):
-    INVITATION_SENT = "invitation.sent", "Invitation sent"
-    INVITATION_RESENT = "invitation.resent", "Invitation sent again"
-    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
-    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
-    MEMBER_ROLE_CHANGED = "member.role_changed", "Role changed"
-    MEMBER_REMOVED = "member.removed", "Member removed"
-    MEMBER_LEFT = "member.left", "Member left"
-    BRANDING_UPDATED = "branding.updated", "Branding changed"
-    LANGUAGE_CHANGED = "tenant.language_changed", "Default language changed"
-    DATA_REQUEST_PROCESSED = "privacy.processed", "Data request processed"
-    DATA_REQUEST_REJECTED = "privacy.rejected", "Data request rejected"
+    INVITATION_SENT = "invitation.sent", _("Invitation sent")
+    INVITATION_RESENT = "invitation.resent", _("Invitation sent again")
+    INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Role changed")
+    MEMBER_REMOVED = "member.removed", _("Member removed")
+    MEMBER_LEFT = "member.left", _("Member left")
+    BRANDING_UPDATED = "branding.updated", _("Branding changed")
+    LANGUAGE_CHANGED = "tenant.language_changed", _("Default language changed")
+    DATA_REQUEST_PROCESSED = "privacy.processed", _("Data request processed")
+    DATA_REQUEST_REJECTED = "privacy.rejected", _("Data request rejected")
 
 
 class AuditEntry(TenantOwned):
@@ -111,3 +112,9 @@ class AuditEntry(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    @property
+    def shown_details(self) -> list[tuple[str, str]]:
+        from team.audit import shown_details
+
+        return shown_details(self)

@@ -1,1 +1,3 @@
-DASHBOARD_NAV = [("Team", "team:members")]
+from django.utils.translation import gettext_lazy as _
+
+DASHBOARD_NAV = [(_("Team"), "team:members")]

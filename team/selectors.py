@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from support.models import SupportAgent, SupportQueue
 from team.models import Invitation, InvitationStatus
@@ -27,7 +28,9 @@ class MemberRow:
     @property
     def role_label(self) -> str:
         if self.role_value == "agent":
-            return "Help-desk agent of " + ", ".join(desk.queue.name for desk in self.desks)
+            return _("Help-desk agent of %(desks)s") % {
+                "desks": ", ".join(desk.queue.name for desk in self.desks)
+            }
         return self.membership.get_role_display()
 
 

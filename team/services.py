@@ -10,7 +10,8 @@ under it. That is what makes the last-owner rule hold: two owners demoting each 
 run in turn, and the second finds it is no longer an owner (or that the other is the last one).
 
 Invitation emails carry the raw token, which only exists in the service that makes it, so they are sent
-from ``transaction.on_commit`` (a rolled-back invitation sends nothing).
+from ``transaction.on_commit`` (a rolled-back invitation sends nothing). They are written in the invited
+person's saved language when they already have an account, else in the team's default language.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.i18n import recipient_language
 from support.membership import support_agent_desks_set, support_member_forget
 from support.models import SupportQueue
 from team.audit import audit_record
@@ -77,7 +81,7 @@ def _check_may_grant(actor_membership: Membership, role: str) -> None:
         return
     if actor_membership.role == Role.MANAGER and membership_role == Role.STAFF:
         return
-    raise PermissionDenied("Only an owner can give someone that role.")
+    raise PermissionDenied(_("Only an owner can give someone that role."))
 
 
 def _check_may_manage(actor_membership: Membership, target: Membership) -> None:
@@ -85,7 +89,7 @@ def _check_may_manage(actor_membership: Membership, target: Membership) -> None:
         return
     if actor_membership.role == Role.MANAGER and ROLE_RANK[Role(target.role)] < ROLE_RANK[Role.MANAGER]:
         return
-    raise PermissionDenied("Only an owner can change or remove a manager or an owner.")
+    raise PermissionDenied(_("Only an owner can change or remove a manager or an owner."))
 
 
 def _desks(tenant: Tenant, role: str, desks: Iterable) -> list[SupportQueue]:
@@ -95,9 +99,13 @@ def _desks(tenant: Tenant, role: str, desks: Iterable) -> list[SupportQueue]:
     ids = {getattr(desk, "pk", desk) for desk in chosen}
     found = list(SupportQueue.objects.for_tenant(tenant).filter(pk__in=ids).select_related("queue"))
     if not ids:
-        raise ValidationError("Choose the desks.", field_errors={"desks": ["Choose at least one help desk."]})
+        raise ValidationError(
+            _("Choose the desks."), field_errors={"desks": [_("Choose at least one help desk.")]}
+        )
     if len(found) != len(ids):
-        raise ValidationError("Choose the desks.", field_errors={"desks": ["Choose desks of this team."]})
+        raise ValidationError(
+            _("Choose the desks."), field_errors={"desks": [_("Choose desks of this team.")]}
+        )
     return found
 
 
@@ -107,22 +115,36 @@ def _clean_email(email: str) -> str:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationError(
-            "Check the email address.", field_errors={"email": ["Enter a valid email address."]}
+            _("Check the email address."), field_errors={"email": [_("Enter a valid email address.")]}
         ) from None
     return email
 
 
-def _send_invitation_email(*, tenant: Tenant, email: str, token: str, inviter, role_label: str) -> None:
+def _send_invitation_email(*, tenant: Tenant, email: str, token: str, inviter, role: str) -> None:
     link = invitation_url(token)
-    inviter_name = inviter.get_full_name() if inviter is not None else "An owner"
-    send_mail(
-        f"You are invited to join {tenant.name} on VirtualQ",
-        f"{inviter_name} invited you to join {tenant.name} as {role_label.lower()}.\n\n"
-        f"Open this link to accept (it works for {INVITATION_VALID_FOR.days} days, once):\n\n{link}\n\n"
-        "If you did not expect this, ignore this email.\n",
-        None,
-        [email],
-    )
+    person = User.objects.filter(email__iexact=email).first()
+    with translation.override(recipient_language(user=person, tenant=tenant)):
+        names = {
+            "tenant": tenant.name,
+            "inviter": inviter.get_full_name() if inviter is not None else _("An owner"),
+            "role": InvitationRole(role).label,
+        }
+        days = INVITATION_VALID_FOR.days
+        subject = _("You are invited to join %(tenant)s on VirtualQ") % names
+        body = (
+            _("%(inviter)s invited you to join %(tenant)s with the role %(role)s.") % names
+            + "\n\n"
+            + ngettext(
+                "Open this link to accept (it works for %(days)s day, once):",
+                "Open this link to accept (it works for %(days)s days, once):",
+                days,
+            )
+            % {"days": days}
+            + f"\n\n{link}\n\n"
+            + _("If you did not expect this, ignore this email.")
+            + "\n"
+        )
+    send_mail(subject, body, None, [email])
 
 
 def _new_token() -> tuple[str, str]:
@@ -147,20 +169,23 @@ def invitation_send(
     now = _now(now)
     email = _clean_email(email)
     if role not in InvitationRole.values:
-        raise ValidationError("Choose a role.", field_errors={"role": ["Choose a role."]})
+        raise ValidationError(_("Choose a role."), field_errors={"role": [_("Choose a role.")]})
     desk_rows = _desks(tenant, role, desks)
     token, hashed = _new_token()
     with transaction.atomic(durable=True):
         tenant = _lock_tenant(tenant)
         _check_may_grant(_actor_membership(tenant, actor), role)
         if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
-            raise Conflict(f"{email} is already a member of this team.")
+            raise Conflict(_("%(email)s is already a member of this team.") % {"email": email})
         if (
             Invitation.objects.for_tenant(tenant)
             .filter(email__iexact=email, status=InvitationStatus.PENDING)
             .exists()
         ):
-            raise Conflict(f"{email} already has a pending invitation: send it again from the list.")
+            raise Conflict(
+                _("%(email)s already has a pending invitation: send it again from the list.")
+                % {"email": email}
+            )
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
@@ -173,7 +198,7 @@ def invitation_send(
                     last_sent_at=now,
                 )
         except IntegrityError:
-            raise Conflict(f"{email} already has a pending invitation.") from None
+            raise Conflict(_("%(email)s already has a pending invitation.") % {"email": email}) from None
         invitation.desks.set(desk_rows)
         audit_record(
             tenant=tenant,
@@ -182,11 +207,8 @@ def invitation_send(
             target=email,
             details={"role": role, "desks": [desk.queue.name for desk in desk_rows]},
         )
-        role_label = InvitationRole(role).label
         transaction.on_commit(
-            lambda: _send_invitation_email(
-                tenant=tenant, email=email, token=token, inviter=actor, role_label=role_label
-            )
+            lambda: _send_invitation_email(tenant=tenant, email=email, token=token, inviter=actor, role=role)
         )
     return invitation, token
 
@@ -196,7 +218,9 @@ def _pending_for_update(tenant: Tenant, invitation_id: int) -> Invitation:
     if invitation is None:
         raise NotFound()
     if invitation.status != InvitationStatus.PENDING:
-        raise Conflict(f"This invitation was already {invitation.get_status_display().lower()}.")
+        if invitation.status == InvitationStatus.ACCEPTED:
+            raise Conflict(_("This invitation was already accepted."))
+        raise Conflict(_("This invitation was already revoked."))
     return invitation
 
 
@@ -228,11 +252,9 @@ def invitation_resend(
             target=invitation.email,
             details={"role": invitation.role, "sent_count": invitation.sent_count},
         )
-        email, role_label = invitation.email, invitation.get_role_display()
+        email, role = invitation.email, invitation.role
         transaction.on_commit(
-            lambda: _send_invitation_email(
-                tenant=tenant, email=email, token=token, inviter=actor, role_label=role_label
-            )
+            lambda: _send_invitation_email(tenant=tenant, email=email, token=token, inviter=actor, role=role)
         )
     return invitation, token
 
@@ -264,13 +286,13 @@ def invitation_for_token(token: str, *, now: datetime | None = None) -> Invitati
         Invitation.objects.select_related("tenant", "invited_by").filter(token_hash=token_hash(token)).first()
     )
     if invitation is None:
-        raise NotFound("This invitation link is not valid. It may have been replaced by a newer one.")
+        raise NotFound(_("This invitation link is not valid. It may have been replaced by a newer one."))
     if invitation.status == InvitationStatus.ACCEPTED:
-        raise NotFound("This invitation was already used. Log in to reach the team.")
+        raise NotFound(_("This invitation was already used. Log in to reach the team."))
     if invitation.status == InvitationStatus.REVOKED:
-        raise NotFound("This invitation was withdrawn. Ask the team for a new one.")
+        raise NotFound(_("This invitation was withdrawn. Ask the team for a new one."))
     if invitation.is_expired(now):
-        raise NotFound("This invitation has expired. Ask the team to send it again.")
+        raise NotFound(_("This invitation has expired. Ask the team to send it again."))
     return invitation
 
 
@@ -289,7 +311,7 @@ def invitation_accepted_by(token: str, user: User) -> Tenant | None:
 def _accept_locked(invitation: Invitation, user: User, now: datetime) -> Membership:
     tenant = invitation.tenant
     if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise Conflict("You are already a member of this team.")
+        raise Conflict(_("You are already a member of this team."))
     membership = Membership.objects.create(
         tenant=tenant, user=user, role=MEMBERSHIP_ROLE[InvitationRole(invitation.role)]
     )
@@ -317,7 +339,7 @@ def _invitation_for_accept(token: str, now: datetime) -> Invitation:
     _lock_tenant(invitation.tenant)
     invitation = Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING or invitation.is_expired(now):
-        raise NotFound("This invitation was already used, withdrawn or has expired.")
+        raise NotFound(_("This invitation was already used, withdrawn or has expired."))
     return invitation
 
 
@@ -332,8 +354,8 @@ def invitation_accept(*, token: str, user: User, now: datetime | None = None) ->
         invitation = _invitation_for_accept(token, now)
         if user.email.lower() != invitation.email.lower():
             raise PermissionDenied(
-                f"This invitation is for {invitation.email}. "
-                "Log out, then sign in or sign up with that address."
+                _("This invitation is for %(email)s. Log out, then sign in or sign up with that address.")
+                % {"email": invitation.email}
             )
         return _accept_locked(invitation, user, now)
 
@@ -346,7 +368,7 @@ def _member_for_update(tenant: Tenant, membership_id: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise NotFound("That person is not a member of this team (any more).")
+        raise NotFound(_("That person is not a member of this team (any more)."))
     return membership
 
 
@@ -369,7 +391,7 @@ def member_change_role(
     Locks the tenant row, then the membership; re-reads both memberships under the lock. Raises
     NotFound, PermissionDenied, ValidationError (role, desks), Conflict (the last owner)."""
     if role not in InvitationRole.values:
-        raise ValidationError("Choose a role.", field_errors={"role": ["Choose a role."]})
+        raise ValidationError(_("Choose a role."), field_errors={"role": [_("Choose a role.")]})
     desk_rows = _desks(tenant, role, desks)
     new_role = MEMBERSHIP_ROLE[InvitationRole(role)]
     with transaction.atomic(durable=True):
@@ -380,7 +402,7 @@ def member_change_role(
         _check_may_grant(actor_membership, role)
         old_role = target.role
         if old_role == Role.OWNER and new_role != Role.OWNER and _other_owners(tenant, target) == 0:
-            raise Conflict("This is the last owner: make someone else an owner first.")
+            raise Conflict(_("This is the last owner: make someone else an owner first."))
         if old_role != new_role:
             target.role = new_role
             target.save(update_fields=["role", "updated_at"])
@@ -412,9 +434,9 @@ def member_remove(
             _check_may_manage(actor_membership, target)
         if target.role == Role.OWNER and _other_owners(tenant, target) == 0:
             raise Conflict(
-                "You are the last owner: make someone else an owner before you leave."
+                _("You are the last owner: make someone else an owner before you leave.")
                 if leaving
-                else "This is the last owner: make someone else an owner first."
+                else _("This is the last owner: make someone else an owner first.")
             )
         support_member_forget(tenant=tenant, user=target.user)
         email, role = target.user.email, target.role

@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, PermissionDenied
@@ -50,7 +51,7 @@ def members(request):
     invite_form = InviteForm(request.POST or None, desks=desks, prefix="invite")
     if request.method == "POST":
         if not _manages(request.membership):
-            raise PermissionDenied("Only managers and owners invite people.")
+            raise PermissionDenied(_("Only managers and owners invite people."))
         if invite_form.is_valid():
             data = invite_form.cleaned_data
             try:
@@ -64,7 +65,7 @@ def members(request):
             except DomainError as error:
                 show_domain_error(invite_form, error)
             else:
-                messages.success(request, f"Invitation sent to {data['email']}.")
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
                 return _team_redirect(request)
     rows = selectors.team_members(tenant)
     role_forms = {
@@ -101,7 +102,9 @@ def member_role(request, membership_id: int):
     )
     if not form.is_valid():
         errors = [text for texts in form.errors.values() for text in texts]
-        messages.error(request, f"{target.user.email}: " + " ".join(errors))
+        messages.error(
+            request, _("%(email)s: %(errors)s") % {"email": target.user.email, "errors": " ".join(errors)}
+        )
         return _team_redirect(request)
     try:
         services.member_change_role(
@@ -112,9 +115,11 @@ def member_role(request, membership_id: int):
             desks=form.cleaned_data["desks"],
         )
     except DomainError as error:
-        messages.error(request, f"{target.user.email}: {_error_text(error)}")
+        messages.error(
+            request, _("%(email)s: %(errors)s") % {"email": target.user.email, "errors": _error_text(error)}
+        )
     else:
-        messages.success(request, f"{target.user.email} now has the new role.")
+        messages.success(request, _("%(email)s now has the new role.") % {"email": target.user.email})
     return _team_redirect(request)
 
 
@@ -124,16 +129,16 @@ def member_remove(request, membership_id: int):
     target = get_for_tenant(Membership, request.tenant, pk=membership_id)
     leaving = target.pk == request.membership.pk
     if not leaving and not _manages(request.membership):
-        raise PermissionDenied("Only managers and owners remove members.")
+        raise PermissionDenied(_("Only managers and owners remove members."))
     try:
         services.member_remove(tenant=request.tenant, actor=request.user, membership=target)
     except DomainError as error:
         messages.error(request, _error_text(error))
         return _team_redirect(request)
     if leaving:
-        messages.success(request, f"You left {request.tenant.name}.")
+        messages.success(request, _("You left %(tenant)s.") % {"tenant": request.tenant.name})
         return redirect("dashboard:home")
-    messages.success(request, f"{target.user.email} was removed from the team.")
+    messages.success(request, _("%(email)s was removed from the team.") % {"email": target.user.email})
     return _team_redirect(request)
 
 
@@ -145,11 +150,13 @@ def invitation_action(request, invitation_id: int, action: str):
         if action == "resend":
             services.invitation_resend(tenant=request.tenant, actor=request.user, invitation=invitation)
             messages.success(
-                request, f"Invitation sent again to {invitation.email}; the old link no longer works."
+                request,
+                _("Invitation sent again to %(email)s; the old link no longer works.")
+                % {"email": invitation.email},
             )
         elif action == "revoke":
             services.invitation_revoke(tenant=request.tenant, actor=request.user, invitation=invitation)
-            messages.success(request, f"Invitation of {invitation.email} revoked.")
+            messages.success(request, _("Invitation of %(email)s revoked.") % {"email": invitation.email})
         else:
             raise NotFound()
     except DomainError as error:
@@ -202,13 +209,14 @@ def accept(request, token: str):
             messages.error(request, _error_text(error))
             return redirect("team:accept", token=token)
         request.session.pop(SESSION_TOKEN_KEY, None)
-        messages.success(request, f"Welcome to {membership.tenant.name}.")
+        messages.success(request, _("Welcome to %(tenant)s.") % {"tenant": membership.tenant.name})
         return redirect("dashboard:tenant", tenant_slug=membership.tenant.slug)
     return render(
         request,
         "team/accept.html",
         {
             "invitation": invitation,
+            "desk_names": [desk.queue.name for desk in invitation.desks.select_related("queue")],
             "has_account": User.objects.filter(email__iexact=invitation.email).exists(),
             "signed_in": signed_in,
             "email_matches": signed_in and request.user.email.lower() == invitation.email.lower(),

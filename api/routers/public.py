@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 
 from api.routers.queues import EtaOut, TicketSubmitIn
@@ -85,10 +86,10 @@ def public_submit(
     # Like the form page: an unlisted queue takes submissions by its direct address.
     queue = queue_selectors.linkable_queues(tenant).filter(slug=queue_slug).first()
     if queue is None:
-        raise NotFound("There is no queue at this address.")
+        raise NotFound(_("There is no queue at this address."))
     lane = queue.lanes.filter(code=payload.lane).first()
     if lane is None:
-        raise NotFound("There is no such lane in this queue.")
+        raise NotFound(_("There is no such lane in this queue."))
     ticket = queue_services.ticket_submit(
         tenant=tenant, queue=queue, lane=lane, **payload.model_dump(exclude={"lane"})
     )
@@ -103,7 +104,7 @@ def public_status(request, reference: str = Path(..., max_length=40)):
     ticket = queue_selectors.ticket_for_status(reference)
     if ticket.queue.kind == QueueKind.SUPPORT:
         # Help-desk tickets have a conversation, not a place in line (their own page shows it).
-        raise NotFound("There is no ticket with that reference number. Check it and try again.")
+        raise NotFound(_("There is no ticket with that reference number. Check it and try again."))
     return public_ticket_out(ticket)
 
 

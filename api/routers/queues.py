@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from api.auth import READ, WRITE
@@ -291,14 +292,15 @@ def _tickets(tenant):
 def _ticket(tenant, reference: str) -> Ticket:
     normalized = normalize_reference(reference)
     if normalized is None:
-        raise NotFound("There is no ticket with that reference.")
+        raise NotFound(_("There is no ticket with that reference."))
     return get_for_tenant(_tickets(tenant), tenant, reference=normalized)
 
 
 def _check_json_shape(field: str, value: dict, *, max_depth: int, max_bytes: int) -> None:
     problem = wf.json_shape_problem(value, max_depth=max_depth, max_bytes=max_bytes)
     if problem:
-        raise ValidationError(f"This JSON is {problem}.", field_errors={field: [f"This JSON is {problem}."]})
+        message = _("This JSON is %(problem)s.") % {"problem": problem}
+        raise ValidationError(message, field_errors={field: [message]})
 
 
 # --- queues ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from api.auth import READ, WRITE
@@ -129,7 +130,7 @@ def _queue(request, queue_id: int) -> Queue:
         .first()
     )
     if queue is None:
-        raise NotFound("There is no such help-desk queue.")
+        raise NotFound(_("There is no such help-desk queue."))
     return queue
 
 
@@ -226,7 +227,7 @@ def assign_support_ticket(request, payload: AssignIn, reference: str = Path(...,
     if payload.assignee_id is not None:
         assignee = User.objects.filter(pk=payload.assignee_id).first()
         if assignee is None:
-            raise NotFound("There is no such person.")
+            raise NotFound(_("There is no such person."))
     services.support_ticket_assign(membership=request.auth.member(), ticket=ticket, assignee=assignee)
     return support_ticket_out(_ticket(request, reference))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from api.auth import CHECK_IN, READ, WRITE
@@ -564,7 +565,7 @@ def refund_order(request, payload: RefundIn, reference: str = Path(..., max_leng
             IssuedTicket.objects.filter(order=order, code__in=codes).values_list("id", flat=True)
         )
         if len(ticket_ids) != len(codes):
-            raise NotFound("That ticket is not part of this order.")
+            raise NotFound(_("That ticket is not part of this order."))
     order_refund_tickets(
         tenant=principal.tenant,
         actor=principal.actor,

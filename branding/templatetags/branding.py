@@ -6,6 +6,7 @@ style) and logo. They read only the tenant row the page already loaded: no query
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from branding.contrast import accent_is_readable
 
@@ -48,5 +49,5 @@ def branding_logo(context):
         reverse("tenant_home", kwargs={"tenant_slug": tenant.slug}),
         url,
         tenant.brand_logo_version,
-        f"{tenant.name} home",
+        gettext("%(tenant)s home") % {"tenant": tenant.name},
     )
