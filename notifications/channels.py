@@ -29,6 +29,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from notifications import conf
@@ -135,12 +136,17 @@ def private_address_reason(url: str) -> str:
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError as error:
-        raise WebhookError(f"Could not resolve {host}: {error}") from None
+        raise WebhookError(
+            _("Could not resolve %(host)s: %(error)s") % {"host": host, "error": error}
+        ) from None
     for address in sorted(addresses):
         ip = ipaddress.ip_address(address.split("%")[0])
         for candidate in (ip, *_embedded_ipv4(ip)):
             if not candidate.is_global or candidate.is_multicast:
-                return f"Webhook address {host} resolves to a non-public address ({ip})."
+                return _("Webhook address %(host)s resolves to a non-public address (%(ip)s).") % {
+                    "host": host,
+                    "ip": ip,
+                }
     return ""
 
 
