@@ -15,8 +15,6 @@ from core.i18n_check import Part, check, check_catalogs, check_templates, part_m
 PENDING = {
     "api",
     "branding",
-    "notifications",
-    "onboarding",
     "team",
 }
 
