@@ -22,7 +22,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from core.errors import Conflict, NotFound, ValidationError
 from core.times import format_zoned
@@ -34,7 +34,8 @@ from notifications.webhooks.catalogue import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-DISABLED_ERROR = "Not sent: the webhook endpoint was disabled."
+# Stored in English; the delivery log translates it when it shows it.
+DISABLED_ERROR = gettext_noop("Not sent: the webhook endpoint was disabled.")
 MAX_ENDPOINTS_PER_TENANT = 20
 
 
