@@ -2,6 +2,8 @@
 Rows are read-only here; retrying goes through ``services.message_retry``."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from notifications import services
 from notifications.models import (
@@ -73,7 +75,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         # Operators read messages here (view permission); the only write is the "retry now" action.
         return False
 
-    @admin.action(description="Retry now")
+    @admin.action(description=_("Retry now"))
     def retry_now(self, request, queryset):
         retried = 0
         for message in queryset.select_related("tenant"):
@@ -81,7 +83,16 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                 continue
             services.message_retry(tenant=message.tenant, actor=request.user, message_id=message.pk)
             retried += 1
-        self.message_user(request, f"{retried} message(s) will be sent again shortly.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s message will be sent again shortly.",
+                "%(count)s messages will be sent again shortly.",
+                retried,
+            )
+            % {"count": retried},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(NotificationPreference)
@@ -150,18 +161,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Disable")
+    @admin.action(description=_("Disable"))
     def disable(self, request, queryset):
         for endpoint in queryset.select_related("tenant"):
             webhook_services.endpoint_disable(
                 tenant=endpoint.tenant, actor=request.user, endpoint_id=endpoint.pk
             )
-        self.message_user(request, "Disabled.", messages.SUCCESS)
+        self.message_user(request, _("Disabled."), messages.SUCCESS)
 
-    @admin.action(description="Enable")
+    @admin.action(description=_("Enable"))
     def enable(self, request, queryset):
         for endpoint in queryset.select_related("tenant"):
             webhook_services.endpoint_enable(
                 tenant=endpoint.tenant, actor=request.user, endpoint_id=endpoint.pk
             )
-        self.message_user(request, "Enabled.", messages.SUCCESS)
+        self.message_user(request, _("Enabled."), messages.SUCCESS)

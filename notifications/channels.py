@@ -29,6 +29,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from standardwebhooks import Webhook
 
 from notifications import conf
@@ -37,7 +39,10 @@ from notifications.types import Channel, EventType
 
 
 class PermanentDeliveryError(Exception):
-    """Retrying cannot help (e.g. the tenant removed its webhook secret): fail the message now."""
+    """Retrying cannot help (e.g. the tenant removed its webhook secret): fail the message now.
+
+    Fixed texts are stored in English (``gettext_noop``) in ``last_error`` and the attempt's ``error``;
+    the delivery log translates them when it shows them (``{% translate row.last_error %}``)."""
 
 
 @dataclass
@@ -90,7 +95,9 @@ def render_email(message) -> EmailMultiAlternatives:
 
 def send_email(message) -> DeliveryResult:
     if not (message.customer_id or message.user_id):
-        raise PermanentDeliveryError("The recipient no longer exists, so no unsubscribe link can be made.")
+        raise PermanentDeliveryError(
+            gettext_noop("The recipient no longer exists, so no unsubscribe link can be made.")
+        )
     render_email(message).send(fail_silently=False)
     return DeliveryResult()
 
@@ -135,12 +142,17 @@ def private_address_reason(url: str) -> str:
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError as error:
-        raise WebhookError(f"Could not resolve {host}: {error}") from None
+        raise WebhookError(
+            _("Could not resolve %(host)s: %(error)s") % {"host": host, "error": error}
+        ) from None
     for address in sorted(addresses):
         ip = ipaddress.ip_address(address.split("%")[0])
         for candidate in (ip, *_embedded_ipv4(ip)):
             if not candidate.is_global or candidate.is_multicast:
-                return f"Webhook address {host} resolves to a non-public address ({ip})."
+                return _("Webhook address %(host)s resolves to a non-public address (%(ip)s).") % {
+                    "host": host,
+                    "ip": ip,
+                }
     return ""
 
 
@@ -168,12 +180,12 @@ def check_webhook_address(url: str) -> None:
 def send_webhook(message) -> DeliveryResult:
     endpoint = message.endpoint
     if endpoint is None:
-        raise PermanentDeliveryError("The webhook endpoint no longer exists.")
+        raise PermanentDeliveryError(gettext_noop("The webhook endpoint no longer exists."))
     if endpoint.disabled_at is not None:
-        raise PermanentDeliveryError("The webhook endpoint is disabled.")
+        raise PermanentDeliveryError(gettext_noop("The webhook endpoint is disabled."))
     url = endpoint.url
     if not url.startswith(("https://", "http://")):
-        raise PermanentDeliveryError("Webhook addresses must be http(s) URLs.")
+        raise PermanentDeliveryError(gettext_noop("Webhook addresses must be http(s) URLs."))
     check_webhook_address(url)
     body = webhook_body(message)
     request = urllib.request.Request(  # noqa: S310 - scheme checked above

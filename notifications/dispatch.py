@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from notifications import conf
 from notifications.channels import PermanentDeliveryError, deliver
@@ -37,7 +38,8 @@ from notifications.models import DeliveryAttempt, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-LOST_ERROR = "The worker stopped before recording this attempt (claim expired); retried."
+# Stored in English; the delivery log translates it when it shows it.
+LOST_ERROR = gettext_noop("The worker stopped before recording this attempt (claim expired); retried.")
 
 
 def claim_due(

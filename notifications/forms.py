@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from notifications.types import Channel, EventType
 
@@ -15,7 +17,8 @@ class PreferencesForm(forms.Form):
             self.fields[f"{event_type}|{channel}"] = forms.BooleanField(
                 required=False,
                 initial=enabled,
-                label=f"{EventType(event_type).label} by {Channel(channel).label}",
+                label=gettext("%(event)s by %(channel)s")
+                % {"event": EventType(event_type).label, "channel": Channel(channel).label},
             )
 
     def rows(self) -> list[dict]:
@@ -28,7 +31,7 @@ class PreferencesForm(forms.Form):
 
     def channels(self) -> list[str]:
         seen: list[str] = []
-        for _, channel in self.switches:
+        for _event_type, channel in self.switches:
             if channel not in seen:
                 seen.append(channel)
         return [Channel(c).label for c in seen]
@@ -42,8 +45,8 @@ class PreferencesForm(forms.Form):
 
 class UnsubscribeForm(forms.Form):
     scope = forms.ChoiceField(
-        choices=[("event", "Only this kind of email"), ("all", "All emails from this organiser")],
+        choices=[("event", _("Only this kind of email")), ("all", _("All emails from this organiser"))],
         initial="event",
         widget=forms.RadioSelect,
-        label="Stop sending me",
+        label=_("Stop sending me"),
     )

@@ -9,6 +9,7 @@ that person's notification switches.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.signing import sign, unsign
@@ -36,16 +37,16 @@ def resolve_token(token: str) -> dict:
     data = unsign(token, salt=SALT, max_age_seconds=MAX_AGE_SECONDS)
     tenant = Tenant.objects.filter(pk=data.get("t")).first()
     if tenant is None:
-        raise NotFound("This link is no longer valid.")
+        raise NotFound(_("This link is no longer valid."))
     customer = user = None
     if "c" in data:
         customer = Customer.objects.filter(tenant=tenant, pk=data["c"]).first()
         if customer is None:
-            raise NotFound("This link is no longer valid.")
+            raise NotFound(_("This link is no longer valid."))
     else:
         user = User.objects.filter(pk=data.get("u"), memberships__tenant=tenant).first()
         if user is None:
-            raise NotFound("This link is no longer valid.")
+            raise NotFound(_("This link is no longer valid."))
     return {"tenant": tenant, "customer": customer, "user": user, "event_type": data.get("e", "")}
 
 

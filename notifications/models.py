@@ -18,6 +18,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.models import TenantManager, TenantOwned
@@ -30,8 +32,8 @@ MESSAGE_EVENT_CHOICES = EventType.choices + WebhookEvent.choices
 
 
 class DisabledReason(models.TextChoices):
-    MANUAL = "manual", "Disabled by staff"
-    FAILING = "failing", "Disabled after repeated delivery failures"
+    MANUAL = "manual", _("Disabled by staff")
+    FAILING = "failing", _("Disabled after repeated delivery failures")
 
 
 class WebhookEndpoint(TenantOwned):
@@ -93,9 +95,9 @@ class WebhookEndpoint(TenantOwned):
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", pgettext_lazy("message status", "Pending")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
+    FAILED = "failed", pgettext_lazy("message status", "Failed")
 
 
 class OutboxMessage(ConcurrentTransitionMixin, TenantOwned):

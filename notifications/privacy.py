@@ -11,6 +11,7 @@ delivering at this moment (claimed, lease running) is left to finish.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from notifications.models import NotificationPreference, OutboxMessage, OutboxStatus
 from notifications.types import ESSENTIAL_CUSTOMER_EVENTS, Channel
@@ -30,7 +31,7 @@ def withdraw_consent(customers, *, now) -> None:
     messages = OutboxMessage.objects.filter(customer__in=customers, channel=Channel.EMAIL).exclude(
         event_type__in=ESSENTIAL_CUSTOMER_EVENTS
     )
-    _stop(messages, now=now, reason="Not sent: the customer withdrew email consent.")
+    _stop(messages, now=now, reason=gettext_noop("Not sent: the customer withdrew email consent."))
 
 
 def erase_customer(customers, *, now, related=()) -> None:
@@ -42,7 +43,11 @@ def erase_customer(customers, *, now, related=()) -> None:
     for customer in customers:
         about_them |= Q(customer=customer)
     messages = OutboxMessage.objects.filter(about_them)
-    _stop(messages, now=now, reason="Not sent: the customer's personal data was erased at their request.")
+    _stop(
+        messages,
+        now=now,
+        reason=gettext_noop("Not sent: the customer's personal data was erased at their request."),
+    )
     OutboxMessage.objects.filter(customer__in=customers).update(recipient="[erased]")
     messages.update(payload={})
     NotificationPreference.objects.filter(customer__in=customers).delete()

@@ -8,22 +8,23 @@ NotificationPreference rows.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EventType(models.TextChoices):
-    TICKET_SUBMITTED = "ticket.submitted", "New request or ticket submitted (staff)"
-    TICKET_APPROVED = "ticket.approved", "Your request was approved"
-    TICKET_REJECTED = "ticket.rejected", "Your request was rejected"
-    TICKET_CALLED = "ticket.called", "It is your turn"
-    TICKET_COMPLETED = "ticket.completed", "Your request was completed"
-    ORDER_CONFIRMED = "order.confirmed", "Order confirmation with tickets"
-    ORDER_REFUNDED = "order.refunded", "Refund of an order or some of its tickets"
-    ORDER_CANCELLED = "order.cancelled", "Your order was cancelled or refunded"
-    ORDERS_EXPIRED = "orders.expired", "Unpaid pay-at-the-door reservations expired (staff)"
-    WAITLIST_OFFER = "waitlist.offer", "Waitlist offer"
-    SUPPORT_UPDATED = "support.updated", "Support ticket updated"
-    SUPPORT_ESCALATED = "support.escalated", "Support ticket escalated (staff)"
-    WEBHOOK_DISABLED = "webhook.disabled", "A webhook endpoint was disabled after failures (owners)"
+    TICKET_SUBMITTED = "ticket.submitted", _("New request or ticket submitted (staff)")
+    TICKET_APPROVED = "ticket.approved", _("Your request was approved")
+    TICKET_REJECTED = "ticket.rejected", _("Your request was rejected")
+    TICKET_CALLED = "ticket.called", _("It is your turn")
+    TICKET_COMPLETED = "ticket.completed", _("Your request was completed")
+    ORDER_CONFIRMED = "order.confirmed", _("Order confirmation with tickets")
+    ORDER_REFUNDED = "order.refunded", _("Refund of an order or some of its tickets")
+    ORDER_CANCELLED = "order.cancelled", _("Your order was cancelled or refunded")
+    ORDERS_EXPIRED = "orders.expired", _("Unpaid pay-at-the-door reservations expired (staff)")
+    WAITLIST_OFFER = "waitlist.offer", _("Waitlist offer")
+    SUPPORT_UPDATED = "support.updated", _("Support ticket updated")
+    SUPPORT_ESCALATED = "support.escalated", _("Support ticket escalated (staff)")
+    WEBHOOK_DISABLED = "webhook.disabled", _("A webhook endpoint was disabled after failures (owners)")
 
 
 # Plain string constants, so callers can write ``types.TICKET_CALLED``.
@@ -43,9 +44,9 @@ WEBHOOK_DISABLED = EventType.WEBHOOK_DISABLED.value
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 # Channels a person can choose (webhooks belong to the tenant, not to a person).

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.ratelimit import check_rate, client_address
@@ -68,7 +69,7 @@ def message_detail(request, message_id: int):
 @require_POST
 def message_retry_view(request, message_id: int):
     services.message_retry(tenant=request.tenant, actor=request.user, message_id=message_id)
-    messages.success(request, "The message will be sent again shortly.")
+    messages.success(request, _("The message will be sent again shortly."))
     return redirect("notifications:message", tenant_slug=request.tenant.slug, message_id=message_id)
 
 
@@ -79,7 +80,7 @@ def my_preferences(request):
     form = PreferencesForm(request.POST or None, switches=switches)
     if request.method == "POST" and form.is_valid():
         services.preferences_update(tenant=tenant, user=request.user, choices=form.choices())
-        messages.success(request, "Your notification choices are saved.")
+        messages.success(request, _("Your notification choices are saved."))
         return redirect("notifications:preferences", tenant_slug=tenant.slug)
     return render(request, "notifications/my_preferences.html", {"form": form})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ValidationError
@@ -64,7 +65,9 @@ def endpoint_create_view(request):
                 # Only the first submit of the form reveals the secret.
                 request.session[f"webhook-created-{endpoint.pk}"] = True
                 request.session[_secret_flag(endpoint.pk)] = True
-            messages.success(request, "Endpoint added. Copy its signing secret now: it is shown only once.")
+            messages.success(
+                request, _("Endpoint added. Copy its signing secret now: it is shown only once.")
+            )
             return _to_endpoint(request, endpoint.pk)
     return render(request, "notifications/webhooks/form.html", {"form": form, "endpoint": None})
 
@@ -87,7 +90,7 @@ def endpoint_edit_view(request, endpoint_id: int):
         except ValidationError as error:
             show_domain_error(form, error)
         else:
-            messages.success(request, "Endpoint saved.")
+            messages.success(request, _("Endpoint saved."))
             return _to_endpoint(request, endpoint.pk)
     return render(request, "notifications/webhooks/form.html", {"form": form, "endpoint": endpoint})
 
@@ -122,7 +125,7 @@ def endpoint_detail(request, endpoint_id: int):
 def endpoint_disable_view(request, endpoint_id: int):
     services.endpoint_disable(tenant=request.tenant, actor=request.user, endpoint_id=endpoint_id)
     messages.success(
-        request, "Endpoint disabled. Events waiting for it were not sent; nothing new is queued."
+        request, _("Endpoint disabled. Events waiting for it were not sent; nothing new is queued.")
     )
     return _to_endpoint(request, endpoint_id)
 
@@ -131,7 +134,7 @@ def endpoint_disable_view(request, endpoint_id: int):
 @require_POST
 def endpoint_enable_view(request, endpoint_id: int):
     services.endpoint_enable(tenant=request.tenant, actor=request.user, endpoint_id=endpoint_id)
-    messages.success(request, "Endpoint enabled. New events go to it; redeliver what it missed below.")
+    messages.success(request, _("Endpoint enabled. New events go to it; redeliver what it missed below."))
     return _to_endpoint(request, endpoint_id)
 
 
@@ -142,7 +145,7 @@ def endpoint_rotate_view(request, endpoint_id: int):
         tenant=request.tenant, actor=request.user, endpoint_id=endpoint_id
     )
     request.session[_secret_flag(endpoint.pk)] = True
-    messages.success(request, "New signing secret made. Copy it now: it is shown only once.")
+    messages.success(request, _("New signing secret made. Copy it now: it is shown only once."))
     return _to_endpoint(request, endpoint.pk)
 
 
@@ -150,5 +153,5 @@ def endpoint_rotate_view(request, endpoint_id: int):
 @require_POST
 def redeliver_view(request, message_id: int):
     message = services.webhook_redeliver(tenant=request.tenant, actor=request.user, message_id=message_id)
-    messages.success(request, "The event will be sent again shortly, with the same webhook-id.")
+    messages.success(request, _("The event will be sent again shortly, with the same webhook-id."))
     return _to_endpoint(request, message.endpoint_id)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 
 from tenants.models import Tenant, validate_tenant_slug
 
@@ -31,15 +32,15 @@ def slug_problem(value: str) -> str | None:
     taken; None when it can."""
     slug = normalise_slug(value)
     if not slug:
-        return "Choose an address for your public page."
+        return _("Choose an address for your public page.")
     if len(slug) < 3 or len(slug) > SLUG_MAX:
-        return f"Use 3 to {SLUG_MAX} characters."
+        return _("Use 3 to %(max)s characters.") % {"max": SLUG_MAX}
     if not SLUG_PATTERN.match(slug):
-        return "Use lower-case letters, digits and single hyphens (for example ava-sings)."
+        return _("Use lower-case letters, digits and single hyphens (for example ava-sings).")
     try:
         validate_tenant_slug(slug)
     except DjangoValidationError:
-        return f"“{slug}” is reserved for VirtualQ's own pages; choose another address."
+        return _("“%(slug)s” is reserved for VirtualQ's own pages; choose another address.") % {"slug": slug}
     return None
 
 
@@ -51,8 +52,8 @@ def slug_check(value: str) -> SlugCheck:
     if problem:
         return SlugCheck(slug, False, problem)
     if Tenant.objects.filter(slug=slug).exists():
-        return SlugCheck(slug, False, f"“{slug}” is taken; choose another address.")
-    return SlugCheck(slug, True, f"“{slug}” is available.")
+        return SlugCheck(slug, False, _("“%(slug)s” is taken; choose another address.") % {"slug": slug})
+    return SlugCheck(slug, True, _("“%(slug)s” is available.") % {"slug": slug})
 
 
 def own_recent_space(user, slug: str, *, minutes: int = 10) -> Tenant | None:

@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import PermissionDenied, ValidationError
@@ -66,9 +67,9 @@ def space_create(
     gets ValidationError on ``slug`` saying the address was just taken. Requires a verified email. One
     person owns at most ``MAX_SPACES_PER_USER`` spaces (ValidationError past it)."""
     if not (actor and actor.is_authenticated):
-        raise PermissionDenied("Log in first.")
+        raise PermissionDenied(gettext("Log in first."))
     if not EmailAddress.objects.filter(user=actor, verified=True).exists():
-        raise PermissionDenied("Verify your email address first.")
+        raise PermissionDenied(gettext("Verify your email address first."))
     _check_space_limit(actor)
     slug = normalise_slug(slug)
     errors: dict[str, list[str]] = {}
@@ -122,12 +123,12 @@ def tenant_two_factor_require(*, tenant: Tenant, actor: User, required: bool) ->
     with transaction.atomic(durable=True):
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if not Membership.objects.filter(tenant=locked, user=actor, role=Role.OWNER).exists():
-            raise PermissionDenied("Only an owner can change this.")
+            raise PermissionDenied(gettext("Only an owner can change this."))
         if required and not is_mfa_enabled(actor):
             raise ValidationError(
                 field_errors={
                     "require_two_factor": [
-                        "Set up two-factor authentication for yourself first (Your account)."
+                        gettext("Set up two-factor authentication for yourself first (Your account).")
                     ]
                 }
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from core.errors import ValidationError
 from queues import services as queue_services
@@ -36,9 +37,9 @@ def creator_queue_open(
     """A creator request queue: a paid priority lane (tip ≥ ``minimum_tip_cents``, weight 3) and a free
     personal lane (weight 1); a lane switched off takes no requests. Raises ValidationError."""
     if not (priority_enabled or personal_enabled):
-        raise ValidationError(field_errors={"priority_enabled": ["Keep at least one lane open."]})
+        raise ValidationError(field_errors={"priority_enabled": [_("Keep at least one lane open.")]})
     if minimum_tip_cents < 0 or minimum_tip_cents > 100_000_00:
-        raise ValidationError(field_errors={"minimum_tip": ["Between 0 and 100 000."]})
+        raise ValidationError(field_errors={"minimum_tip": [_("Between 0 and 100 000.")]})
     queue = queue_services.queue_create(
         tenant=tenant,
         actor=actor,
@@ -62,7 +63,7 @@ def steps_workflow(steps: list[str]) -> dict:
     states = [slugify(step).replace("-", "_") for step in steps]
     if len(steps) < 2 or any(not state for state in states) or len(set(states)) != len(states):
         raise ValidationError(
-            field_errors={"steps": ["Give at least two steps, each with a different name."]}
+            field_errors={"steps": [_("Give at least two steps, each with a different name.")]}
         )
     transitions = [
         {"name": f"to_{after}", "from": before, "to": after, "label": label}
@@ -133,13 +134,13 @@ def event_open(
     """A venue, an event there and its tiers, then on sale. Raises ValidationError (times, tiers above the
     venue's capacity, duplicate names) before anything is written where it can tell."""
     if not tiers:
-        raise ValidationError(field_errors={"tiers": ["Add at least one ticket tier."]})
+        raise ValidationError(field_errors={"tiers": [_("Add at least one ticket tier.")]})
     if sum(tier.quantity for tier in tiers) > venue_capacity:
-        raise ValidationError(field_errors={"tiers": ["The tiers hold more people than the venue."]})
+        raise ValidationError(field_errors={"tiers": [_("The tiers hold more people than the venue.")]})
     if len({tier.name.strip().lower() for tier in tiers}) != len(tiers):
-        raise ValidationError(field_errors={"tiers": ["Give each tier a different name."]})
+        raise ValidationError(field_errors={"tiers": [_("Give each tier a different name.")]})
     if ends_at <= starts_at:
-        raise ValidationError(field_errors={"ends_at": ["The end must be after the start."]})
+        raise ValidationError(field_errors={"ends_at": [_("The end must be after the start.")]})
     venue = ticketing_services.venue_create(
         tenant=tenant,
         actor=actor,
@@ -169,7 +170,7 @@ def help_desk_open(*, tenant: Tenant, actor: User, name: str, slug: str, turnaro
     ``turnaround_hours`` business hours (around the clock until business hours are set).
     Raises ValidationError."""
     if turnaround_hours < 1 or turnaround_hours > 24 * 30:
-        raise ValidationError(field_errors={"turnaround_hours": ["Between 1 and 720 hours."]})
+        raise ValidationError(field_errors={"turnaround_hours": [_("Between 1 and 720 hours.")]})
     queue = queue_services.queue_create(
         tenant=tenant, actor=actor, slug=slug, name=name, kind=QueueKind.SUPPORT
     )

@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound, ValidationError
@@ -28,10 +30,10 @@ from ticketing.models import Event
 SLUG_CHECK_RATE = "60/60"
 
 KINDS = {
-    "creator": ("A creator queue", "Fans send requests in a free personal lane or a paid priority lane; you approve them."),  # noqa: E501
-    "service": ("A service queue", "Walk-in or remote lines: people take a number and follow their ticket's steps."),  # noqa: E501
-    "event": ("An event", "A venue, a date and ticket tiers, on sale at once."),
-    "help-desk": ("A help desk", "People file tickets; you answer within your promised time."),
+    "creator": (gettext_lazy("A creator queue"), gettext_lazy("Fans send requests in a free personal lane or a paid priority lane; you approve them.")),  # noqa: E501
+    "service": (gettext_lazy("A service queue"), gettext_lazy("Walk-in or remote lines: people take a number and follow their ticket's steps.")),  # noqa: E501
+    "event": (gettext_lazy("An event"), gettext_lazy("A venue, a date and ticket tiers, on sale at once.")),
+    "help-desk": (gettext_lazy("A help desk"), gettext_lazy("People file tickets; you answer within your promised time.")),  # noqa: E501
 }  # fmt: skip
 
 
@@ -57,7 +59,9 @@ def start(request):
         except ValidationError as error:
             show_domain_error(form, error)
         else:
-            messages.success(request, f"{tenant.name} is yours. Now choose what it runs.")
+            messages.success(
+                request, _("%(name)s is yours. Now choose what it runs.") % {"name": tenant.name}
+            )
             return redirect("onboarding:setup", tenant_slug=tenant.slug)
     return render(request, "onboarding/start.html", {"form": form})
 
@@ -183,7 +187,7 @@ def share(request, kind: str, slug: str):
             "name": name,
             "path": path,
             "url": url,
-            "qr": qr_svg(url, title=f"QR code of {url}", scale=6),
+            "qr": qr_svg(url, title=_("QR code of %(url)s") % {"url": url}, scale=6),
         },
     )
 
@@ -201,7 +205,7 @@ def security(request):
         except ValidationError as error:
             show_domain_error(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect("onboarding:security", tenant_slug=tenant.slug)
     return render(
         request,

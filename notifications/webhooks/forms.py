@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from notifications.webhooks.catalogue import GROUPS, WebhookEvent
 
@@ -12,22 +13,22 @@ class EndpointForm(forms.Form):
     errors come back onto these fields."""
 
     url = forms.CharField(
-        label="Endpoint URL",
+        label=_("Endpoint URL"),
         max_length=500,
         widget=forms.URLInput(attrs={"autocomplete": "url", "inputmode": "url"}),
-        help_text="We POST each event here as JSON. Use https:// for anything public.",
+        help_text=_("We POST each event here as JSON. Use https:// for anything public."),
     )
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         max_length=200,
         required=False,
-        help_text="Optional: what this receiver is (\u201cCRM\u201d, \u201cbox office\u201d).",
+        help_text=_("Optional: what this receiver is (\u201cCRM\u201d, \u201cbox office\u201d)."),
     )
     event_types = forms.MultipleChoiceField(
-        label="Events to send",
+        label=_("Events to send"),
         choices=WebhookEvent.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event."},
+        error_messages={"required": _("Choose at least one event.")},
     )
     creation_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 

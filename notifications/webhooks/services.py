@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from core.errors import Conflict, NotFound, ValidationError
 from core.times import format_zoned
@@ -32,7 +34,8 @@ from notifications.webhooks.catalogue import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-DISABLED_ERROR = "Not sent: the webhook endpoint was disabled."
+# Stored in English; the delivery log translates it when it shows it.
+DISABLED_ERROR = gettext_noop("Not sent: the webhook endpoint was disabled.")
 MAX_ENDPOINTS_PER_TENANT = 20
 
 
@@ -50,25 +53,25 @@ def _clean(*, url: str, event_types: list[str], description: str) -> dict:
     errors: dict[str, list[str]] = {}
     url = (url or "").strip()
     if not url.startswith(("https://", "http://")):
-        errors["url"] = ["Enter an http:// or https:// address."]
+        errors["url"] = [_("Enter an http:// or https:// address.")]
     elif len(url) > 500:
-        errors["url"] = ["Keep the address under 500 characters."]
+        errors["url"] = [_("Keep the address under 500 characters.")]
     else:
         try:
             reason = private_address_reason(url)
         except WebhookError as error:
-            reason = f"{error} Check the address."
+            reason = _("%(error)s Check the address.") % {"error": error}
         if reason:
             errors["url"] = [reason]
     chosen = sorted(set(event_types or []))
     if not chosen:
-        errors["event_types"] = ["Choose at least one event."]
+        errors["event_types"] = [_("Choose at least one event.")]
     elif any(value not in WebhookEvent.values for value in chosen):
-        errors["event_types"] = ["Choose events from the list."]
+        errors["event_types"] = [_("Choose events from the list.")]
     if len(description or "") > 200:
-        errors["description"] = ["Keep the description under 200 characters."]
+        errors["description"] = [_("Keep the description under 200 characters.")]
     if errors:
-        raise ValidationError("Please correct the errors below.", field_errors=errors)
+        raise ValidationError(field_errors=errors)
     return {"url": url, "event_types": chosen, "description": (description or "").strip()}
 
 
@@ -102,7 +105,10 @@ def endpoint_create(
     try:
         with transaction.atomic(durable=True):
             if WebhookEndpoint.objects.filter(tenant=tenant).count() >= MAX_ENDPOINTS_PER_TENANT:
-                raise Conflict(f"A tenant can have at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints.")
+                raise Conflict(
+                    _("A tenant can have at most %(count)s webhook endpoints.")
+                    % {"count": MAX_ENDPOINTS_PER_TENANT}
+                )
             endpoint = WebhookEndpoint.objects.create(
                 tenant=tenant, created_by=actor, secret=new_secret(), creation_token=creation_token, **fields
             )
@@ -222,6 +228,33 @@ def _tell_owners(endpoint: WebhookEndpoint, *, ended: int, now: datetime) -> Non
     tenant = endpoint.tenant
     when = format_zoned(endpoint.failing_since, tenant.time_zone, "Y-m-d H:i")
     owners = Membership.objects.filter(tenant=tenant, role=Role.OWNER).select_related("user")
+    failures = endpoint.consecutive_failures
+
+    def context() -> dict:
+        # Built once per owner's language, under translation.override (notifications.services.notify).
+        facts = {"url": endpoint.url, "since": when, "failures": failures, "ended": ended}
+        failed = ngettext(
+            "Every delivery to %(url)s has failed since %(since)s (%(failures)s attempt in a row), so we "
+            "disabled it.",
+            "Every delivery to %(url)s has failed since %(since)s (%(failures)s attempts in a row), so we "
+            "disabled it.",
+            failures,
+        )
+        not_sent = ngettext(
+            "%(ended)s waiting event was not sent.", "%(ended)s waiting events were not sent.", ended
+        )
+        return {
+            "subject": _("Webhook endpoint disabled: %(url)s") % facts,
+            "headline": _("We stopped sending webhooks to one of your endpoints"),
+            "body": f"{failed % facts} {not_sent % facts}\n\n"
+            + _(
+                "Fix the receiver, enable the endpoint again, and redeliver what it missed from its "
+                "delivery log."
+            ),
+            "action_url": reverse("notifications:webhook", args=[tenant.slug, endpoint.pk]),
+            "action_label": _("Open the endpoint"),
+        }
+
     for membership in owners:
         notify(
             tenant=tenant,
@@ -229,19 +262,7 @@ def _tell_owners(endpoint: WebhookEndpoint, *, ended: int, now: datetime) -> Non
             user=membership.user,
             related=endpoint,
             now=now,
-            context={
-                "subject": f"Webhook endpoint disabled: {endpoint.url}",
-                "headline": "We stopped sending webhooks to one of your endpoints",
-                "body": (
-                    f"Every delivery to {endpoint.url} has failed since {when} "
-                    f"({endpoint.consecutive_failures} attempts in a row), so we disabled it. "
-                    f"{ended} waiting event(s) were not sent.\n\n"
-                    "Fix the receiver, enable the endpoint again, and redeliver what it missed from "
-                    "its delivery log."
-                ),
-                "action_url": reverse("notifications:webhook", args=[tenant.slug, endpoint.pk]),
-                "action_label": "Open the endpoint",
-            },
+            context=context,
         )
 
 
@@ -264,7 +285,7 @@ def webhook_redeliver(*, tenant, actor, message_id: int, now: datetime | None = 
         raise NotFound()
     endpoint = _lock(tenant, original.endpoint_id)
     if endpoint.disabled_at is not None:
-        raise Conflict("This endpoint is disabled. Enable it first, then redeliver.")
+        raise Conflict(_("This endpoint is disabled. Enable it first, then redeliver."))
     message = OutboxMessage.objects.select_for_update().get(pk=original.pk)
     if message.status == OutboxStatus.PENDING:
         message.next_attempt_at = min(now, timezone.now())
