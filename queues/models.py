@@ -95,11 +95,20 @@ class TicketType(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({'system' if self.tenant_id is None else self.code})"
+        if self.is_system:
+            return gettext("%(name)s (system)") % {"name": self.display_name}
+        return f"{self.name} ({self.code})"
 
     @property
     def is_system(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def display_name(self) -> str:
+        """The name as pages show it: a system type's in the active language, a tenant's own as written."""
+        if self.is_system and self.code in wf.SYSTEM_TYPE_NAMES:
+            return str(wf.SYSTEM_TYPE_NAMES[self.code])
+        return self.name
 
     @cached_property
     def machine(self) -> wf.Workflow:
