@@ -378,6 +378,18 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def custom_rows(self) -> list[tuple[str, str]]:
+        """The custom data as pages show it: (the field's title, the value), in the active language for a
+        system type (``schema_forms.data_rows``)."""
+        from queues.schema_forms import data_rows
+
+        return data_rows(
+            self.ticket_type.custom_fields_schema or {},
+            self.custom_data or {},
+            system=self.ticket_type.is_system,
+        )
+
     @django_fsm.transition(
         field=state,
         source="*",
