@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, wait_live
 from tests.e2e.i18n import assert_page_in_language, german
 
 pytestmark = pytest.mark.browser
@@ -131,16 +131,23 @@ def test_creator_journey_in_german(live_app, browser, page):
         expect(fan.locator('[data-live-field="state"]')).to_have_text("angenommen")
         expect(fan.locator('[data-live-field="eta"]')).to_contain_text("Minute")
         assert_german(fan, "j2-de-8-status-approved")
+        wait_live(fan)  # the fan keeps the page open while the creator works
+        position = fan.locator('[data-live-field="position"]')
+        before = int(position.inner_text())
 
         # Call the next person, complete the request; its history tells every step in German.
         page.get_by_role("button", name="Nächste Person aufrufen").click()
         expect(page.locator(".messages")).to_contain_text(" aufgerufen (")
+        # The fan's page moves up by itself; what the socket sends is German too.
+        expect(position).to_have_text(str(before - 1))
+        expect(fan.locator('[data-live-field="eta"]')).to_contain_text("Minute")
+        assert_german(fan, "j2-de-9-status-moved-live")
         serving = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Wird bedient")))
         first = serving.locator("tbody tr").first
         done_ref = (
             first.locator("a[href*='/tickets/']").first.get_attribute("href").rstrip("/").rsplit("/", 1)[-1]
         )
-        assert_german(page, "j2-de-9-board-serving")
+        assert_german(page, "j2-de-10-board-serving")
         first.get_by_role("button", name="Abschließen").click()
         expect(page.locator(".messages")).to_contain_text("ist jetzt „abgeschlossen“.")
         page.get_by_role("link", name="Alle Tickets & Suche").click()
@@ -148,7 +155,7 @@ def test_creator_journey_in_german(live_app, browser, page):
         # Django's admin catalog (which wins for msgids it shares) says "Filter", as German does too.
         page.get_by_role("button", name=re.compile(r"^Filter")).click()
         expect(page.locator("tbody tr")).to_have_count(1)
-        assert_german(page, "j2-de-10-tickets")
+        assert_german(page, "j2-de-11-tickets")
         page.get_by_role("link", name=done_ref).click()
         page.wait_for_url(f"**/tickets/{done_ref}/")
         history = page.locator(".q-history")
@@ -159,11 +166,11 @@ def test_creator_journey_in_german(live_app, browser, page):
             "Abschließen → abgeschlossen",
         ]:
             expect(history).to_contain_text(step)
-        assert_german(page, "j2-de-11-ticket")
+        assert_german(page, "j2-de-12-ticket")
 
         # Settings: close the priority lane; the fan's public page says so at once; open it again.
         page.goto(live_app.url(BOARD + "settings/"))
-        assert_german(page, "j2-de-12-settings")
+        assert_german(page, "j2-de-13-settings")
         priority = page.locator("section", has=page.get_by_role("heading", name="Spur: Priority"))
         priority.get_by_label("Aktiv").uncheck()
         priority.get_by_role("button", name="Spur speichern").click()
@@ -174,7 +181,7 @@ def test_creator_journey_in_german(live_app, browser, page):
         )
         card = fan.locator(".q-lane", has=fan.get_by_role("heading", name=re.compile("^Priority")))
         expect(card.locator("h3 .badge")).to_have_text("geschlossen")
-        assert_german(fan, "j2-de-13-public-priority-closed")
+        assert_german(fan, "j2-de-14-public-priority-closed")
         priority = page.locator("section", has=page.get_by_role("heading", name="Spur: Priority"))
         priority.get_by_label("Aktiv").check()
         priority.get_by_role("button", name="Spur speichern").click()
