@@ -114,7 +114,7 @@ class SubmitForm(forms.Form):
         if queue.kind == QueueKind.SUPPORT:
             self.fields["need_text"].label = gettext("Describe the problem")
         self.schema = queue.ticket_type.custom_fields_schema or {}
-        self.fields.update(schema_forms.form_fields(self.schema))
+        self.fields.update(schema_forms.form_fields(self.schema, system=queue.ticket_type.is_system))
         if not self.is_bound:
             self.initial.setdefault("submission_token", new_token(24))
 

@@ -95,11 +95,20 @@ class TicketType(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({'system' if self.tenant_id is None else self.code})"
+        if self.is_system:
+            return gettext("%(name)s (system)") % {"name": self.display_name}
+        return f"{self.name} ({self.code})"
 
     @property
     def is_system(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def display_name(self) -> str:
+        """The name as pages show it: a system type's in the active language, a tenant's own as written."""
+        if self.is_system and self.code in wf.SYSTEM_TYPE_NAMES:
+            return str(wf.SYSTEM_TYPE_NAMES[self.code])
+        return self.name
 
     @cached_property
     def machine(self) -> wf.Workflow:
@@ -368,6 +377,18 @@ class Ticket(django_fsm.ConcurrentTransitionMixin, TenantOwned):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def custom_rows(self) -> list[tuple[str, str]]:
+        """The custom data as pages show it: (the field's title, the value), in the active language for a
+        system type (``schema_forms.data_rows``)."""
+        from queues.schema_forms import data_rows
+
+        return data_rows(
+            self.ticket_type.custom_fields_schema or {},
+            self.custom_data or {},
+            system=self.ticket_type.is_system,
+        )
 
     @django_fsm.transition(
         field=state,

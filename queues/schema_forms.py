@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -20,6 +20,16 @@ from core.regex import FORMAT_CHECKER, SafeValidator, UnsafePattern, compile_use
 from queues.workflow import json_shape_problem
 
 FIELD_PREFIX = "custom__"
+
+# The system types' schemas are the app's text (``services.SUPPORT_SCHEMA``): their titles and choices
+# read in the page's language; the stored values stay the English ones. A tenant's own schema is its text.
+SYSTEM_LABELS = {
+    "Category": pgettext_lazy("support field", "Category"),
+    "Account": pgettext_lazy("support category", "Account"),
+    "Equipment": pgettext_lazy("support category", "Equipment"),
+    "Facilities": pgettext_lazy("support category", "Facilities"),
+    "Other": pgettext_lazy("support category", "Other"),
+}
 # A renderable schema is a flat object (schema → properties → field → items → enum): a few levels.
 MAX_SCHEMA_DEPTH = 12
 MAX_SCHEMA_BYTES = 64 * 1024
@@ -89,19 +99,26 @@ def _label(name: str, spec: dict) -> str:
     return spec.get("title") or name.replace("_", " ").capitalize()
 
 
-def form_fields(schema: dict) -> dict[str, forms.Field]:
-    """Django form fields for the schema's properties, keyed ``custom__<name>``."""
+def system_text(text) -> str:
+    """A system schema's title or choice in the active language (unknown texts as they are)."""
+    return str(SYSTEM_LABELS.get(text, text))
+
+
+def form_fields(schema: dict, *, system: bool = False) -> dict[str, forms.Field]:
+    """Django form fields for the schema's properties, keyed ``custom__<name>``. ``system``: the schema is
+    a system type's, whose titles and choices are translated (``SYSTEM_LABELS``)."""
+    show = system_text if system else str
     fields: dict[str, forms.Field] = {}
     required = set((schema or {}).get("required", []))
     for name, spec in (schema or {}).get("properties", {}).items():
         common = {
-            "label": _label(name, spec),
+            "label": show(_label(name, spec)),
             "required": name in required,
             "help_text": spec.get("description", ""),
         }
         kind = spec.get("type")
         if kind == "string" and "enum" in spec:
-            choices = [(value, str(value)) for value in spec["enum"]]
+            choices = [(value, show(value)) for value in spec["enum"]]
             if name not in required:
                 choices = [("", "—"), *choices]
             field: forms.Field = forms.ChoiceField(choices=choices, **common)
@@ -130,7 +147,7 @@ def form_fields(schema: dict) -> dict[str, forms.Field]:
             field = forms.BooleanField(**common)
         elif kind == "array":
             field = forms.MultipleChoiceField(
-                choices=[(value, str(value)) for value in spec["items"]["enum"]],
+                choices=[(value, show(value)) for value in spec["items"]["enum"]],
                 widget=forms.CheckboxSelectMultiple,
                 **common,
             )
@@ -138,6 +155,25 @@ def form_fields(schema: dict) -> dict[str, forms.Field]:
             continue
         fields[FIELD_PREFIX + name] = field
     return fields
+
+
+def data_rows(schema: dict, data: dict, *, system: bool = False) -> list[tuple[str, str]]:
+    """``custom_data`` as (title, value) pairs to show: a field's title from the schema (its name when the
+    schema no longer has it), lists joined, yes/no for booleans; a system schema's texts translated."""
+    show = system_text if system else str
+    properties = (schema or {}).get("properties", {})
+    rows = []
+    for name, value in (data or {}).items():
+        spec = properties.get(name)
+        label = show(_label(name, spec)) if isinstance(spec, dict) else name
+        if isinstance(value, bool):
+            text = pgettext("custom field", "yes") if value else pgettext("custom field", "no")
+        elif isinstance(value, list):
+            text = ", ".join(show(item) for item in value)
+        else:
+            text = show(value)
+        rows.append((label, text))
+    return rows
 
 
 def data_from_cleaned(schema: dict, cleaned: dict) -> dict:

@@ -534,3 +534,9 @@ SYSTEM_TYPES = {
     "service": ("Service", SERVICE),
     "support": ("Support", SUPPORT),
 }
+# The system types' names as pages show them, in the page's language (the rows keep the English name).
+SYSTEM_TYPE_NAMES = {
+    "creator-request": pgettext_lazy("ticket type", "Creator request"),
+    "service": pgettext_lazy("ticket type", "Service"),
+    "support": pgettext_lazy("ticket type", "Support"),
+}

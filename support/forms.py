@@ -58,7 +58,7 @@ class SupportTicketForm(forms.Form):
             self.order_fields(["submission_token", "name", "email", "subcategory"])
         self.schema = queue.ticket_type.custom_fields_schema or {}
         self.fields["attachments"].help_text = _attachments_help()
-        self.fields.update(schema_forms.form_fields(self.schema))
+        self.fields.update(schema_forms.form_fields(self.schema, system=queue.ticket_type.is_system))
         if not self.is_bound:
             self.initial.setdefault("submission_token", new_token(24))
             if user is not None and user.is_authenticated:

@@ -50,7 +50,8 @@ def test_each_action_is_grouped_with_its_own_inputs(client, tenant, owner, desk)
 def test_the_category_is_shown_once(client, tenant, owner, desk):
     _queue, ticket = desk
     page = _page(client, owner, tenant, ticket)
-    assert page.count("<dt>category</dt>") == 1 and page.count("<dd>Equipment</dd>") == 1
+    # Under the field's title (the system type's schema: "Category"), not its key.
+    assert page.count("<dt>Category</dt>") == 1 and page.count("<dd>Equipment</dd>") == 1
     assert "<dt>building</dt><dd>Main</dd>" in page  # metadata the form did not ask is still shown
 
 
