@@ -12,7 +12,8 @@ import re
 import zoneinfo
 from datetime import UTC, datetime
 
-from babel.dates import format_skeleton
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from django.utils import dateformat, timezone, translation
 
 DEFAULT_FORMAT = "M j, H:i"
@@ -45,6 +46,26 @@ _TIME_OF_DAY = re.compile(r"(?<!\\)[aABfgGhHiPsuv]")
 _ZONE_CHARACTER = re.compile(r"\s*(?<!\\)[TeO](?=[\s,.)]|$)")
 
 
+# Weekday, day and month written out: Django's format keeps the English order in every language, so
+# outside English the active language's own order (CLDR via babel) replaces it: "Donnerstag, 21. Januar
+# 2027", "jueves, 21 de enero de 2027".
+_LONG_DATES = (("l j F Y", True), ("l j F", False))
+_YEAR_AT_END = re.compile(r"[\s,]*(?:'de'\s*)?y+\s*$")
+
+
+def _localised_long_dates(fmt: str, local: datetime) -> str:
+    language = translation.get_language() or "en"
+    if language.startswith("en"):
+        return fmt
+    locale = Locale.parse(translation.to_locale(language))
+    full = locale.date_formats["full"].pattern
+    for pattern, with_year in _LONG_DATES:
+        if pattern in fmt:
+            text = format_date(local, full if with_year else _YEAR_AT_END.sub("", full), locale=locale)
+            fmt = fmt.replace(pattern, "".join("\\" + character for character in text))
+    return fmt
+
+
 def format_zoned(value: datetime | None, zone_name, fmt: str = DEFAULT_FORMAT) -> str:
     """``Dec 7, 14:05 CET``: ``value`` in ``zone_name`` (an IANA name), Django date format ``fmt``,
     then the zone's abbreviation when the format shows a time of day (a date alone needs none). A zone
@@ -61,7 +82,7 @@ def format_zoned(value: datetime | None, zone_name, fmt: str = DEFAULT_FORMAT) -
             f"{format_skeleton('MMMd', local, locale=locale)}, {format_skeleton('Hm', local, locale=locale)}"
         )
         return f"{text} {zone_abbreviation(local)}"
-    fmt = _ZONE_CHARACTER.sub("", fmt).strip()
+    fmt = _localised_long_dates(_ZONE_CHARACTER.sub("", fmt).strip(), local)
     text = dateformat.format(local, fmt)
     if not _TIME_OF_DAY.search(fmt):
         return text
