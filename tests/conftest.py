@@ -78,3 +78,14 @@ def outsider_client(client, outsider):
 def in_memory_channels(settings):
     """A private channel layer: parallel test workers share Redis and their group names can coincide."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A test that activates a language (``translation.activate``) does not leave it to the next test in
+    the same worker: lazy texts compared later would be evaluated in that language."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
