@@ -66,3 +66,23 @@ def english_left(content: str, *, parts: tuple[str, ...], language: str = "de", 
     words = english_words(tuple(parts), language)
     found = (word.lower() for word in _WORD.findall(visible_text(content)))
     return sorted({word for word in found if word in words and word not in allowed})
+
+
+def german(client, url: str) -> str:
+    """The visible text (whitespace collapsed) of ``url`` rendered in German (language cookie, header and
+    the active language); the page must answer 200."""
+    from django.conf import settings
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    with translation.override("de"):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 200, url
+    return " ".join(visible_text(response.content.decode()).split())
+
+
+def assert_german(text: str, url: str, english: set[str]) -> None:
+    """No English piece is in ``text``, matched as whole words ("Waiting room" is not left in another
+    app's "Waiting rooms")."""
+    left = sorted(piece for piece in english if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text))
+    assert not left, f"{url} still shows English: {left}"

@@ -3,7 +3,6 @@ every page of the two journeys (public form, status page, board, ticket page; he
 customer page, inbox, agent's page) is rendered in German and its visible text searched for each English
 msgid of the two catalogs whose German differs (placeholders left out)."""
 
-import html
 import re
 from pathlib import Path
 
@@ -11,9 +10,9 @@ import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
 
 from queues import services
+from tests.german_text import assert_german, german
 from tests.queues.factories import creator_queue, submit, support_queue
 
 pytestmark = pytest.mark.django_db
@@ -37,27 +36,6 @@ def english_texts() -> set[str]:
                 if len(piece.split()) >= 2 and re.search(r"[a-z]{3}", piece):
                     texts.add(piece)
     return texts
-
-
-def visible_text(response) -> str:
-    body = response.content.decode()
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    body = re.sub(r"<[^>]+>", " ", body)
-    return " ".join(html.unescape(body).split())
-
-
-def german(client, url):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
-    with translation.override("de"):
-        response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
-    assert response.status_code == 200, url
-    return visible_text(response)
-
-
-def assert_german(text: str, url: str, english: set[str]):
-    # Whole words only: "Waiting room" is not left in another app's "Waiting rooms".
-    left = sorted(piece for piece in english if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text))
-    assert not left, f"{url} still shows English: {left}"
 
 
 def test_the_creator_journey_pages_speak_german(client, tenant, owner):

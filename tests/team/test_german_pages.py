@@ -3,7 +3,6 @@ each page is rendered in German (language cookie) and its visible text searched 
 of the three catalogs whose German differs (placeholders left out). The invitation email is written in
 the team's language, and the audit log shows its details (roles, languages, what changed) in German."""
 
-import html
 import re
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from team import services
 from tenants.models import Membership, Role
 from tenants.services import tenant_language_set
 from tests.factories import MembershipFactory
+from tests.german_text import assert_german, german
 from tests.support.factories import support_queue
 
 pytestmark = pytest.mark.django_db
@@ -47,27 +47,6 @@ def english_texts() -> set[str]:
                     if len(piece.split()) >= 2 and re.search(r"[a-z]{3}", piece) and not kept:
                         texts.add(piece)
     return texts
-
-
-def visible_text(response) -> str:
-    body = response.content.decode()
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    # Attributes people read (labels for screen readers, image descriptions) count as text too.
-    attributes = " ".join(re.findall(r'(?:aria-label|alt|title|placeholder)="([^"]*)"', body))
-    body = re.sub(r"<[^>]+>", " ", body)
-    return " ".join(html.unescape(body + " " + attributes).split())
-
-
-def german(client, url):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
-    response = client.get(url, HTTP_ACCEPT_LANGUAGE="de")
-    assert response.status_code == 200, url
-    return visible_text(response)
-
-
-def assert_german(text: str, url: str, english: set[str]):
-    left = sorted(piece for piece in english if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text))
-    assert not left, f"{url} still shows English: {left}"
 
 
 def test_the_owner_pages_of_team_branding_and_api_keys_speak_german(client, tenant, owner):
